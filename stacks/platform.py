@@ -1,0 +1,58 @@
+"""Build the whole platform from settings: stacks, app-wide tags and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from .foundation_stack import FoundationStack
+from .settings import PlatformSettings
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The stacks of one deployment."""
+
+    foundation: FoundationStack
+
+
+def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
+    """Create every stack the settings ask for and tag everything in them."""
+    env = (
+        cdk.Environment(account=settings.account, region=settings.region)
+        if settings.account or settings.region
+        else None
+    )
+    foundation = FoundationStack(
+        app,
+        settings.stack_name("Foundation"),
+        settings=settings,
+        env=env,
+        description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+    apply_tags(app, settings)
+    return Platform(foundation=foundation)
+
+
+def apply_tags(scope: cdk.App | cdk.Stack, settings: PlatformSettings) -> None:
+    """Project, environment, cost center, owner and extra tags on every taggable resource."""
+    tags = {"Project": settings.tags.project, "Environment": settings.environment}
+    if settings.tags.cost_center:
+        tags["CostCenter"] = settings.tags.cost_center
+    if settings.tags.owner:
+        tags["Owner"] = settings.tags.owner
+    tags.update(settings.tags.extra)
+    for key, value in tags.items():
+        cdk.Tags.of(scope).add(key, value)
+
+
+def add_checks(app: cdk.App) -> None:
+    """cdk-nag's AwsSolutions pack, once for the whole app: synthesis fails on any
+    unacknowledged finding. Acknowledgements are copied into the templates' metadata
+    so reviewers see each one with its reason."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
+    )

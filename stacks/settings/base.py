@@ -1,0 +1,111 @@
+"""Shared building blocks of the settings model: the strict base model and
+reusable field types whose error messages say what is allowed."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+
+class StrictModel(BaseModel):
+    """Base of every settings section.
+
+    Unknown keys are errors (a typo must not pass silently), values are
+    immutable after loading, and attribute docstrings become the field
+    descriptions that the JSON Schema and the README reference are made from.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+
+def _matches(pattern: str, rule: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(
+            f"must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16 ({err})"
+        ) from None
+    return str(network)
+
+
+NamePrefix = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{0,18}[a-z0-9]",
+        "must be 2-20 characters of lower-case letters, digits and hyphens, "
+        "starting with a letter and not ending with a hyphen",
+    ),
+]
+"""Short lower-case name used in stack and resource names."""
+
+EnvironmentName = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{0,14}[a-z0-9]",
+        "must be 2-16 characters of lower-case letters, digits and hyphens, "
+        "starting with a letter (e.g. dev, staging, prod)",
+    ),
+]
+
+
+def _quoted_account(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError(
+            "must be a 12-digit AWS account id written as a quoted string ('123456789012'), "
+            "so YAML keeps any leading zeros"
+        )
+    return value
+
+
+AccountId = Annotated[
+    str,
+    BeforeValidator(_quoted_account),
+    _matches(r"\d{12}", "must be a 12-digit AWS account id"),
+]
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+TagKey = Annotated[
+    str,
+    _matches(
+        r"(?!aws:)[\w .:/=+\-@]{1,128}",
+        "must be 1-128 characters of letters, digits, spaces and _ . : / = + - @, "
+        "and must not start with 'aws:'",
+    ),
+]
+TagValue = Annotated[
+    str,
+    _matches(
+        r"[\w .:/=+\-@]{0,256}",
+        "must be at most 256 characters of letters, digits, spaces and _ . : / = + - @",
+    ),
+]
+
+VpcId = Annotated[
+    str, _matches(r"vpc-[0-9a-f]{8}([0-9a-f]{9})?", "must look like vpc-0123456789abcdef0")
+]
+SubnetId = Annotated[
+    str, _matches(r"subnet-[0-9a-f]{8}([0-9a-f]{9})?", "must look like subnet-0123456789abcdef0")
+]
+SecurityGroupId = Annotated[
+    str, _matches(r"sg-[0-9a-f]{8}([0-9a-f]{9})?", "must look like sg-0123456789abcdef0")
+]

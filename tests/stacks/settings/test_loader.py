@@ -1,0 +1,286 @@
+"""Config files: the shipped ones load, and each kind of mistake is reported with
+its field path, line, bad value and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stacks.settings import ConfigError, load_settings, parse_settings
+from stacks.settings.foundation import ExistingNetwork, NoNetwork, PrivateNetwork
+
+ROOT = Path(__file__).resolve().parents[3]
+SHIPPED = sorted([ROOT / "config" / "default.yaml", *(ROOT / "config" / "examples").glob("*.yaml")])
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(text, source="test.yaml")
+    return raised.value.problems
+
+
+def single_problem(text: str) -> str:
+    problems = problems_of(text)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_configs_load(path: Path) -> None:
+    settings = load_settings(path)
+    assert settings.name_prefix
+
+
+def test_default_config_is_cheap_when_idle() -> None:
+    settings = load_settings(ROOT / "config" / "default.yaml")
+    assert isinstance(settings.network, NoNetwork)  # no interface endpoints billed by the hour
+    assert settings.account is None and settings.region is None  # environment-agnostic
+    assert settings.protect_stateful_stacks is False  # dev
+
+
+def test_full_config_uses_private_network_and_a_fixed_environment() -> None:
+    settings = load_settings(ROOT / "config" / "examples" / "full.yaml")
+    assert isinstance(settings.network, PrivateNetwork)
+    assert settings.account == "123456789012" and settings.region == "us-east-1"
+    assert settings.protect_stateful_stacks is True
+
+
+def test_minimal_config_gets_documented_defaults() -> None:
+    settings = parse_settings("name_prefix: demo\n")
+    assert settings.environment == "dev"
+    assert isinstance(settings.network, NoNetwork)
+    assert settings.storage.noncurrent_version_expiration_days == 90
+    assert settings.tags.project == "sagemaker-platform-kit"
+    assert settings.stack_name("Foundation") == "demo-Foundation"
+
+
+def test_existing_network_keeps_ids() -> None:
+    settings = parse_settings(
+        "name_prefix: demo\nnetwork:\n  mode: existing\n  vpc_id: vpc-0123456789abcdef0\n"
+        "  subnet_ids: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]\n"
+        "  security_group_ids: [sg-0123456789abcdef0]\n"
+    )
+    assert isinstance(settings.network, ExistingNetwork)
+    assert settings.network.subnet_ids == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+
+
+def test_termination_protection_can_be_forced_either_way() -> None:
+    assert parse_settings("name_prefix: a1\ntermination_protection: true\n").protect_stateful_stacks
+    prod_off = parse_settings("name_prefix: a1\nenvironment: prod\ntermination_protection: false\n")
+    assert prod_off.protect_stateful_stacks is False
+
+
+# --- one test per kind of mistake ----------------------------------------------------------
+
+
+def test_unknown_top_level_key_suggests_the_right_one() -> None:
+    problem = single_problem("name_prefix: demo\nenviroment: prod\n")
+    assert problem.startswith("enviroment (line 2): unknown key; allowed here: account, alerts,")
+    assert "did you mean 'environment'?" in problem
+
+
+def test_unknown_nested_key_lists_that_sections_keys() -> None:
+    problem = single_problem("name_prefix: demo\nstorage:\n  noncurrent_days: 30\n")
+    assert problem.startswith("storage.noncurrent_days (line 3): unknown key; allowed here: ")
+    assert "abort_incomplete_upload_days, access_log_retention_days" in problem
+
+
+def test_unknown_key_inside_a_network_mode() -> None:
+    problem = single_problem("name_prefix: demo\nnetwork:\n  mode: private\n  nat_gateways: 1\n")
+    assert problem.startswith("network.nat_gateways (line 4): unknown key; allowed here: ")
+    assert "availability_zones, cidr, flow_log_retention_days, mode" in problem
+
+
+def test_wrong_type_for_a_number() -> None:
+    assert single_problem(
+        "name_prefix: demo\nstorage:\n  abort_incomplete_upload_days: soon\n"
+    ) == (
+        "storage.abort_incomplete_upload_days (line 3): Input should be a valid integer, "
+        "unable to parse string as an integer (got 'soon')"
+    )
+
+
+def test_number_out_of_range_says_the_range() -> None:
+    problem = single_problem("name_prefix: demo\nstorage:\n  abort_incomplete_upload_days: 45\n")
+    assert problem == (
+        "storage.abort_incomplete_upload_days (line 3): Input should be less than or equal to 30 "
+        "(got 45)"
+    )
+
+
+def test_section_given_as_a_scalar() -> None:
+    assert single_problem("name_prefix: demo\ntags: yes\n") == (
+        "tags (line 2): must be a mapping of settings (got True)"
+    )
+
+
+def test_bad_email() -> None:
+    problem = single_problem("name_prefix: demo\nalerts:\n  emails: [ops.example.com]\n")
+    assert problem.startswith("alerts.emails[0] (line 3): value is not a valid email address")
+    assert problem.endswith("(got 'ops.example.com')")
+
+
+def test_repeated_email() -> None:
+    problem = single_problem(
+        "name_prefix: demo\nalerts:\n  emails: [a@example.com, A@example.com]\n"
+    )
+    assert problem == (
+        "alerts.emails (line 3): each address may appear only once "
+        "(got ['a@example.com', 'A@example.com'])"
+    )
+
+
+def test_bad_cidr() -> None:
+    problem = single_problem(
+        "name_prefix: demo\nnetwork:\n  mode: private\n  cidr: 10.0.0.300/16\n"
+    )
+    assert problem.startswith(
+        "network.cidr (line 4): must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16"
+    )
+    assert problem.endswith("(got '10.0.0.300/16')")
+
+
+def test_cidr_of_the_wrong_size() -> None:
+    problem = single_problem("name_prefix: demo\nnetwork:\n  mode: private\n  cidr: 10.0.0.0/8\n")
+    assert (
+        problem == "network.cidr (line 4): must be a /16 to /24 block (got /8) (got '10.0.0.0/8')"
+    )
+
+
+def test_bad_region_lists_the_allowed_ones() -> None:
+    problem = single_problem("name_prefix: demo\nregion: us-east-9\n")
+    assert problem.startswith("region (line 2): must be a region where SageMaker is available: ")
+    assert "us-east-1, us-east-2" in problem and problem.endswith("(got 'us-east-9')")
+
+
+def test_account_must_be_a_quoted_twelve_digit_id() -> None:
+    unquoted = single_problem("name_prefix: demo\naccount: 123456789012\n")
+    assert unquoted.startswith(
+        "account (line 2): must be a 12-digit AWS account id written as a quoted"
+    )
+    short = single_problem("name_prefix: demo\naccount: '1234'\n")
+    assert short == "account (line 2): must be a 12-digit AWS account id (got '1234')"
+
+
+@pytest.mark.parametrize("prefix", ["My_Prefix", "1abc", "a", "ends-", "x" * 21])
+def test_bad_prefix_characters(prefix: str) -> None:
+    problem = single_problem(f"name_prefix: '{prefix}'\n")
+    assert problem == (
+        "name_prefix (line 1): must be 2-20 characters of lower-case letters, digits and "
+        f"hyphens, starting with a letter and not ending with a hyphen (got '{prefix}')"
+    )
+
+
+def test_missing_required_prefix() -> None:
+    assert single_problem("environment: dev\n") == (
+        "name_prefix: required (Starts every stack name (`<name_prefix>-Foundation`, ...))"
+    )
+
+
+def test_empty_required_field() -> None:
+    problem = single_problem("name_prefix: ''\n")
+    assert problem.startswith("name_prefix (line 1): must be 2-20 characters")
+    assert problem.endswith("(got '')")
+
+
+def test_null_required_field() -> None:
+    assert single_problem("name_prefix:\n") == (
+        "name_prefix (line 1): Input should be a valid string (got None)"
+    )
+
+
+def test_existing_network_without_subnets() -> None:
+    problem = single_problem(
+        "name_prefix: demo\nnetwork:\n  mode: existing\n  vpc_id: vpc-0123456789abcdef0\n"
+        "  security_group_ids: [sg-0123456789abcdef0]\n"
+    )
+    assert problem == (
+        "network.subnet_ids: required in the section on line 2 (Private subnets SageMaker "
+        "resources are placed in (1-16; at least two AZs recommended))"
+    )
+
+
+def test_existing_network_with_empty_lists_and_bad_ids() -> None:
+    problems = problems_of(
+        "name_prefix: demo\nnetwork:\n  mode: existing\n  vpc_id: vpc-1\n"
+        "  subnet_ids: [subnet-xyz]\n  security_group_ids: []\n"
+    )
+    assert problems == [
+        "network.vpc_id (line 4): must look like vpc-0123456789abcdef0 (got 'vpc-1')",
+        "network.subnet_ids[0] (line 5): must look like subnet-0123456789abcdef0 "
+        "(got 'subnet-xyz')",
+        "network.security_group_ids (line 6): List should have at least 1 item after validation, "
+        "not 0 (got [])",
+    ]
+
+
+def test_unknown_network_mode_lists_the_modes() -> None:
+    assert single_problem("name_prefix: demo\nnetwork:\n  mode: public\n") == (
+        "network.mode (line 3): got 'public'; allowed: 'none', 'private', 'existing'"
+    )
+
+
+def test_network_without_a_mode() -> None:
+    assert single_problem("name_prefix: demo\nnetwork:\n  cidr: 10.0.0.0/16\n") == (
+        "network.mode: required in the section on line 2; one of 'none', 'private', 'existing'"
+    )
+
+
+def test_tag_rules() -> None:
+    problems = problems_of(
+        "name_prefix: demo\ntags:\n  owner: 'a&b'\n  extra:\n    Project: x\n    'aws:team': y\n"
+    )
+    assert problems == [
+        "tags.owner (line 3): must be at most 256 characters of letters, digits, spaces and "
+        "_ . : / = + - @ (got 'a&b')",
+        "tags.extra['aws:team'] (key) (line 6): must be 1-128 characters of letters, digits, "
+        "spaces and _ . : / = + - @, and must not start with 'aws:' (got 'aws:team')",
+    ]
+
+
+def test_reserved_extra_tag() -> None:
+    assert single_problem("name_prefix: demo\ntags:\n  extra:\n    Owner: me\n") == (
+        "tags.extra (line 3): ['Owner'] are set by the kit; use the project / cost_center / owner "
+        "settings instead"
+    )
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    problems = problems_of("name_prefix: BAD\nregion: mars-1\nstorage:\n  bogus: 1\n")
+    assert [p.split(" (line")[0] for p in problems] == ["name_prefix", "region", "storage.bogus"]
+
+
+def test_repeated_key_is_an_error_not_a_silent_override() -> None:
+    assert single_problem("name_prefix: a1\nenvironment: dev\nenvironment: prod\n") == (
+        "line 3: key 'environment' appears twice in one mapping (first on line 2); "
+        "YAML would silently keep the last one"
+    )
+
+
+def test_invalid_yaml_gives_line_and_column() -> None:
+    assert single_problem("name_prefix: [demo\n") == (
+        "line 2, column 1: not valid YAML: expected ',' or ']', but got '<stream end>'"
+    )
+
+
+def test_empty_file() -> None:
+    assert (
+        single_problem("# nothing here\n")
+        == "the file is empty: `name_prefix` at least is required"
+    )
+
+
+def test_top_level_list() -> None:
+    assert single_problem("- name_prefix: demo\n") == (
+        "the top level must be a mapping of settings (got list)"
+    )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path / "absent.yaml")
+    assert raised.value.problems == ["cannot read the file: No such file or directory"]
+    assert str(raised.value).startswith(
+        f"{tmp_path / 'absent.yaml'}: invalid configuration (1 problem)"
+    )

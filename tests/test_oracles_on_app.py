@@ -1,0 +1,91 @@
+"""The offline oracles over both shipped configs: cdk-nag, cfn-lint, pinned
+logical IDs of stateful resources, and the SageMaker requests of every state machine."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from stacks.foundation_stack import LOGICAL_IDS
+from tests.oracles.cfn_lint import lint
+from tests.oracles.nag import acknowledgements, scope_wide_acknowledgements, unacknowledged_findings
+from tests.oracles.stepfunctions import state_machines, validate_definition
+from tests.oracles.synth import Synthesis
+
+# Reasons that explain nothing. An acknowledgement must say why the finding does not
+# apply here, in words a reviewer can check.
+LAZY_REASON = re.compile(
+    r"^(n/?a|none|todo|tbd|suppress(ed)?|not needed|ok|fine|false positive)\W*$", re.I
+)
+
+
+def test_cdk_nag_has_no_unacknowledged_findings(any_synth: Synthesis) -> None:
+    findings = unacknowledged_findings(any_synth.app)
+    assert findings == [], "cdk-nag AwsSolutions findings:\n" + "\n".join(findings)
+
+
+def test_every_acknowledgement_names_a_finding_and_a_resource_with_a_reason(
+    any_synth: Synthesis,
+) -> None:
+    assert scope_wide_acknowledgements(any_synth.app) == []
+    # Only the kit's own: aws-cdk-lib acknowledges some CloudFormation-Validate rules itself.
+    acks = [
+        a
+        for a in acknowledgements(any_synth.template_paths())
+        if a.rule_id.startswith("AwsSolutions")
+    ]
+    assert acks, "the templates carry cdk-nag acknowledgements in their metadata"
+    bad = [
+        ack
+        for ack in acks
+        if not re.fullmatch(r"AwsSolutions-[A-Z]+\d+(\[.+\])?", ack.rule_id)
+        or len(ack.reason) < 40
+        or LAZY_REASON.match(ack.reason)
+    ]
+    assert bad == []
+
+
+def test_cfn_lint_finds_no_errors(any_synth: Synthesis) -> None:
+    regions = [any_synth.settings.region] if any_synth.settings.region else None
+    errors: list[str] = []
+    for path in any_synth.template_paths():
+        template_errors, _warnings = lint(path, regions=regions)
+        errors.extend(template_errors)
+    assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize("name", sorted(LOGICAL_IDS))
+def test_stateful_resources_keep_their_logical_ids(any_synth: Synthesis, name: str) -> None:
+    expected_type = {
+        "key": "AWS::KMS::Key",
+        "data_bucket": "AWS::S3::Bucket",
+        "artifacts_bucket": "AWS::S3::Bucket",
+        "access_logs_bucket": "AWS::S3::Bucket",
+        "alerts_topic": "AWS::SNS::Topic",
+    }[name]
+    resources = any_synth.template("Foundation")["Resources"]
+    assert (
+        LOGICAL_IDS[name]
+        == {
+            "key": "PlatformKey",
+            "data_bucket": "DataBucket",
+            "artifacts_bucket": "ArtifactsBucket",
+            "access_logs_bucket": "AccessLogsBucket",
+            "alerts_topic": "AlertsTopic",
+        }[name]
+    )
+    assert resources[LOGICAL_IDS[name]]["Type"] == expected_type
+    assert resources[LOGICAL_IDS[name]].get("DeletionPolicy") == "Retain"
+
+
+def test_every_sagemaker_request_in_a_state_machine_matches_botocore(any_synth: Synthesis) -> None:
+    problems = []
+    for path in any_synth.template_paths():
+        template = json.loads(path.read_text())
+        for logical_id, definition in state_machines(template).items():
+            problems.extend(
+                f"{path.name} {logical_id} {p}" for p in validate_definition(definition)
+            )
+    assert problems == []
