@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import botocore.session
-
 from stacks.settings.reference import (
     README_PATH,
     SCHEMA_PATH,
@@ -13,7 +11,6 @@ from stacks.settings.reference import (
     markdown_reference,
     readme_with_reference,
 )
-from stacks.settings.regions import SAGEMAKER_REGIONS
 
 
 def test_committed_schema_is_current() -> None:
@@ -56,13 +53,3 @@ def test_yaml_files_point_editors_at_the_schema() -> None:
     )
     for path in (root / "examples").glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=../schema.json\n"), path
-
-
-def test_region_table_matches_installed_botocore() -> None:
-    session = botocore.session.get_session()
-    regions = sorted(
-        region
-        for partition in ("aws", "aws-us-gov", "aws-cn")
-        for region in session.get_available_regions("sagemaker", partition_name=partition)
-    )
-    assert list(SAGEMAKER_REGIONS) == regions

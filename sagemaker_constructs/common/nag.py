@@ -1,0 +1,94 @@
+"""cdk-nag acknowledgements the way the kit makes them: on the construct concerned,
+naming the exact finding, with a reason.
+
+IAM5 findings name the wildcard resource as cdk-nag flattens it *after* synthesis,
+when cross-stack references have become `Fn::GetStackOutput` / `Fn::ImportValue`.
+So `acknowledge_wildcards` computes the finding IDs at validation time (after
+references are resolved, before cdk-nag runs) from the very tokens the construct
+granted on: each acknowledgement still names one exact finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from constructs import IConstruct, IValidation
+
+NAG_METADATA = "cdk_nag"
+
+
+def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge one finding (e.g. `AwsSolutions-L1`) on `scope` and its children."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_wildcards(
+    scope: IConstruct,
+    *,
+    reason: str,
+    actions: Iterable[str] = (),
+    resources: Sequence[str] = (),
+) -> None:
+    """Acknowledge AwsSolutions-IAM5 for exactly these wildcard actions (`s3:GetObject*`)
+    and wildcard resources (tokens such as `bucket.arn_for_objects("data/*")`) in the
+    policies under `scope`."""
+    for action in actions:
+        acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]", reason)
+    if resources:
+        scope.node.add_validation(_ResourceAcknowledgement(scope, list(resources), reason))
+
+
+def flatten_reference(node: Any) -> str:
+    """A CloudFormation value flattened the way cdk-nag names it in findings."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(flatten_reference(item) for item in items)
+        if "Fn::Sub" in node:
+            return flatten_reference(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{flatten_reference(resource)}.{flatten_reference(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return flatten_reference(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{flatten_reference(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+@jsii.implements(IValidation)
+class _ResourceAcknowledgement:
+    """Runs after references are resolved: turns resource tokens into finding IDs."""
+
+    def __init__(self, scope: IConstruct, resources: list[str], reason: str) -> None:
+        self._scope = scope
+        self._resources = resources
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._scope)
+        rules = {}
+        for resource in self._resources:
+            flat = flatten_reference(stack.resolve(resource))
+            if "*" in flat:
+                rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
+        for rule_id, reason in rules.items():
+            acknowledge(self._scope, rule_id, reason)
+        # The aspect that copies acknowledgements into template metadata ran before
+        # this; copy these ones ourselves so reviewers see them too.
+        for child in self._scope.node.find_all():
+            if isinstance(child, CfnResource):
+                existing = child.get_metadata(NAG_METADATA) or {}
+                listed = list(existing.get("rules_to_suppress", []))
+                known = {rule["id"] for rule in listed}
+                listed += [{"id": i, "reason": r} for i, r in rules.items() if i not in known]
+                child.add_metadata(NAG_METADATA, {"rules_to_suppress": listed})
+        return []
