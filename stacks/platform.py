@@ -37,15 +37,31 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
     return Platform(foundation=foundation)
 
 
-def apply_tags(scope: cdk.App | cdk.Stack, settings: PlatformSettings) -> None:
-    """Project, environment, cost center, owner and extra tags on every taggable resource."""
-    tags = {"Project": settings.tags.project, "Environment": settings.environment}
+# Names this deployment on every resource, including jobs the workflows start at run
+# time, so the budget guard and operators can tell its resources from others'.
+PLATFORM_TAG = "smkit:platform"
+
+
+def platform_tags(settings: PlatformSettings) -> dict[str, str]:
+    """The tags every resource of this deployment carries: project, environment, cost
+    center, owner, extra, and `smkit:platform` = name_prefix. State machines put the
+    same tags on the SageMaker jobs they create (CloudFormation does not create those)."""
+    tags = {
+        "Project": settings.tags.project,
+        "Environment": settings.environment,
+        PLATFORM_TAG: settings.name_prefix,
+    }
     if settings.tags.cost_center:
         tags["CostCenter"] = settings.tags.cost_center
     if settings.tags.owner:
         tags["Owner"] = settings.tags.owner
     tags.update(settings.tags.extra)
-    for key, value in tags.items():
+    return tags
+
+
+def apply_tags(scope: cdk.App | cdk.Stack, settings: PlatformSettings) -> None:
+    """`platform_tags` on every taggable resource."""
+    for key, value in platform_tags(settings).items():
         cdk.Tags.of(scope).add(key, value)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
@@ -109,3 +110,25 @@ SubnetId = Annotated[
 SecurityGroupId = Annotated[
     str, _matches(r"sg-[0-9a-f]{8}([0-9a-f]{9})?", "must look like sg-0123456789abcdef0")
 ]
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    """One thing a config will run, as the cost limits see it.
+
+    Settings sections that start compute define `resource_usages()` returning these;
+    the limits check (cost guardrails) collects them from every section.
+    """
+
+    kind: Literal["notebook", "training", "tuning", "endpoint"]
+    """What runs."""
+    path: str
+    """Where it is configured, e.g. `notebooks[0]` or `training.definitions.text-classifier`."""
+    instance_type: str | None
+    """ML instance type, or None where none is chosen (serverless endpoints)."""
+    instance_count: int = 1
+    """Instances per job or variant (the maximum, where it scales)."""
+    max_runtime_seconds: int | None = None
+    """Longest runtime of one job."""
+    max_parallel_jobs: int | None = None
+    """For tuning: training jobs at once."""

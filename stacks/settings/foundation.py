@@ -28,7 +28,13 @@ class TagSettings(StrictModel):
     @field_validator("extra")
     @classmethod
     def _extra_fits(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = {"Project", "Environment", "CostCenter", "Owner"} & value.keys()
+        reserved = {
+            "Project",
+            "Environment",
+            "CostCenter",
+            "Owner",
+            "smkit:platform",
+        } & value.keys()
         if reserved:
             raise ValueError(
                 f"{sorted(reserved)} are set by the kit; use the project / cost_center / owner "

@@ -299,6 +299,7 @@ def test_every_taggable_resource_carries_the_platform_tags(full_synth: Synthesis
         "CostCenter": "ml-platform",
         "Owner": "ml-platform@example.com",
         "DataClassification": "internal",
+        "smkit:platform": "smkit-full",
     }
     for logical_id in (
         "PlatformKey",
