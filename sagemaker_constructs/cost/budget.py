@@ -25,10 +25,8 @@ _PUBLISH_SID = "BudgetsPublishFromThisAccount"
 def allow_budgets_to_publish(topic: sns.ITopic) -> None:
     """Let AWS Budgets publish to `topic`, for budgets of this account only (the
     statement AWS documents: `aws:SourceAccount` and an `aws:SourceArn` of this account's
-    budgets). Adding it twice to one topic is harmless: it is added once."""
-    if topic.node.try_find_child(_PUBLISH_SID) is not None:
-        return
-    Construct(topic, _PUBLISH_SID)  # marks the topic as done
+    budgets). Adding it twice to one topic is harmless: CDK keeps identical statements
+    once."""
     topic.add_to_resource_policy(
         iam.PolicyStatement(
             sid=_PUBLISH_SID,
@@ -96,7 +94,8 @@ class SageMakerBudget(Construct):
             f"budget_name must be 1-100 characters without ':' or '\\' (got {budget_name!r})",
         )
         problems.check(
-            monthly_limit_usd > 0, f"monthly_limit_usd must be greater than 0 (got {monthly_limit_usd})"
+            monthly_limit_usd > 0,
+            f"monthly_limit_usd must be greater than 0 (got {monthly_limit_usd})",
         )
         problems.check(
             0 < len(tag_key) <= 128, f"tag_key must be 1-128 characters (got {tag_key!r})"
@@ -127,9 +126,15 @@ class SageMakerBudget(Construct):
             if guard_extra:
                 actual.append(guard_threshold_percent)
 
-        def notification(kind: str, threshold: int) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
+        def notification(
+            kind: str, threshold: int
+        ) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
             topic = alerts_topic
-            if guard_topic is not None and kind == "ACTUAL" and threshold == guard_threshold_percent:
+            if (
+                guard_topic is not None
+                and kind == "ACTUAL"
+                and threshold == guard_threshold_percent
+            ):
                 topic = guard_topic
             return budgets.CfnBudget.NotificationWithSubscribersProperty(
                 notification=budgets.CfnBudget.NotificationProperty(
@@ -156,9 +161,7 @@ class SageMakerBudget(Construct):
                 budget_name=budget_name,
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(
-                    amount=monthly_limit_usd, unit="USD"
-                ),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_limit_usd, unit="USD"),
                 cost_filters={
                     "Service": [SAGEMAKER_SERVICE],
                     "TagKeyValue": [f"user:{tag_key}${tag_value}"],

@@ -20,7 +20,10 @@ RUNTIME_DIR = Path(__file__).parent / "runtime"
 
 # SageMaker resource types the guard stops, with the actions it needs on each.
 _STOPPABLE = {
-    "hyper-parameter-tuning-job": ("StopHyperParameterTuningJob", "DescribeHyperParameterTuningJob"),
+    "hyper-parameter-tuning-job": (
+        "StopHyperParameterTuningJob",
+        "DescribeHyperParameterTuningJob",
+    ),
     "training-job": ("StopTrainingJob", "DescribeTrainingJob"),
     "processing-job": ("StopProcessingJob", "DescribeProcessingJob"),
     "transform-job": ("StopTransformJob", "DescribeTransformJob"),
@@ -86,7 +89,8 @@ class BudgetGuard(Construct):
             0 < len(tag_key) <= 128, f"tag_key must be 1-128 characters (got {tag_key!r})"
         )
         problems.check(
-            len(tag_value) <= 256, f"tag_value must be at most 256 characters (got {len(tag_value)})"
+            len(tag_value) <= 256,
+            f"tag_value must be at most 256 characters (got {len(tag_value)})",
         )
         minutes = timeout.to_seconds() / 60
         problems.check(1 <= minutes <= 15, f"timeout must be 1-15 minutes (got {minutes:g})")

@@ -101,9 +101,9 @@ class BudgetSettings(StrictModel):
     """Notify when actual spend passes each of these percentages of the limit.
     Each 1-1000."""
 
-    forecasted_thresholds_percent: Annotated[
-        list[Percent], Field(max_length=MAX_NOTIFICATIONS)
-    ] = Field(default_factory=lambda: [100])
+    forecasted_thresholds_percent: Annotated[list[Percent], Field(max_length=MAX_NOTIFICATIONS)] = (
+        Field(default_factory=lambda: [100])
+    )
     """Notify when the month's forecasted spend passes each of these percentages.
     Each 1-1000."""
 
@@ -229,17 +229,20 @@ class LimitSettings(StrictModel):
     def _check(self, usage: ResourceUsage) -> list[LimitViolation]:
         found = []
         allowed = getattr(self.instance_types, usage.kind)
-        if usage.instance_type is not None and allowed is not None:
-            if usage.instance_type not in allowed:
-                found.append(
-                    LimitViolation(
-                        usage.path,
-                        usage.instance_type,
-                        f"{usage.kind} instance type {usage.instance_type!r} is not allowed by "
-                        f"cost.limits.instance_types.{usage.kind}; allowed: "
-                        + describe_allowed(allowed),
-                    )
+        if (
+            usage.instance_type is not None
+            and allowed is not None
+            and usage.instance_type not in allowed
+        ):
+            found.append(
+                LimitViolation(
+                    usage.path,
+                    usage.instance_type,
+                    f"{usage.kind} instance type {usage.instance_type!r} is not allowed by "
+                    f"cost.limits.instance_types.{usage.kind}; allowed: "
+                    + describe_allowed(allowed),
                 )
+            )
         if self.max_instance_count is not None and usage.instance_count > self.max_instance_count:
             found.append(
                 LimitViolation(

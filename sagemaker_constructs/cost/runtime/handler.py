@@ -370,9 +370,10 @@ def message(report: Report, notifications: list[str]) -> str:
             [f"{e['kind']} {e['name']} ({e['status']})" for e in report.already_stopping],
         )
     if report.failed:
-        section("FAILED (act on these yourself)", [
-            f"{e['kind']} {e['name']}: {e['error']}" for e in report.failed
-        ])
+        section(
+            "FAILED (act on these yourself)",
+            [f"{e['kind']} {e['name']}: {e['error']}" for e in report.failed],
+        )
     if report.endpoints_capped:
         verb = "Would cap" if report.dry_run else "Capped"
         section(

@@ -105,7 +105,9 @@ def test_instance_type_outside_its_kinds_allow_list() -> None:
 
 def test_each_kind_has_its_own_allow_list() -> None:
     limits = {"instance_types": {"training": ["ml.g5.xlarge"], "tuning": ["ml.m5.xlarge"]}}
-    found = violations(limits, training={"instance_type": "ml.g5.xlarge", "tuning_parallel_jobs": 2})
+    found = violations(
+        limits, training={"instance_type": "ml.g5.xlarge", "tuning_parallel_jobs": 2}
+    )
     assert [f["msg"] for f in found] == [
         "tuning instance type 'ml.g5.xlarge' is not allowed by "
         "cost.limits.instance_types.tuning; allowed: ml.m5.xlarge"
@@ -170,7 +172,11 @@ def test_every_violation_is_reported_at_once() -> None:
             "max_instance_count": 1,
             "max_parallel_tuning_jobs": 1,
         },
-        training={"instance_type": "ml.p4d.24xlarge", "instance_count": 2, "tuning_parallel_jobs": 3},
+        training={
+            "instance_type": "ml.p4d.24xlarge",
+            "instance_count": 2,
+            "tuning_parallel_jobs": 3,
+        },
         endpoints={"instance_type": "ml.g5.xlarge"},
     )
     assert [(f["loc"][-1], f["input"]) for f in found] == [

@@ -51,7 +51,9 @@ class SageMaker:
         if error:
             message = f"{name} is in status Stopping" if error == "ValidationException" else "no"
             self.stubber.add_client_error(
-                operation, service_error_code=error, service_message=message,
+                operation,
+                service_error_code=error,
+                service_message=message,
                 expected_params=params,
             )
         else:
@@ -139,9 +141,9 @@ def tuning_job(aws: dict[str, Any], name: str, tag: dict[str, str]) -> None:
         },
         Tags=[tag],
     )
-    aws["backend"].hyper_parameter_tuning_jobs[name].hyper_parameter_tuning_job_status = (
-        "InProgress"
-    )
+    aws["backend"].hyper_parameter_tuning_jobs[
+        name
+    ].hyper_parameter_tuning_job_status = "InProgress"
 
 
 def processing_job(aws: dict[str, Any], name: str, tag: dict[str, str]) -> None:
@@ -185,8 +187,9 @@ def notebook(aws: dict[str, Any], name: str, tag: dict[str, str], *, start: bool
 
 def endpoint(aws: dict[str, Any], name: str, tag: dict[str, str], *, scaling: bool) -> None:
     client = aws["client"]
-    client.create_model(ModelName=f"{name}-model", PrimaryContainer={"Image": "image"},
-                        ExecutionRoleArn=ROLE)
+    client.create_model(
+        ModelName=f"{name}-model", PrimaryContainer={"Image": "image"}, ExecutionRoleArn=ROLE
+    )
     client.create_endpoint_config(
         EndpointConfigName=f"{name}-config",
         ProductionVariants=[
@@ -265,23 +268,28 @@ def test_stops_every_kind_of_the_platform_and_reports_exactly_that(aws: dict[str
     assert aws["client"].list_notebook_instances()["NotebookInstances"]
     [alert] = alerts(aws)
     assert alert["Subject"] == "Budget guard smkit-test: stopped 6"
-    for line in ("tuning job hpo", "training job train", "processing job prep",
-                 "transform job batch", "notebook instance lab"):
+    for line in (
+        "tuning job hpo",
+        "training job train",
+        "processing job prep",
+        "transform job batch",
+        "notebook instance lab",
+    ):
         assert f"  - {line}\n" in alert["Message"]
 
 
 def test_several_pages_of_jobs_all_stopped(aws: dict[str, Any]) -> None:
-    names = [f"prep-{i:03d}" for i in range(230)]
+    names = [f"prep-{i:03d}" for i in range(201)]  # three pages of 100
     for name in names:
         processing_job(aws, name, PLATFORM)
-    for i in range(120):
+    for i in range(101):
         notebook(aws, f"lab-{i:03d}", PLATFORM)
 
     report = run_guard(aws)
 
     stopped = [e["name"] for e in report["stopped"]]
-    assert stopped[:230] == names
-    assert len(stopped) == 350
+    assert stopped[:201] == names
+    assert len(stopped) == 302
     assert {j.processing_job_status for j in aws["backend"].processing_jobs.values()} == {"Stopped"}
     assert {n.status for n in aws["backend"].notebook_instances.values()} == {"Stopped"}
 
