@@ -74,12 +74,13 @@ class CostStack(Stack):
         """The platform's budget."""
 
         # Named after the team, not its position, so reordering `teams` replaces nothing.
+        # Budget names may not hold ':', a backslash or "/action/".
         self.team_budgets = {
             team.team: SageMakerBudget(
                 self,
                 f"Team-{team.team.replace('/', '-')}",
                 budget_name=re.sub(
-                    r"[:\\]", "-", f"{settings.name_prefix}-sagemaker-team-{team.team}"
+                    r"[:\\/]", "-", f"{settings.name_prefix}-sagemaker-team-{team.team}"
                 )[:100],
                 monthly_limit_usd=team.monthly_limit_usd,
                 tag_key=budget.team_tag_key,

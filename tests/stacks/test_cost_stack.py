@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import CfnElement
-from aws_cdk.assertions import Match
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
 
+from stacks.cost_stack import CostStack
 from stacks.foundation_stack import LOGICAL_IDS
-from tests.oracles.synth import Synthesis
+from stacks.settings import PlatformSettings
+from tests.oracles.synth import Synthesis, cdk_json_context
 
 
 def budgets(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
@@ -146,3 +151,43 @@ def test_guard_acts_on_this_deployment_and_scales_endpoints_as_configured(
     template.resource_count_is("AWS::SNS::Subscription", 1)
     outputs = full_synth.template("Cost")["Outputs"]
     assert outputs["BudgetName"]["Value"] == "smkit-full-sagemaker-monthly"
+
+
+def test_team_budgets_are_named_after_their_team_within_budgets_rules() -> None:
+    app = cdk.App(context=cdk_json_context())
+    base = cdk.Stack(app, "Base")
+    settings = PlatformSettings.model_validate(
+        {
+            "name_prefix": "demo",
+            "cost": {
+                "budget": {
+                    "monthly_limit_usd": 100,
+                    "teams": [
+                        {"team": "ml:vision/a", "monthly_limit_usd": 10},
+                        {"team": "nlp", "monthly_limit_usd": 20},
+                    ],
+                }
+            },
+        }
+    )
+    assert settings.cost is not None and settings.cost.budget is not None
+    stack = CostStack(
+        app,
+        "Cost",
+        settings=settings,
+        budget=settings.cost.budget,
+        platform_tag=("smkit:platform", "demo"),
+        encryption_key=kms.Key(base, "Key"),
+        alerts_topic=sns.Topic(base, "Alerts"),
+    )
+    names = sorted(
+        r["Properties"]["Budget"]["BudgetName"]
+        for r in Template.from_stack(stack).find_resources("AWS::Budgets::Budget").values()
+    )
+    assert names == [
+        "demo-sagemaker-monthly",
+        "demo-sagemaker-team-ml-vision-a",
+        "demo-sagemaker-team-nlp",
+    ]
+    assert stack.guard is None
+    assert sorted(stack.team_budgets) == ["ml:vision/a", "nlp"]
