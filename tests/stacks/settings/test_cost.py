@@ -14,6 +14,7 @@ from sagemaker_constructs.common.instance_types import (
     ENDPOINT_INSTANCE_TYPES,
     NOTEBOOK_INSTANCE_TYPES,
     TRAINING_INSTANCE_TYPES,
+    describe_allowed,
 )
 from stacks.settings import ConfigError, PlatformSettings, load_settings, loader, parse_settings
 from stacks.settings.base import ResourceUsage, StrictModel
@@ -242,9 +243,8 @@ def test_allow_list_names_only_types_sagemaker_accepts() -> None:
     )
     assert problems == [
         "cost.limits.instance_types (line 4): notebook: 'ml.t3.mediun' not notebook instance "
-        "types SageMaker accepts (e.g. ml.c4.2xlarge, ml.c4.4xlarge, ml.c4.8xlarge, "
-        "ml.c4.xlarge, ml.c5.18xlarge, ... (189 in all)); endpoint: list at least one type, "
-        "or leave it out to allow any"
+        f"types SageMaker accepts (e.g. {describe_allowed(NOTEBOOK_INSTANCE_TYPES, limit=5)}); "
+        "endpoint: list at least one type, or leave it out to allow any"
     ]
 
 
