@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .foundation_stack import FoundationStack
+from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 
 
@@ -16,6 +17,7 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    notebooks: NotebooksStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -33,8 +35,23 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    notebooks = None
+    if settings.notebooks is not None:
+        notebooks = NotebooksStack(
+            app,
+            settings.stack_name("Notebooks"),
+            settings=settings,
+            encryption_key=foundation.key,
+            data_bucket=foundation.data_bucket,
+            artifacts_bucket=foundation.artifacts_bucket,
+            network=foundation.network,
+            sdk_tags=platform_tags(settings),
+            env=env,
+            description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
+            termination_protection=settings.protect_stateful_stacks,
+        )
     apply_tags(app, settings)
-    return Platform(foundation=foundation)
+    return Platform(foundation=foundation, notebooks=notebooks)
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

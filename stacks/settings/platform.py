@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 
 
@@ -43,6 +44,9 @@ class PlatformSettings(StrictModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
 
+    notebooks: NotebookSettings | None = None
+    """SageMaker notebook instances. Default: none."""
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
@@ -50,6 +54,18 @@ class PlatformSettings(StrictModel):
             raise ValueError(
                 "must be a region where SageMaker is available: " + ", ".join(SAGEMAKER_REGIONS)
             )
+        return value
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks_fit_the_network(
+        cls, value: NotebookSettings | None, info: ValidationInfo
+    ) -> NotebookSettings | None:
+        network = info.data.get("network")
+        if value is not None and network is not None:
+            problems = value.check_network(network)
+            if problems:
+                raise ValueError("; ".join(problems))
         return value
 
     @property
