@@ -144,8 +144,8 @@ class NotebookInstance(Construct):
         :param additional_repositories: Up to 3 more. Default: none.
         :param sdk_tags: Tags the SDK defaults put on jobs and models; `Owner` and
             `smkit:notebook` are added. Default: none besides those.
-        :param removal_policy: Of the instance (its volume holds the user's work) and
-            its log group. Default: RETAIN.
+        :param removal_policy: Of the instance (its volume holds the user's work), its
+            lifecycle configuration and its log group. Default: RETAIN.
         """
         super().__init__(scope, id_)
         sources = package_sources or PackageSources()
@@ -209,7 +209,7 @@ class NotebookInstance(Construct):
             description=f"Notebook instance {notebook_name}",
         )
         """The notebook's execution role (its users act with it)."""
-        self._grant_platform_access(encryption_key, data_bucket, artifacts_bucket, job_role, stack)
+        self._grant_platform_access(encryption_key, data_bucket, artifacts_bucket, job_role)
 
         self.log_group: logs.LogGroup | None = None
         """The idle stop's decisions (None when the idle stop is off)."""
@@ -276,6 +276,8 @@ class NotebookInstance(Construct):
             ],
         )
         """The lifecycle configuration (on start)."""
+        # A retained instance keeps what it names: its lifecycle configuration too.
+        self.lifecycle_config.apply_removal_policy(removal_policy)
 
         repositories = [
             *([default_repository] if default_repository else []),
@@ -314,7 +316,7 @@ class NotebookInstance(Construct):
         if policy is not None:
             self.instance.node.add_dependency(policy)
         Tags.of(self.instance).add("Owner", owner, priority=300)
-        self._acknowledge(network, internet, artifacts_bucket, data_bucket, stack)
+        self._acknowledge(network, internet, artifacts_bucket, data_bucket)
 
     def grant_open(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let `grantee` open this notebook's Jupyter (a presigned URL) and see it."""
@@ -345,7 +347,6 @@ class NotebookInstance(Construct):
         data_bucket: s3.IBucket,
         artifacts_bucket: s3.IBucket,
         job_role: iam.IRole,
-        stack: Stack,
     ) -> None:
         data_bucket.grant_read_write(self.role)
         artifacts_bucket.grant_read(self.role)
@@ -428,7 +429,6 @@ class NotebookInstance(Construct):
         internet: bool,
         artifacts_bucket: s3.IBucket,
         data_bucket: s3.IBucket,
-        stack: Stack,
     ) -> None:
         if network is None:
             acknowledge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -32,12 +33,14 @@ class GitRepository(Construct):
         repository_url: str,
         branch: str | None = None,
         credentials: secretsmanager.ISecret | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
         :param repository_url: HTTPS URL of the repository (11-1024 characters).
         :param branch: Branch to check out. Default: the repository's default branch.
             At most 1024 characters, no spaces or ~ ^ : ? * [.
         :param credentials: Secret with `username` and `password`. Default: none (public).
+        :param removal_policy: Default: RETAIN, like the notebook instances that name it.
         """
         super().__init__(scope, id_)
         problems = Problems("GitRepository")
@@ -65,6 +68,7 @@ class GitRepository(Construct):
             ),
         )
         """The CodeRepository resource."""
+        self.repository.apply_removal_policy(removal_policy)
         self.repository_name = self.repository.attr_code_repository_name
         """Its name, as notebooks refer to it."""
 

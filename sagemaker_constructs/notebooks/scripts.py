@@ -128,8 +128,10 @@ class OnStartScript:
     """Characters of the hook's `Content` (deploy-time values at their bound)."""
 
 
-def build_kernels_script(kernels: Sequence[Kernel], sources: PackageSources) -> str:
-    """runtime/build_kernels.sh for these kernels."""
+def build_kernels_script(
+    kernels: Sequence[Kernel], sources: PackageSources, *, home: str = "/home/ec2-user"
+) -> str:
+    """runtime/build_kernels.sh for these kernels, run as the user whose home is `home`."""
     calls = []
     for kernel in kernels:
         conda = " ".join(quote(spec) for spec in kernel.conda_packages)
@@ -152,6 +154,7 @@ def build_kernels_script(kernels: Sequence[Kernel], sources: PackageSources) -> 
     return render(
         "build_kernels.sh",
         {
+            "HOME": quote(home),
             "PIP_INDEX": index,
             "CHANNELS": " ".join(f"-c {quote(url)}" for url in sources.conda_channels),
             "KERNELS": "\n".join(calls),

@@ -41,6 +41,7 @@ def on_start(full_synth: Synthesis, name: str) -> str:
     config_id = notebook["Properties"]["LifecycleConfigName"]["Fn::GetAtt"][0]
     config = full_synth.template("Notebooks")["Resources"][config_id]
     assert config["Type"] == "AWS::SageMaker::NotebookInstanceLifecycleConfig"
+    assert config["DeletionPolicy"] == "Retain"  # the retained instance names it
     ((hook,),) = [config["Properties"]["OnStart"]]
     assert "OnCreate" not in config["Properties"]
     return flatten(hook["Content"]["Fn::Base64"])
@@ -248,6 +249,7 @@ def test_idle_stop_logs_are_encrypted_kept_and_retained(full_synth: Synthesis) -
 
 def test_git_repository_is_a_code_repository_with_its_secret(full_synth: Synthesis) -> None:
     ((logical_id, repository),) = resources(full_synth, "AWS::SageMaker::CodeRepository").items()
+    assert repository["DeletionPolicy"] == "Retain"
     assert repository["Properties"]["GitConfig"] == {
         "RepositoryUrl": "https://git.example.internal/ml-platform/notebooks.git",
         "Branch": "main",

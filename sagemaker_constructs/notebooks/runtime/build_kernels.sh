@@ -3,7 +3,7 @@
 # kernel is a conda environment on the notebook's volume, in a folder named after a hash
 # of its definition: a restart reuses it, a changed definition builds a new one beside it.
 set -uo pipefail
-export HOME=/home/ec2-user
+export HOME={{HOME}}
 VOLUME_DIR=$HOME/SageMaker/.smkit
 ENVS=$VOLUME_DIR/envs
 export CONDA_PKGS_DIRS=$VOLUME_DIR/pkgs
@@ -18,7 +18,7 @@ if ! flock -n 9; then
 fi
 
 conda=""
-for candidate in "$HOME/anaconda3/condabin/conda" "$HOME/anaconda3/bin/conda" /opt/conda/bin/conda; do
+for candidate in "$HOME/anaconda3/condabin/conda" "$HOME/anaconda3/bin/conda"; do
   if [ -x "$candidate" ]; then
     conda=$candidate
     break

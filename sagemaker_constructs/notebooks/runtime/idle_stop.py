@@ -1,7 +1,7 @@
 """Stop this notebook instance once Jupyter has been idle for the configured minutes.
 
 The notebook's on-start script embeds this file (it is never downloaded) and runs it
-every 5 minutes as root, with the notebook's own role. Idle means: no kernel busy or
+every 5 minutes as ec2-user, with the notebook's own role. Idle means: no kernel busy or
 starting, and no kernel or terminal active within the last `--idle-minutes`. With no
 kernel and no terminal at all, idle time counts from the later of Jupyter's start and
 the last activity an earlier run saw. When Jupyter does not answer, nothing is stopped.
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-group", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--jupyter-url", default="https://127.0.0.1:8443")
-    parser.add_argument("--state-file", default="/opt/smkit/idle-stop-state.json")
+    parser.add_argument("--state-file", default="/var/lib/smkit/idle-stop-state.json")
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args(argv)
 

@@ -106,9 +106,13 @@ def test_idle_stop_is_scheduled_every_five_minutes_with_the_notebooks_settings()
     text = SCRIPTS["all parts"].text
     assert (
         "--notebook-name demo-alice --idle-minutes 60 --log-group "
-        "/smkit/notebooks/demo-alice/idle-stop --region us-east-1" in text
+        "/smkit/notebooks/demo-alice/idle-stop --region us-east-1 "
+        "--state-file /var/lib/smkit/idle-stop-state.json" in text
     )
-    assert 'echo "*/5 * * * * root $command' in text
+    assert 'echo "*/5 * * * * ec2-user $command' in text
+    assert "Type=oneshot\\nUser=ec2-user\\nExecStart=" in text
+    # Probing a user-owned Python for boto3 runs it as the user, never as root.
+    assert """runuser -u ec2-user -- "$candidate" -c 'import boto3'""" in text
     assert "OnUnitActiveSec=5min" in text
     off = SCRIPTS["no idle stop, no kernels"].text
     assert "idle_stop.py" not in off and 'echo "idle stop: off for this notebook"' in off
