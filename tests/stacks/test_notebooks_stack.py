@@ -8,9 +8,12 @@ import re
 from typing import Any
 
 import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 
-from stacks.notebooks_stack import notebook_logical_id
-from tests.oracles.synth import Synthesis
+from stacks.notebooks_stack import NotebooksStack, notebook_logical_id
+from stacks.settings import parse_settings
+from tests.oracles.synth import Synthesis, new_stack
 
 NOTEBOOKS = {"data-science": "NotebookDataScience", "gpu-research": "NotebookGpuResearch"}
 
@@ -271,3 +274,28 @@ def test_private_network_has_the_endpoints_notebooks_call(full_synth: Synthesis)
     for needed in ("sagemaker.api", "logs", "sts", "sagemaker.runtime"):
         assert f"com.amazonaws.us-east-1.{needed}" in services
     assert "com.amazonaws.<AWS::Region>.s3" in services or any(s.endswith(".s3") for s in services)
+
+
+def test_names_that_would_share_a_logical_id_are_refused() -> None:
+    settings = parse_settings(
+        "name_prefix: demo\nnotebooks:\n  instances:\n"
+        "    - {name: team-1, owner: a}\n    - {name: team1, owner: b}\n"
+    )
+    stack = new_stack("Foundation")
+    key = kms.Key(stack, "Key")
+    bucket = s3.Bucket(stack, "Bucket", encryption_key=key)
+    with pytest.raises(
+        ValueError,
+        match=r"notebooks 'team-1' and 'team1' map to the same logical ID 'NotebookTeam1'; "
+        r"rename one of them",
+    ):
+        NotebooksStack(
+            stack.node.root,
+            "demo-Notebooks",
+            settings=settings,
+            encryption_key=key,
+            data_bucket=bucket,
+            artifacts_bucket=bucket,
+            network=None,
+            sdk_tags={},
+        )
