@@ -9,6 +9,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
+from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 
 
@@ -18,6 +19,7 @@ class Platform:
 
     foundation: FoundationStack
     cost: CostStack | None = None
+    notebooks: NotebooksStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -35,21 +37,60 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
-    cost = None
-    if settings.cost is not None and settings.cost.budget is not None:
-        cost = CostStack(
-            app,
-            settings.stack_name("Cost"),
-            settings=settings,
-            budget=settings.cost.budget,
-            platform_tag=(PLATFORM_TAG, settings.name_prefix),
-            encryption_key=foundation.key,
-            alerts_topic=foundation.alerts_topic,
-            env=env,
-            description="sagemaker-platform-kit: SageMaker budgets and the budget guard",
-        )
+    base = _Base(app=app, settings=settings, foundation=foundation, env=env)
+    platform = Platform(
+        foundation=foundation,
+        cost=_cost(base),
+        notebooks=_notebooks(base),
+    )
     apply_tags(app, settings)
-    return Platform(foundation=foundation, cost=cost)
+    return platform
+
+
+@dataclass(frozen=True)
+class _Base:
+    """What every area's stack is built from."""
+
+    app: cdk.App
+    settings: PlatformSettings
+    foundation: FoundationStack
+    env: cdk.Environment | None
+
+
+def _cost(base: _Base) -> CostStack | None:
+    settings = base.settings
+    if settings.cost is None or settings.cost.budget is None:
+        return None
+    return CostStack(
+        base.app,
+        settings.stack_name("Cost"),
+        settings=settings,
+        budget=settings.cost.budget,
+        platform_tag=(PLATFORM_TAG, settings.name_prefix),
+        encryption_key=base.foundation.key,
+        alerts_topic=base.foundation.alerts_topic,
+        env=base.env,
+        description="sagemaker-platform-kit: SageMaker budgets and the budget guard",
+    )
+
+
+def _notebooks(base: _Base) -> NotebooksStack | None:
+    settings = base.settings
+    if settings.notebooks is None:
+        return None
+    return NotebooksStack(
+        base.app,
+        settings.stack_name("Notebooks"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        network=base.foundation.network,
+        sdk_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
 from .cost import CostSettings, UsageKind, allowed_instance_types
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 
 
@@ -47,6 +48,8 @@ class PlatformSettings(StrictModel):
 
     cost: CostSettings | None = None
     """Cost guardrails: SageMaker budget, budget guard, limits. Default: none."""
+    notebooks: NotebookSettings | None = None
+    """SageMaker notebook instances. Default: none."""
 
     @field_validator("region")
     @classmethod
@@ -91,6 +94,18 @@ class PlatformSettings(StrictModel):
         """Instance types `kind` may use: `cost.limits` allow-list, or every type SageMaker
         accepts for it. Workflows check run-time overrides against the same list."""
         return allowed_instance_types(self.cost.limits if self.cost else None, kind)
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks_fit_the_network(
+        cls, value: NotebookSettings | None, info: ValidationInfo
+    ) -> NotebookSettings | None:
+        network = info.data.get("network")
+        if value is not None and network is not None:
+            problems = value.check_network(network)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return value
 
     @property
     def protect_stateful_stacks(self) -> bool:

@@ -28,7 +28,7 @@ class Notebooks(StrictModel):
 
     def resource_usages(self) -> list[ResourceUsage]:
         return [
-            ResourceUsage("notebook", f"notebooks.instance_types[{i}]", t)
+            ResourceUsage("notebook", f"probe_notebooks.instance_types[{i}]", t)
             for i, t in enumerate(self.instance_types)
         ]
 
@@ -43,7 +43,7 @@ class Training(StrictModel):
         usages = [
             ResourceUsage(
                 "training",
-                "training.definitions.classifier",
+                "probe_training.definitions.classifier",
                 self.instance_type,
                 self.instance_count,
                 self.max_runtime_seconds,
@@ -53,7 +53,7 @@ class Training(StrictModel):
             usages.append(
                 ResourceUsage(
                     "tuning",
-                    "training.definitions.classifier.tuning",
+                    "probe_training.definitions.classifier.tuning",
                     self.instance_type,
                     self.instance_count,
                     self.max_runtime_seconds,
@@ -68,15 +68,18 @@ class Endpoints(StrictModel):
     max_instances: int = 1
 
     def resource_usages(self) -> list[ResourceUsage]:
-        return [ResourceUsage("endpoint", "endpoints[0]", self.instance_type, self.max_instances)]
+        return [
+            ResourceUsage("endpoint", "probe_endpoints[0]", self.instance_type, self.max_instances)
+        ]
 
 
 class Settings(PlatformSettings):
-    """PlatformSettings with stand-ins for the sections that start compute."""
+    """PlatformSettings with stand-in sections that start compute (named apart from the
+    real sections, whose own validators would run on them)."""
 
-    notebooks: Notebooks | None = None
-    training: Training | None = None
-    endpoints: Endpoints | None = None
+    probe_notebooks: Notebooks | None = None
+    probe_training: Training | None = None
+    probe_endpoints: Endpoints | None = None
 
 
 def settings(limits: dict[str, Any], **sections: Any) -> Settings:
@@ -92,11 +95,11 @@ def violations(limits: dict[str, Any], **sections: Any) -> list[dict[str, Any]]:
 def test_instance_type_outside_its_kinds_allow_list() -> None:
     found = violations(
         {"instance_types": {"notebook": ["ml.t3.medium", "ml.t3.large"]}},
-        notebooks={"instance_types": ["ml.t3.medium", "ml.p3.2xlarge"]},
+        probe_notebooks={"instance_types": ["ml.t3.medium", "ml.p3.2xlarge"]},
     )
     assert found == [
         {
-            "loc": ("notebooks", "instance_types", 1),
+            "loc": ("probe_notebooks", "instance_types", 1),
             "msg": "notebook instance type 'ml.p3.2xlarge' is not allowed by "
             "cost.limits.instance_types.notebook; allowed: ml.t3.large, ml.t3.medium",
             "input": "ml.p3.2xlarge",
@@ -107,27 +110,29 @@ def test_instance_type_outside_its_kinds_allow_list() -> None:
 def test_each_kind_has_its_own_allow_list() -> None:
     limits = {"instance_types": {"training": ["ml.g5.xlarge"], "tuning": ["ml.m5.xlarge"]}}
     found = violations(
-        limits, training={"instance_type": "ml.g5.xlarge", "tuning_parallel_jobs": 2}
+        limits, probe_training={"instance_type": "ml.g5.xlarge", "tuning_parallel_jobs": 2}
     )
     assert [f["msg"] for f in found] == [
         "tuning instance type 'ml.g5.xlarge' is not allowed by "
         "cost.limits.instance_types.tuning; allowed: ml.m5.xlarge"
     ]
-    assert found[0]["loc"] == ("training", "definitions", "classifier", "tuning")
+    assert found[0]["loc"] == ("probe_training", "definitions", "classifier", "tuning")
 
 
 def test_max_instance_count() -> None:
     found = violations(
-        {"max_instance_count": 2}, training={"instance_count": 4}, endpoints={"max_instances": 3}
+        {"max_instance_count": 2},
+        probe_training={"instance_count": 4},
+        probe_endpoints={"max_instances": 3},
     )
     assert found == [
         {
-            "loc": ("training", "definitions", "classifier"),
+            "loc": ("probe_training", "definitions", "classifier"),
             "msg": "4 instances exceed cost.limits.max_instance_count (2)",
             "input": 4,
         },
         {
-            "loc": ("endpoints", 0),
+            "loc": ("probe_endpoints", 0),
             "msg": "3 instances exceed cost.limits.max_instance_count (2)",
             "input": 3,
         },
@@ -135,10 +140,12 @@ def test_max_instance_count() -> None:
 
 
 def test_max_training_runtime() -> None:
-    found = violations({"max_training_runtime_hours": 12}, training={"max_runtime_seconds": 90000})
+    found = violations(
+        {"max_training_runtime_hours": 12}, probe_training={"max_runtime_seconds": 90000}
+    )
     assert found == [
         {
-            "loc": ("training", "definitions", "classifier"),
+            "loc": ("probe_training", "definitions", "classifier"),
             "msg": "a maximum runtime of 25 h (90000 s) exceeds "
             "cost.limits.max_training_runtime_hours (12 h)",
             "input": 90000,
@@ -147,19 +154,21 @@ def test_max_training_runtime() -> None:
 
 
 def test_training_without_a_runtime_counts_as_sagemakers_one_day_default() -> None:
-    found = violations({"max_training_runtime_hours": 8}, training={})
+    found = violations({"max_training_runtime_hours": 8}, probe_training={})
     assert [f["msg"] for f in found] == [
         "a maximum runtime of 24 h (86400 s) (SageMaker's default when none is set) exceeds "
         "cost.limits.max_training_runtime_hours (8 h)"
     ]
-    assert settings({"max_training_runtime_hours": 24}, training={}).training is not None
+    assert (
+        settings({"max_training_runtime_hours": 24}, probe_training={}).probe_training is not None
+    )
 
 
 def test_max_parallel_tuning_jobs() -> None:
-    found = violations({"max_parallel_tuning_jobs": 4}, training={"tuning_parallel_jobs": 10})
+    found = violations({"max_parallel_tuning_jobs": 4}, probe_training={"tuning_parallel_jobs": 10})
     assert found == [
         {
-            "loc": ("training", "definitions", "classifier", "tuning"),
+            "loc": ("probe_training", "definitions", "classifier", "tuning"),
             "msg": "10 parallel training jobs exceed cost.limits.max_parallel_tuning_jobs (4)",
             "input": 10,
         }
@@ -173,12 +182,12 @@ def test_every_violation_is_reported_at_once() -> None:
             "max_instance_count": 1,
             "max_parallel_tuning_jobs": 1,
         },
-        training={
+        probe_training={
             "instance_type": "ml.p4d.24xlarge",
             "instance_count": 2,
             "tuning_parallel_jobs": 3,
         },
-        endpoints={"instance_type": "ml.g5.xlarge"},
+        probe_endpoints={"instance_type": "ml.g5.xlarge"},
     )
     assert [(f["loc"][-1], f["input"]) for f in found] == [
         ("classifier", "ml.p4d.24xlarge"),
@@ -197,9 +206,13 @@ def test_within_limits_and_serverless_endpoints_pass() -> None:
             "max_training_runtime_hours": 2,
             "max_parallel_tuning_jobs": 2,
         },
-        notebooks={"instance_types": ["ml.t3.medium"]},
-        training={"instance_count": 2, "max_runtime_seconds": 7200, "tuning_parallel_jobs": 2},
-        endpoints={"instance_type": None},
+        probe_notebooks={"instance_types": ["ml.t3.medium"]},
+        probe_training={
+            "instance_count": 2,
+            "max_runtime_seconds": 7200,
+            "tuning_parallel_jobs": 2,
+        },
+        probe_endpoints={"instance_type": None},
     )
     assert ok.cost is not None and ok.cost.limits is not None
     assert len(ok.resource_usages()) == 4
@@ -211,7 +224,7 @@ def test_config_file_shows_the_resources_path_line_and_value(
     monkeypatch.setattr(loader, "PlatformSettings", Settings)
     text = (
         "name_prefix: demo\n"
-        "notebooks:\n"
+        "probe_notebooks:\n"
         "  instance_types: [ml.t3.medium, ml.p3.2xlarge]\n"
         "cost:\n"
         "  limits:\n"
@@ -221,7 +234,7 @@ def test_config_file_shows_the_resources_path_line_and_value(
     with pytest.raises(ConfigError) as raised:
         parse_settings(text, source="team.yaml")
     assert raised.value.problems == [
-        "notebooks.instance_types[1] (line 3): notebook instance type 'ml.p3.2xlarge' is not "
+        "probe_notebooks.instance_types[1] (line 3): notebook instance type 'ml.p3.2xlarge' is not "
         "allowed by cost.limits.instance_types.notebook; allowed: ml.t3.medium "
         "(got 'ml.p3.2xlarge')"
     ]
