@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .foundation_stack import FoundationStack
+from .inference_stack import InferenceStack
 from .settings import PlatformSettings
 
 
@@ -16,6 +17,7 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    inference: InferenceStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -33,8 +35,22 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    inference = None
+    if settings.inference is not None:
+        inference = InferenceStack(
+            app,
+            settings.stack_name("Inference"),
+            settings=settings,
+            encryption_key=foundation.key,
+            data_bucket=foundation.data_bucket,
+            artifacts_bucket=foundation.artifacts_bucket,
+            alerts_topic=foundation.alerts_topic,
+            network=foundation.network,
+            env=env,
+            description="sagemaker-platform-kit: inference endpoints (stateless)",
+        )
     apply_tags(app, settings)
-    return Platform(foundation=foundation)
+    return Platform(foundation=foundation, inference=inference)
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

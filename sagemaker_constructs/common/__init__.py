@@ -3,7 +3,7 @@ state machines and SageMaker job tasks, instance types, cdk-nag acknowledgements
 
 from .function import PythonFunction
 from .images import BuiltinImage, ContainerImage
-from .instance_types import describe_allowed, is_gpu_instance_type
+from .instance_types import describe_allowed, has_local_nvme_storage, is_gpu_instance_type
 from .nag import acknowledge, acknowledge_wildcards
 from .retention import ALLOWED_RETENTION_DAYS, retention_days
 from .validation import Problems, stable_logical_id
@@ -33,6 +33,7 @@ __all__ = [
     "acknowledge",
     "acknowledge_wildcards",
     "describe_allowed",
+    "has_local_nvme_storage",
     "is_gpu_instance_type",
     "retention_days",
     "stable_logical_id",

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .inference import InferenceSettings
 from .regions import SAGEMAKER_REGIONS
 
 
@@ -42,6 +43,9 @@ class PlatformSettings(StrictModel):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
+
+    inference: InferenceSettings | None = None
+    """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
 
     @field_validator("region")
     @classmethod
