@@ -686,10 +686,12 @@ def _check_instances(
     problems: Problems, variant: InstanceVariant | AsyncVariant, model: ModelSource
 ) -> None:
     instance_type = variant.instance_type
+    family = instance_type.rsplit(".", 1)[0] + "."
+    similar = [t for t in ENDPOINT_INSTANCE_TYPES if t.startswith(family)]
     problems.check(
         instance_type in ENDPOINT_INSTANCE_TYPES,
         f"instance_type must be an endpoint instance type such as "
-        f"{describe_allowed(ENDPOINT_INSTANCE_TYPES)} (got {instance_type!r})",
+        f"{describe_allowed(similar or ENDPOINT_INSTANCE_TYPES)} (got {instance_type!r})",
     )
     problems.check(
         variant.initial_instance_count >= 1,

@@ -15,7 +15,7 @@ from sagemaker_constructs.common.instance_types import (
     is_gpu_instance_type,
 )
 
-from .base import ResourceUsage, StrictModel
+from .base import ResourceUsage, StrictModel, _matches
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,8 @@ CPU_ONLY_ALGORITHMS = frozenset({"forecasting-deepar"})
 
 def _endpoint_instance_type(value: str) -> str:
     if value not in ENDPOINT_INSTANCE_TYPES:
-        hint = [t for t in ENDPOINT_INSTANCE_TYPES if t.startswith(value.rsplit(".", 1)[0])]
+        family = value.rsplit(".", 1)[0] + "."
+        hint = [t for t in ENDPOINT_INSTANCE_TYPES if t.startswith(family)]
         raise ValueError(
             "must be an instance type SageMaker endpoints accept, e.g. "
             + describe_allowed(hint or ENDPOINT_INSTANCE_TYPES)
@@ -36,7 +37,14 @@ def _endpoint_instance_type(value: str) -> str:
 EndpointInstanceType = Annotated[str, AfterValidator(_endpoint_instance_type)]
 """An ML instance type SageMaker endpoints accept (generated from botocore)."""
 
-EndpointKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
+EndpointKey = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{0,38}[a-z0-9]",
+        "must be 2-40 lower-case letters, digits and hyphens, starting with a letter and "
+        "not ending with a hyphen",
+    ),
+]
 """Name of one endpoint in the config: 2-40 lower-case letters, digits and hyphens."""
 
 
@@ -57,7 +65,7 @@ class AssetImageSettings(StrictModel):
     @classmethod
     def _has_dockerfile(cls, value: str) -> str:
         if not (PROJECT_ROOT / value / "Dockerfile").is_file():
-            raise ValueError(f"must be a folder of the project holding a Dockerfile ({value!r})")
+            raise ValueError("must be a folder of the project that holds a Dockerfile")
         return value
 
 
@@ -67,7 +75,13 @@ class UriImageSettings(StrictModel):
     type: Literal["uri"]
     """`uri`: an image URI."""
 
-    uri: Annotated[str, Field(pattern=r"^[\w.-]+(:\d+)?/[\w./-]+([:@][\w.:-]+)?$")]
+    uri: Annotated[
+        str,
+        _matches(
+            r"[\w.-]+(:\d+)?/[\w./-]+([:@][\w.:-]+)?",
+            "must look like <registry>/<repository>:<tag>",
+        ),
+    ]
     """<registry>/<repository>:<tag> or @sha256:<digest>."""
 
 
@@ -103,7 +117,11 @@ class ArtifactModelSettings(StrictModel):
     """The serving image: `asset`, `uri` or `builtin`."""
 
     model_data: Annotated[
-        str, Field(pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/)?.+\.tar\.gz$")
+        str,
+        _matches(
+            r"(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/)?[^/].*\.tar\.gz",
+            "must be an s3://bucket/key URI or a key of the artifacts bucket, ending in .tar.gz",
+        ),
     ]
     """The model.tar.gz: an s3://bucket/key URI, or a key in the platform's artifacts
     bucket (where training writes models), e.g. training/demand/output/model.tar.gz."""
@@ -121,8 +139,10 @@ class ModelPackageSettings(StrictModel):
 
     arn: Annotated[
         str,
-        Field(
-            pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$"
+        _matches(
+            r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+",
+            "must be the ARN of a model package version: "
+            "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
         ),
     ]
     """ARN of the version: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
