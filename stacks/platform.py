@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
 from .inference_stack import InferenceStack
 from .settings import PlatformSettings
@@ -17,6 +18,7 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    cost: CostStack | None = None
     inference: InferenceStack | None = None
 
 
@@ -35,6 +37,19 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    cost = None
+    if settings.cost is not None and settings.cost.budget is not None:
+        cost = CostStack(
+            app,
+            settings.stack_name("Cost"),
+            settings=settings,
+            budget=settings.cost.budget,
+            platform_tag=(PLATFORM_TAG, settings.name_prefix),
+            encryption_key=foundation.key,
+            alerts_topic=foundation.alerts_topic,
+            env=env,
+            description="sagemaker-platform-kit: SageMaker budgets and the budget guard",
+        )
     inference = None
     if settings.inference is not None:
         inference = InferenceStack(
@@ -50,7 +65,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
             description="sagemaker-platform-kit: inference endpoints (stateless)",
         )
     apply_tags(app, settings)
-    return Platform(foundation=foundation, inference=inference)
+    return Platform(foundation=foundation, cost=cost, inference=inference)
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

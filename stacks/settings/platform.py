@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
+from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
+from .cost import CostSettings, UsageKind, allowed_instance_types
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .inference import InferenceSettings
 from .regions import SAGEMAKER_REGIONS
@@ -44,6 +46,9 @@ class PlatformSettings(StrictModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
 
+    cost: CostSettings | None = None
+    """Cost guardrails: SageMaker budget, budget guard, limits. Default: none."""
+
     inference: InferenceSettings | None = None
     """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
 
@@ -55,6 +60,41 @@ class PlatformSettings(StrictModel):
                 "must be a region where SageMaker is available: " + ", ".join(SAGEMAKER_REGIONS)
             )
         return value
+
+    @model_validator(mode="after")
+    def _within_cost_limits(self) -> PlatformSettings:
+        """Every notebook, job and endpoint of the config within `cost.limits`: one error
+        per violation, located at the resource's own path."""
+        if self.cost is None or self.cost.limits is None:
+            return self
+        violations = self.cost.limits.violations(self.resource_usages())
+        if violations:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("cost_limit", v.message),
+                        loc=v.location,
+                        input=v.value,
+                    )
+                    for v in violations
+                ],
+            )
+        return self
+
+    def resource_usages(self) -> list[ResourceUsage]:
+        """What the config runs, from every section that says (`resource_usages()`)."""
+        usages: list[ResourceUsage] = []
+        for name in type(self).model_fields:
+            section = getattr(self, name)
+            if hasattr(section, "resource_usages"):
+                usages.extend(section.resource_usages())
+        return usages
+
+    def allowed_instance_types(self, kind: UsageKind) -> tuple[str, ...]:
+        """Instance types `kind` may use: `cost.limits` allow-list, or every type SageMaker
+        accepts for it. Workflows check run-time overrides against the same list."""
+        return allowed_instance_types(self.cost.limits if self.cost else None, kind)
 
     @property
     def protect_stateful_stacks(self) -> bool:

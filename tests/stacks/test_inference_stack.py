@@ -62,7 +62,7 @@ def test_deepar_endpoint_rolls_out_as_a_canary_and_autoscales(full_synth: Synthe
     target = only(
         by_type(full_synth, "AWS::ApplicationAutoScaling::ScalableTarget"), "demandforecast"
     )
-    assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (2, 6)
+    assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (2, 4)
 
 
 def test_instance_endpoints_run_in_the_private_vpc_and_serverless_does_not(
