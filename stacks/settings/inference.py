@@ -82,7 +82,7 @@ class UriImageSettings(StrictModel):
             "must look like <registry>/<repository>:<tag>",
         ),
     ]
-    """<registry>/<repository>:<tag> or @sha256:<digest>."""
+    """`<registry>/<repository>:<tag>` (or `@sha256:<digest>`)."""
 
 
 class BuiltinImageSettings(StrictModel):
@@ -123,8 +123,10 @@ class ArtifactModelSettings(StrictModel):
             "must be an s3://bucket/key URI or a key of the artifacts bucket, ending in .tar.gz",
         ),
     ]
-    """The model.tar.gz: an s3://bucket/key URI, or a key in the platform's artifacts
-    bucket (where training writes models), e.g. training/demand/output/model.tar.gz."""
+    """The model.tar.gz: a key in the platform's artifacts bucket (where training writes
+    models), e.g. `training/demand/output/model.tar.gz`, or an `s3://bucket/key` URI (the
+    endpoint may read that object; a bucket encrypted with another KMS key must also let
+    the endpoint's role decrypt)."""
 
     environment: dict[str, str] = Field(default_factory=dict)
     """Environment variables of the serving container. Default: none."""
@@ -145,7 +147,8 @@ class ModelPackageSettings(StrictModel):
             "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
         ),
     ]
-    """ARN of the version: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+    """ARN of the version:
+    `arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>`."""
 
     image: ImageSettings | None = None
     """The image the package names, so the endpoint's role may pull it (and, for a
