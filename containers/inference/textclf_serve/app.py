@@ -23,6 +23,10 @@ from .protocol import ClientError, negotiate, parse_texts, render
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_PAYLOAD = 6 * MEGABYTE
+# An oversized body up to this size is read and discarded before the 413 goes out, so
+# that the client, still sending, gets the answer: gunicorn itself drains only 64 KB of
+# an unread body and then closes the connection under the client.
+DISCARD_LIMIT = 128 * MEGABYTE
 _READ_CHUNK = 64 * 1024
 
 log = logging.getLogger("textclf_serve")
@@ -87,15 +91,17 @@ class InferenceApp:
         if method != allowed:
             headers.append(("Allow", allowed))
             raise ClientError(405, f"{path} accepts {allowed}, not {method}")
-        return handler(environ, fields)
+        return handler(environ, fields, headers)
 
-    def _ping(self, environ: dict[str, Any], fields: dict[str, Any]) -> tuple[int, str, bytes]:
+    def _ping(
+        self, environ: dict[str, Any], fields: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> tuple[int, str, bytes]:
         if self.model is None:
             return 503, "application/json", b'{"status": "loading"}'
         return 200, "application/json", b'{"status": "healthy"}'
 
     def _execution_parameters(
-        self, environ: dict[str, Any], fields: dict[str, Any]
+        self, environ: dict[str, Any], fields: dict[str, Any], headers: list[tuple[str, str]]
     ) -> tuple[int, str, bytes]:
         parameters = {
             "MaxConcurrentTransforms": self.max_concurrent_transforms,
@@ -105,20 +111,25 @@ class InferenceApp:
         return 200, "application/json", json.dumps(parameters).encode()
 
     def _invocations(
-        self, environ: dict[str, Any], fields: dict[str, Any]
+        self, environ: dict[str, Any], fields: dict[str, Any], headers: list[tuple[str, str]]
     ) -> tuple[int, str, bytes]:
         if self.model is None:
             raise ClientError(503, "the model is still loading")
         kind, answer = negotiate(environ.get("CONTENT_TYPE"), environ.get("HTTP_ACCEPT"))
-        body = self._read_body(environ)
+        body = self._read_body(environ, headers)
         fields["bytes_in"] = len(body)
         texts = parse_texts(body, kind)
         fields["instances"] = len(texts)
         predictions = [prediction.as_dict() for prediction in self.model.predict(texts)]
         return 200, answer, render(predictions, answer)
 
-    def _read_body(self, environ: dict[str, Any]) -> bytes:
+    def _read_body(self, environ: dict[str, Any], headers: list[tuple[str, str]]) -> bytes:
         limit = self.max_payload_bytes
+        stream = environ["wsgi.input"]
+        # A client that stops sending mid-body must not hold a server thread forever.
+        sock = environ.get("gunicorn.socket")
+        if sock is not None:
+            sock.settimeout(self.read_timeout)
         declared = environ.get("CONTENT_LENGTH") or ""
         if declared:
             try:
@@ -126,16 +137,21 @@ class InferenceApp:
             except ValueError:
                 raise ClientError(400, f"Content-Length {declared!r} is not a number") from None
             if length > limit:
+                self._discard(stream, length, headers)
                 raise ClientError(413, _too_large(length, limit))
         else:
             length = limit + 1  # chunked: read until the end, or one byte past the limit
-        # A client that stops sending mid-body must not hold a server thread forever.
-        sock = environ.get("gunicorn.socket")
-        if sock is not None:
-            sock.settimeout(self.read_timeout)
-        stream = environ["wsgi.input"]
+        body = self._read(stream, length)
+        if len(body) > limit:
+            self._discard(stream, DISCARD_LIMIT, headers)
+            raise ClientError(413, _too_large(len(body), limit))
+        if declared and len(body) < length:
+            raise ClientError(400, f"the body ended after {len(body)} of {length} bytes")
+        return body
+
+    def _read(self, stream: Any, size: int) -> bytes:
         chunks: list[bytes] = []
-        remaining = length
+        remaining = size
         try:
             while remaining > 0:
                 chunk = stream.read(min(remaining, _READ_CHUNK))
@@ -147,12 +163,18 @@ class InferenceApp:
             raise ClientError(
                 408, f"the request body did not arrive within {self.read_timeout:g} s"
             ) from None
-        body = b"".join(chunks)
-        if len(body) > limit:
-            raise ClientError(413, _too_large(len(body), limit))
-        if declared and len(body) < length:
-            raise ClientError(400, f"the body ended after {len(body)} of {length} bytes")
-        return body
+        return b"".join(chunks)
+
+    def _discard(self, stream: Any, size: int, headers: list[tuple[str, str]]) -> None:
+        """Read and drop what is left of a rejected body (at most DISCARD_LIMIT bytes)."""
+        if size > DISCARD_LIMIT:
+            headers.append(("Connection", "close"))
+            return
+        try:
+            while size > 0 and (chunk := stream.read(min(size, _READ_CHUNK))):
+                size -= len(chunk)
+        except TimeoutError:
+            headers.append(("Connection", "close"))
 
 
 def _too_large(size: int, limit: int) -> str:

@@ -224,3 +224,26 @@ def read_cluster(paths: Paths) -> Cluster:
         current_host=str(current),
         network_interface=interface if isinstance(interface, str) and interface else None,
     )
+
+
+@dataclass(frozen=True)
+class WorldPlan:
+    """Where the job's processes run: hosts x processes per host, and how they meet."""
+
+    world_size: int = 1
+    processes_per_host: int = 1
+    host_index: int = 0
+    use_cuda: bool = False
+    master_addr: str = "127.0.0.1"
+    master_port: int = DEFAULT_MASTER_PORT
+
+    @property
+    def backend(self) -> str:
+        return "nccl" if self.use_cuda else "gloo"
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def rank(self, local_rank: int) -> int:
+        return self.host_index * self.processes_per_host + local_rank

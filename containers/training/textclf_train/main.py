@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from .data import describe, load_training_data
+from .distributed import plan_world, run_processes
 from .environment import TRAIN_CHANNEL, Paths, RuntimeOptions, read_channels, read_cluster
 from .errors import TrainingError, TrainingStoppedError
 from .hyperparameters import read_hyperparameters
@@ -85,8 +86,6 @@ def _train(paths: Paths, environ: Mapping[str, str], stop: StopSignal) -> None:
         log.info("%s", line)
     if stop.is_set():
         raise TrainingStoppedError("training stopped by SIGTERM before the first epoch")
-
-    from .distributed import plan_world, run_processes
 
     plan = plan_world(cluster, options)
     log.info(

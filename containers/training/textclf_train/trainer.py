@@ -11,7 +11,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from . import metrics
 from .artifact import write_model
 from .checkpoint import load_latest_checkpoint, save_checkpoint
 from .data import TrainingData
-from .environment import Paths
+from .environment import Paths, WorldPlan
 from .errors import TrainingError, TrainingStoppedError
 from .features import feature_ids
 from .hyperparameters import Hyperparameters
@@ -37,29 +36,6 @@ RESUMABLE_CHANGES = frozenset({"epochs"})
 RENDEZVOUS_TIMEOUT = timedelta(minutes=30)
 
 log = logging.getLogger("textclf_train")
-
-
-@dataclass(frozen=True)
-class WorldPlan:
-    """Where the processes of this job run: hosts x processes per host."""
-
-    world_size: int = 1
-    processes_per_host: int = 1
-    host_index: int = 0
-    use_cuda: bool = False
-    master_addr: str = "127.0.0.1"
-    master_port: int = 29500
-
-    @property
-    def backend(self) -> str:
-        return "nccl" if self.use_cuda else "gloo"
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
-
-    def rank(self, local_rank: int) -> int:
-        return self.host_index * self.processes_per_host + local_rank
 
 
 def train_process(
