@@ -13,7 +13,7 @@ from typing import Any
 
 _EXPORTS = {
     "Endpoint": ".endpoint",
-    "CPU_ONLY_ALGORITHMS": ".endpoint",
+    "CPU_ONLY_ALGORITHMS": ".algorithms",
     "VARIANT_NAME": ".endpoint",
     "ModelData": ".model_source",
     "ModelSource": ".model_source",

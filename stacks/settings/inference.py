@@ -14,13 +14,11 @@ from sagemaker_constructs.common.instance_types import (
     describe_allowed,
     is_gpu_instance_type,
 )
+from sagemaker_constructs.inference.algorithms import CPU_ONLY_ALGORITHMS
 
 from .base import ResourceUsage, StrictModel, _matches
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-# Built-in algorithms whose inference image runs on CPUs only.
-CPU_ONLY_ALGORITHMS = frozenset({"forecasting-deepar"})
 
 
 def _endpoint_instance_type(value: str) -> str:
