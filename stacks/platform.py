@@ -9,6 +9,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
+from .inference_stack import InferenceStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 
@@ -20,6 +21,7 @@ class Platform:
     foundation: FoundationStack
     cost: CostStack | None = None
     notebooks: NotebooksStack | None = None
+    inference: InferenceStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -42,6 +44,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         foundation=foundation,
         cost=_cost(base),
         notebooks=_notebooks(base),
+        inference=_inference(base),
     )
     apply_tags(app, settings)
     return platform
@@ -90,6 +93,24 @@ def _notebooks(base: _Base) -> NotebooksStack | None:
         env=base.env,
         description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
         termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _inference(base: _Base) -> InferenceStack | None:
+    settings = base.settings
+    if settings.inference is None:
+        return None
+    return InferenceStack(
+        base.app,
+        settings.stack_name("Inference"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        env=base.env,
+        description="sagemaker-platform-kit: inference endpoints (stateless)",
     )
 
 

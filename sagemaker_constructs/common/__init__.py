@@ -27,6 +27,7 @@ _MODULES = {
     "acknowledge": "nag",
     "acknowledge_wildcards": "nag",
     "describe_allowed": "instance_types",
+    "has_local_nvme_storage": "instance_types",
     "is_gpu_instance_type": "instance_types",
     "retention_days": "retention",
     "stable_logical_id": "validation",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .images import BuiltinImage as BuiltinImage
     from .images import ContainerImage as ContainerImage
     from .instance_types import describe_allowed as describe_allowed
+    from .instance_types import has_local_nvme_storage as has_local_nvme_storage
     from .instance_types import is_gpu_instance_type as is_gpu_instance_type
     from .nag import acknowledge as acknowledge
     from .nag import acknowledge_wildcards as acknowledge_wildcards

@@ -8,6 +8,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
 from .cost import CostSettings, UsageKind, allowed_instance_types
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .inference import InferenceSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 
@@ -50,6 +51,9 @@ class PlatformSettings(StrictModel):
     """Cost guardrails: SageMaker budget, budget guard, limits. Default: none."""
     notebooks: NotebookSettings | None = None
     """SageMaker notebook instances. Default: none."""
+
+    inference: InferenceSettings | None = None
+    """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
 
     @field_validator("region")
     @classmethod
