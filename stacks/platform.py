@@ -8,7 +8,9 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .foundation_stack import FoundationStack
+from .model_registry_stack import ModelRegistryStack
 from .settings import PlatformSettings
+from .training_stack import TrainingStack
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,10 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    model_registry: ModelRegistryStack | None = None
+    """Model package groups (stateful); present with `training` settings."""
+    training: TrainingStack | None = None
+    """Training and tuning workflows; present with `training` settings."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -33,8 +39,35 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    model_registry = training = None
+    if settings.training is not None:
+        model_registry = ModelRegistryStack(
+            app,
+            settings.stack_name("ModelRegistry"),
+            settings=settings,
+            env=env,
+            description="sagemaker-platform-kit: model package groups (stateful)",
+            termination_protection=settings.protect_stateful_stacks,
+        )
+        training = TrainingStack(
+            app,
+            settings.stack_name("Training"),
+            training=settings.training,
+            name_prefix=settings.name_prefix,
+            encryption_key=foundation.key,
+            data_bucket=foundation.data_bucket,
+            artifacts_bucket=foundation.artifacts_bucket,
+            alerts_topic=foundation.alerts_topic,
+            network=foundation.network,
+            model_package_groups=model_registry.group_names,
+            job_tags=platform_tags(settings),
+            env=env,
+            description="sagemaker-platform-kit: training and tuning workflows",
+        )
+        # The workflows name the groups (no cross-stack export to pin them).
+        training.add_dependency(model_registry)
     apply_tags(app, settings)
-    return Platform(foundation=foundation)
+    return Platform(foundation=foundation, model_registry=model_registry, training=training)
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

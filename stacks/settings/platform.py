@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .regions import SAGEMAKER_REGIONS
+from .training import TrainingSettings
 
 
 class PlatformSettings(StrictModel):
@@ -42,6 +43,9 @@ class PlatformSettings(StrictModel):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
+
+    training: TrainingSettings | None = None
+    """Training and tuning workflows and the model registry. Default: none (off)."""
 
     @field_validator("region")
     @classmethod
