@@ -65,7 +65,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
             description="sagemaker-platform-kit: training and tuning workflows",
         )
         # The workflows name the groups (no cross-stack export to pin them).
-        training.add_dependency(model_registry)
+        training.add_stack_dependency(model_registry)
     apply_tags(app, settings)
     return Platform(foundation=foundation, model_registry=model_registry, training=training)
 

@@ -14,7 +14,7 @@ Two kinds of profile:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -49,6 +49,13 @@ class AlgorithmProfile:
     MetricDefinitions in the request."""
     metric_channels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Metric-name prefix -> channel without which those metrics are never emitted."""
+    manifest_attributes: Callable[[Mapping[str, str]], list[str]] | None = None
+    """For augmented-manifest channels: the AttributeNames the algorithm reads, given
+    the job's hyperparameters. None: any."""
+    manifest_record_wrapper: str | None = None
+    """For augmented-manifest channels: the RecordWrapperType the algorithm reads."""
+    manifest_hyperparameters: frozenset[str] = frozenset()
+    """Hyperparameters that decide `manifest_attributes`."""
 
     def metric_definitions(self) -> dict[str, str]:
         """MetricDefinitions (name -> regex) every job of this algorithm sends."""
@@ -57,11 +64,16 @@ class AlgorithmProfile:
     def problems(
         self,
         *,
-        hyperparameters: Collection[str],
+        hyperparameters: Mapping[str, str],
         channels: Collection[str],
         metric_definitions: Collection[str] = (),
+        manifests: Mapping[str, tuple[Sequence[str], str | None]] | None = None,
     ) -> list[str]:
-        """What a job of this algorithm with these settings gets wrong."""
+        """What a job of this algorithm with these settings gets wrong.
+
+        :param hyperparameters: Static hyperparameters (name -> value).
+        :param manifests: Augmented-manifest channels -> (AttributeNames, RecordWrapperType).
+        """
         found = []
         missing_channels = sorted(self.required_channels - set(channels))
         if missing_channels:
@@ -86,6 +98,40 @@ class AlgorithmProfile:
                 f"metric_definitions are not allowed for {self.name}: SageMaker extracts its "
                 f"metrics itself ({', '.join(self.metrics) or 'see its documentation'})"
             )
+        if self.manifest_attributes is not None and manifests:
+            expected = self.manifest_attributes(hyperparameters)
+            for channel, (attributes, wrapper) in manifests.items():
+                if list(attributes) != expected:
+                    found.append(
+                        f"channel {channel!r}: {self.name} reads an augmented manifest's "
+                        f"attributes {expected} (from its text_attribute and label_attribute "
+                        f"hyperparameters); got attribute_names {list(attributes)}"
+                    )
+                if wrapper != self.manifest_record_wrapper:
+                    found.append(
+                        f"channel {channel!r}: {self.name} reads augmented manifests with "
+                        f"record_wrapper {self.manifest_record_wrapper} (got {wrapper})"
+                    )
+        return found
+
+    def override_problems(
+        self, overridable_hyperparameters: Collection[str], *, has_manifest: bool
+    ) -> list[str]:
+        """What is wrong with letting runs override these hyperparameters."""
+        found = []
+        if self.hyperparameters is not None:
+            unknown = sorted(set(overridable_hyperparameters) - self.hyperparameters)
+            if unknown:
+                found.append(
+                    f"overridable hyperparameters: {self.name} has no hyperparameter(s) {unknown}"
+                )
+        fixed = sorted(self.manifest_hyperparameters & set(overridable_hyperparameters))
+        if has_manifest and fixed:
+            found.append(
+                f"hyperparameters {fixed} name the augmented manifest's attributes, which "
+                "the request fixes: they cannot be overridden while a channel is an "
+                "augmented manifest"
+            )
         return found
 
 
@@ -97,12 +143,25 @@ TEXT_CLASSIFIER_HYPERPARAMETERS = frozenset(
         "embedding_dim",
         "max_vocab_size",
         "max_length",
+        "ngram_size",
+        "min_count",
         "label_attribute",
         "text_attribute",
         "validation_fraction",
         "seed",
     }
 )
+# The text and label attributes the container reads when not set.
+TEXT_ATTRIBUTE_DEFAULT = "source"
+LABEL_ATTRIBUTE_DEFAULT = "label"
+
+
+def _text_classifier_manifest(hyperparameters: Mapping[str, str]) -> list[str]:
+    label = hyperparameters.get("label_attribute", LABEL_ATTRIBUTE_DEFAULT)
+    text = hyperparameters.get("text_attribute", TEXT_ATTRIBUTE_DEFAULT)
+    return [text, label, f"{label}-metadata"]
+
+
 TEXT_CLASSIFIER_METRICS = (
     "epoch",
     "train:loss",
@@ -117,9 +176,13 @@ TEXT_CLASSIFIER = AlgorithmProfile(
     channels=frozenset({"train", "validation"}),
     required_channels=frozenset({"train"}),
     metrics=TEXT_CLASSIFIER_METRICS,
+    manifest_attributes=_text_classifier_manifest,
+    manifest_record_wrapper="RecordIO",
+    manifest_hyperparameters=frozenset({"text_attribute", "label_attribute"}),
 )
 """The kit's training container: a text classifier trained on JSON lines or Ground
-Truth augmented manifests."""
+Truth augmented manifests. An augmented manifest reaches it in Pipe mode as RecordIO
+records of [text, label, label-metadata] (the metadata carries the class names)."""
 
 DEEPAR = AlgorithmProfile(
     name="built-in algorithm forecasting-deepar",

@@ -76,6 +76,9 @@ class TrainingChannel:
     access_prefix: str | None = None
     """Key prefix the job may read (and execution-input overrides must stay under).
     Default: `key` for S3Prefix, the manifest's folder for manifests."""
+    record_wrapper: str | None = None
+    """Pipe mode: `RecordIO` wraps each record (each augmented-manifest attribute) in a
+    RecordIO header; `None` streams them as they are. Default: not set."""
 
     @property
     def read_prefix(self) -> str:
@@ -249,6 +252,15 @@ class TrainingJob(Construct):
     def checkpoint_root(self) -> str:
         """Prefix of the checkpoint folders, one per run."""
         return f"s3://{self.artifacts_bucket.bucket_name}/{self.artifacts_prefix}checkpoints/"
+
+    def override_problems(self, overridable_hyperparameters: Sequence[str]) -> list[str]:
+        """What is wrong with letting runs override these hyperparameters."""
+        if self.profile is None:
+            return []
+        return self.profile.override_problems(
+            overridable_hyperparameters,
+            has_manifest=any(c.data_type == "AugmentedManifestFile" for c in self.channels),
+        )
 
     def channel_uri(self, channel: TrainingChannel) -> str:
         """The channel's default data URI."""
@@ -583,9 +595,8 @@ class TrainingJob(Construct):
             rendered["ContentType"] = channel.content_type
         if channel.input_mode:
             rendered["InputMode"] = channel.input_mode
-        if channel.data_type == "AugmentedManifestFile":
-            # Each record reaches the algorithm as-is, not wrapped in RecordIO.
-            rendered["RecordWrapperType"] = "None"
+        if channel.record_wrapper is not None:
+            rendered["RecordWrapperType"] = channel.record_wrapper
         return rendered
 
 
@@ -670,6 +681,11 @@ def training_job_problems(
                 hyperparameters=hyperparameters,
                 channels=[c.name for c in channels],
                 metric_definitions=metric_definitions,
+                manifests={
+                    c.name: (c.attribute_names, c.record_wrapper)
+                    for c in channels
+                    if c.data_type == "AugmentedManifestFile"
+                },
             )
         )
     found.extend(_metric_problems(metric_definitions, profile))
@@ -736,6 +752,10 @@ def channel_problems(channels: Sequence[TrainingChannel], input_mode: str) -> li
             found.append(
                 f"{where}: distribution must be FullyReplicated or ShardedByS3Key "
                 f"(got {channel.distribution!r})"
+            )
+        if channel.record_wrapper not in (None, "None", "RecordIO"):
+            found.append(
+                f"{where}: record_wrapper must be None or RecordIO (got {channel.record_wrapper!r})"
             )
         if channel.input_mode is not None and channel.input_mode not in INPUT_MODES:
             found.append(

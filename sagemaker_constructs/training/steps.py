@@ -18,6 +18,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..common import acknowledge_wildcards
+
 APPROVAL_STATUSES = ("PendingManualApproval", "Approved")
 
 
@@ -146,6 +148,12 @@ def grant_publish(state_machine: sfn.StateMachine, topic: sns.ITopic, key: kms.I
     """An encrypted topic needs the publisher to use its key too."""
     key.grant(state_machine, "kms:Decrypt", "kms:GenerateDataKey*")
     topic.grant_publish(state_machine)
+    acknowledge_wildcards(
+        state_machine.role,
+        actions=["kms:GenerateDataKey*"],
+        reason="Publishing to the KMS-encrypted alerts topic makes SNS generate a data key "
+        "(GenerateDataKey and its variants) with the platform key, the only key granted.",
+    )
 
 
 @dataclass(frozen=True)

@@ -297,7 +297,10 @@ class TuningWorkflow(Construct):
             },
             allowed_instance_types=job.allowed_instance_types,
         )
-        for problem in policy.problems():
+        for problem in [
+            *policy.problems(),
+            *job.override_problems(list(overridable_hyperparameters)),
+        ]:
             problems.add(problem)
         problems.raise_if_any()
 
@@ -496,9 +499,10 @@ class TuningWorkflow(Construct):
             jobs = max_jobs if max_jobs is not None else grid_size(ranges)
             rounds = math.ceil(jobs / max_parallel_jobs)
             expected_s = rounds * (job.max_wait or job.max_runtime).to_seconds()
+        # Named after this construct: the log group's name must be unique in the stack.
         self.logged = LoggedStateMachine(
             self,
-            "Workflow",
+            f"{id_}Workflow",
             definition=check.start,
             encryption_key=encryption_key,
             timeout=workflow_timeout(expected_s),

@@ -148,7 +148,10 @@ class TrainingWorkflow(Construct):
             },
             allowed_instance_types=job.allowed_instance_types,
         )
-        for problem in policy.problems():
+        for problem in [
+            *policy.problems(),
+            *job.override_problems(list(overridable_hyperparameters)),
+        ]:
             problems.add(problem)
         problems.raise_if_any()
 
@@ -298,9 +301,10 @@ class TrainingWorkflow(Construct):
         train.next(register).next(summarize).next(notify_succeeded).next(done)
 
         per_attempt = (job.max_wait or job.max_runtime).to_seconds()
+        # Named after this construct: the log group's name must be unique in the stack.
         self.logged = LoggedStateMachine(
             self,
-            "Workflow",
+            f"{id_}Workflow",
             definition=check.start,
             encryption_key=encryption_key,
             timeout=workflow_timeout(max_attempts * per_attempt + capacity_retries * delay_s),

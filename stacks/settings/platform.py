@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
@@ -55,6 +55,14 @@ class PlatformSettings(StrictModel):
                 "must be a region where SageMaker is available: " + ", ".join(SAGEMAKER_REGIONS)
             )
         return value
+
+    @model_validator(mode="after")
+    def _training_names_fit(self) -> PlatformSettings:
+        if self.training is not None:
+            problems = self.training.name_problems(self.name_prefix)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
 
     @property
     def protect_stateful_stacks(self) -> bool:

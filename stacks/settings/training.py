@@ -29,6 +29,10 @@ from sagemaker_constructs.training.tuning import (
 
 from .base import ResourceUsage, StrictModel, _matches
 
+MAX_TRAINING_PREFIX = 27
+"""Job name prefix length that leaves room for `-<32 hex>-<attempt>` in 63 characters."""
+MAX_TUNING_PREFIX = 19
+"""Tuning job name prefix length that leaves room for `-<12 hex>` in 32 characters."""
 KIT_TRAINING_CONTAINER = "containers/training"
 """Directory of the kit's own training container (the text classifier)."""
 
@@ -129,7 +133,8 @@ class ChannelSettings(StrictModel):
 
     attribute_names: Annotated[list[str], Field(max_length=16)] = Field(default_factory=list)
     """For AugmentedManifestFile: the attributes sent to the algorithm, in order (for the
-    text classifier: [text attribute, label attribute])."""
+    kit's text classifier: [text attribute, label attribute, label attribute-metadata],
+    e.g. [source, sentiment, sentiment-metadata])."""
 
     content_type: str | None = None
     """MIME type of the data, e.g. `application/jsonlines`. Default: none."""
@@ -147,6 +152,10 @@ class ChannelSettings(StrictModel):
     access_prefix: S3Key | None = None
     """Key prefix the job may read, and under which execution-input overrides of this
     channel must stay. Default: s3_key for S3Prefix, the manifest's folder otherwise."""
+
+    record_wrapper: Literal["None", "RecordIO"] | None = None
+    """Pipe mode: `RecordIO` wraps each record (each augmented-manifest attribute) in a
+    RecordIO header, as the kit's text classifier reads augmented manifests. Default: not set."""
 
 
 class OverrideSettings(StrictModel):
@@ -263,7 +272,7 @@ class TrainingDefinition(StrictModel):
     """Environment variables of the container."""
 
     overridable: OverrideSettings = Field(default_factory=OverrideSettings)
-    """What the execution input of a run may change."""
+    """The allow-lists of execution-input overrides. Default: nothing may be overridden."""
 
     model_package: ModelPackageSettings = Field(default_factory=ModelPackageSettings)
     """How the trained model is registered."""
@@ -319,6 +328,7 @@ class TrainingDefinition(StrictModel):
                 distribution=channel.distribution,
                 input_mode=channel.input_mode,
                 access_prefix=channel.access_prefix,
+                record_wrapper=channel.record_wrapper,
             )
             for name, channel in self.channels.items()
         ]
@@ -341,13 +351,15 @@ class TrainingDefinition(StrictModel):
             environment=self.environment,
         )
         profile = self.profile
-        if profile is not None and profile.hyperparameters is not None:
-            unknown = sorted(set(self.overridable.hyperparameters) - profile.hyperparameters)
-            if unknown:
-                problems.append(
-                    f"overridable.hyperparameters: {profile.name} has no hyperparameter(s) "
-                    f"{unknown}"
+        if profile is not None:
+            problems.extend(
+                profile.override_problems(
+                    self.overridable.hyperparameters,
+                    has_manifest=any(
+                        c.data_type == "AugmentedManifestFile" for c in self.channels.values()
+                    ),
                 )
+            )
         for name in self.overridable.hyperparameters:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                 problems.append(
@@ -376,10 +388,6 @@ class TrainingDefinition(StrictModel):
                         f"{trigger.channel!r}'s access prefix {prefix!r} (the job may read "
                         "nothing else)"
                     )
-        if self.job_name_prefix is not None and len(self.job_name_prefix) > 27:
-            problems.append(
-                f"job_name_prefix must be at most 27 characters (got {len(self.job_name_prefix)})"
-            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -522,14 +530,6 @@ class TuningDefinition(StrictModel):
                 ranges.append(ContinuousRange(name, item.min, item.max, item.scaling))
         return ranges
 
-    @model_validator(mode="after")
-    def _prefix_fits(self) -> TuningDefinition:
-        if self.job_name_prefix is not None and len(self.job_name_prefix) > 19:
-            raise ValueError(
-                f"job_name_prefix must be at most 19 characters (got {len(self.job_name_prefix)})"
-            )
-        return self
-
 
 class TrainingSettings(StrictModel):
     """Training and tuning workflows (Step Functions), their roles, and the model
@@ -556,6 +556,27 @@ class TrainingSettings(StrictModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def name_problems(self, name_prefix: str) -> list[str]:
+        """Job names made from `name_prefix` that would be too long for SageMaker."""
+        problems = []
+        for name, definition in self.definitions.items():
+            prefix = definition.job_name_prefix or f"{name_prefix}-{name}"
+            if len(prefix) > MAX_TRAINING_PREFIX:
+                problems.append(
+                    f"training.definitions.{name}: job names would start with {prefix!r} "
+                    f"({len(prefix)} characters; at most {MAX_TRAINING_PREFIX} fit before the "
+                    "run's hash): set job_name_prefix"
+                )
+        for name, tuning in self.tuning.items():
+            prefix = tuning.job_name_prefix or f"{name_prefix}-{name}"
+            if len(prefix) > MAX_TUNING_PREFIX:
+                problems.append(
+                    f"training.tuning.{name}: tuning job names would start with {prefix!r} "
+                    f"({len(prefix)} characters; SageMaker allows 32 in all, so at most "
+                    f"{MAX_TUNING_PREFIX}): set job_name_prefix"
+                )
+        return problems
 
     @property
     def watches_data_bucket(self) -> bool:
@@ -622,7 +643,10 @@ def _tuning_problems(tuning: TuningDefinition, definition: TrainingDefinition) -
         hyperband=(hyperband.min_resource, hyperband.max_resource),
         warm_start_parents=tuning.warm_start.parents if tuning.warm_start else (),
         warm_start_type=tuning.warm_start.type if tuning.warm_start else "TransferLearning",
-        overridable_hyperparameters=definition.overridable.hyperparameters,
+        # The tuning workflow leaves tuned hyperparameters off its override list.
+        overridable_hyperparameters=[
+            h for h in definition.overridable.hyperparameters if h not in tuning.ranges
+        ],
     )
     if tuning.hyperband is not None and tuning.strategy != "Hyperband":
         problems.append("hyperband applies only to strategy Hyperband")

@@ -53,9 +53,7 @@ def _rewrite(states: dict[str, Any]) -> None:
         kind = match.group("kind")
         name_field = _NAME_FIELDS[kind]
         parameters = state["Parameters"]
-        name_value = {
-            k: v for k, v in parameters.items() if k in (name_field, f"{name_field}.$")
-        }
+        name_value = {k: v for k, v in parameters.items() if k in (name_field, f"{name_field}.$")}
         describe_name = f"{name} (describe)"
         describe = {
             key: value
@@ -124,9 +122,7 @@ class Execution:
         raise KeyError(f"task {state!r} was never scheduled")
 
 
-def execute(
-    definition: dict[str, Any], execution_input: Any, *, name: str = "run-1"
-) -> Execution:
+def execute(definition: dict[str, Any], execution_input: Any, *, name: str = "run-1") -> Execution:
     """Run `definition` once in moto (inside `mock_aws(config=STEPFUNCTIONS_CONFIG)`)
     and wait for the end."""
     client = boto3.client("stepfunctions")
