@@ -299,11 +299,13 @@ class InputCheck:
 
 
 def _scalar(path: str) -> sfn.Condition:
+    """Not a JSON object: a scalar, or a non-empty array (JSONPath has no IsObject)."""
     return sfn.Condition.or_(
         sfn.Condition.is_string(path),
         sfn.Condition.is_numeric(path),
         sfn.Condition.is_boolean(path),
         sfn.Condition.is_null(path),
+        sfn.Condition.is_present(f"{path}[0]"),
     )
 
 

@@ -297,6 +297,12 @@ class TuningWorkflow(Construct):
             },
             allowed_instance_types=job.allowed_instance_types,
         )
+        unknown_channels = sorted(set(overridable_channels) - set(channels))
+        problems.check(
+            not unknown_channels,
+            f"overridable channels {unknown_channels} are not channels of the job "
+            f"(channels: {sorted(channels)})",
+        )
         for problem in [
             *policy.problems(),
             *job.override_problems(list(overridable_hyperparameters)),

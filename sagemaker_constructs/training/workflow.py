@@ -79,7 +79,7 @@ class TrainingWorkflow(Construct):
     ) -> None:
         """
         :param job: The training job definition (role, image, channels, resources...).
-            Its job_name_prefix must leave room for the run's hash: at most 27 characters.
+            Its job_name_prefix must leave room for the run's hash: at most 28 characters.
         :param model_package: Where and how the model is registered.
         :param alerts_topic: Receives the outcome of every run.
         :param encryption_key: Key of the execution logs and of the alerts topic.
@@ -147,6 +147,12 @@ class TrainingWorkflow(Construct):
                 if name in channels
             },
             allowed_instance_types=job.allowed_instance_types,
+        )
+        unknown_channels = sorted(set(overridable_channels) - set(channels))
+        problems.check(
+            not unknown_channels,
+            f"overridable channels {unknown_channels} are not channels of the job "
+            f"(channels: {sorted(channels)})",
         )
         for problem in [
             *policy.problems(),

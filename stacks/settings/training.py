@@ -29,7 +29,7 @@ from sagemaker_constructs.training.tuning import (
 
 from .base import ResourceUsage, StrictModel, _matches
 
-MAX_TRAINING_PREFIX = 27
+MAX_TRAINING_PREFIX = 28
 """Job name prefix length that leaves room for `-<32 hex>-<attempt>` in 63 characters."""
 MAX_TUNING_PREFIX = 19
 """Tuning job name prefix length that leaves room for `-<12 hex>` in 32 characters."""
@@ -290,7 +290,7 @@ class TrainingDefinition(StrictModel):
     """Start a run when data lands under a prefix of the data bucket. Default: none."""
 
     job_name_prefix: JobNamePrefix | None = None
-    """Prefix of job names. Default: `<name_prefix>-<definition>`. At most 27 characters
+    """Prefix of job names. Default: `<name_prefix>-<definition>`. At most 28 characters
     (the run's 32-digit hash and the attempt follow)."""
 
     @field_validator("instance_type")
