@@ -55,9 +55,7 @@ def _rewrite(states: dict[str, Any]) -> None:
         kind = match.group("kind")
         name_field = _NAME_FIELDS[kind]
         parameters = state["Parameters"]
-        name_value = {
-            k: v for k, v in parameters.items() if k in (name_field, f"{name_field}.$")
-        }
+        name_value = {k: v for k, v in parameters.items() if k in (name_field, f"{name_field}.$")}
         catch = state.get("Catch", [])
         describe_name, status_name, failed_name = (
             f"{name} (describe)",

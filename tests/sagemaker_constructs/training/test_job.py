@@ -15,7 +15,13 @@ from aws_cdk.assertions import Template
 from sagemaker_constructs.common import ContainerImage
 from sagemaker_constructs.common.nag import flatten_reference
 from sagemaker_constructs.foundation import NetworkPlacement
-from sagemaker_constructs.training import DEEPAR, TEXT_CLASSIFIER, JsonPath, TrainingChannel, TrainingJob
+from sagemaker_constructs.training import (
+    DEEPAR,
+    TEXT_CLASSIFIER,
+    JsonPath,
+    TrainingChannel,
+    TrainingJob,
+)
 from tests.oracles.nag import unacknowledged_findings
 from tests.oracles.stepfunctions import validate_request
 from tests.oracles.synth import ROOT, new_stack
@@ -172,7 +178,9 @@ def test_run_time_values_come_from_the_state(built: tuple[TrainingJob, dict[str,
     with pytest.raises(ValueError, match="checkpoint_uri is required when checkpoints are on"):
         job.training_request(job_name="x")
     with pytest.raises(ValueError, match=r"channel_uris names unknown channels \['test'\]"):
-        job.training_request(job_name="x", checkpoint_uri="s3://b/c/", channel_uris={"test": "s3://b/t"})
+        job.training_request(
+            job_name="x", checkpoint_uri="s3://b/c/", channel_uris={"test": "s3://b/t"}
+        )
 
 
 def test_tuning_definition_is_the_training_request_less_name_tags_and_hyperparameters(

@@ -107,9 +107,11 @@ class Aws:
     queue_url: str
 
     def alerts(self) -> list[dict[str, Any]]:
-        messages = boto3.client("sqs").receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10
-        ).get("Messages", [])
+        messages = (
+            boto3.client("sqs")
+            .receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            .get("Messages", [])
+        )
         return [json.loads(m["Body"]) for m in messages]
 
     def run(self, execution_input: Any, name: str) -> Execution:
@@ -224,9 +226,7 @@ def test_overrides_on_the_allow_list_reach_the_job(aws: Aws) -> None:
         "overrides",
     )
     assert execution.status == "SUCCEEDED", execution.cause
-    job = boto3.client("sagemaker").describe_training_job(
-        TrainingJobName=aws.job_name("overrides")
-    )
+    job = boto3.client("sagemaker").describe_training_job(TrainingJobName=aws.job_name("overrides"))
     assert job["HyperParameters"] == {"epochs": "20", "batch_size": "64", "learning_rate": "0.05"}
     assert job["ResourceConfig"]["InstanceType"] == "ml.g5.2xlarge"
     assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
@@ -240,13 +240,13 @@ def test_overrides_on_the_allow_list_reach_the_job(aws: Aws) -> None:
         (
             {"hyperparameters": {"batch_size": "8"}},
             "HyperparametersNotOverridable",
-            'hyperparameters that the execution input may set: epochs, learning_rate; got '
+            "hyperparameters that the execution input may set: epochs, learning_rate; got "
             '{"batch_size":"8"}',
         ),
         (
             {"hyperparameters": {"epochs": 20}},
             "HyperparameterNotAString",
-            'hyperparameter epochs must be a string, as SageMaker takes hyperparameters '
+            "hyperparameter epochs must be a string, as SageMaker takes hyperparameters "
             '(e.g. "10", not 10); got 20',
         ),
         (
@@ -280,7 +280,7 @@ def test_overrides_on_the_allow_list_reach_the_job(aws: Aws) -> None:
         (
             ["epochs"],
             "InvalidExecutionInput",
-            'The execution input must be a JSON object with the keys hyperparameters, channels, '
+            "The execution input must be a JSON object with the keys hyperparameters, channels, "
             'instance_type (each optional); got: ["epochs"]',
         ),
     ],
@@ -376,8 +376,7 @@ def test_workflow_validation_names_each_mistake() -> None:
     message = str(raised.value)
     for fragment in [
         "model approval must be one of PendingManualApproval, Approved (got 'Rejected')",
-        "new-data trigger: channel 'validation' must be one of the overridable channels "
-        "['test']",
+        "new-data trigger: channel 'validation' must be one of the overridable channels ['test']",
         "override name 'max-length' must be letters, digits and underscores",
         "overridable channels ['test'] are not channels of the job",
         "has no hyperparameter(s) ['dropout', 'max-length']",
