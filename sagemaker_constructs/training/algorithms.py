@@ -105,7 +105,7 @@ class AlgorithmProfile:
                     found.append(
                         f"channel {channel!r}: {self.name} reads an augmented manifest's "
                         f"attributes {expected} (from its text_attribute and label_attribute "
-                        f"hyperparameters); got attribute_names {list(attributes)}"
+                        f"hyperparameters), got attribute_names {list(attributes)}"
                     )
                 if wrapper != self.manifest_record_wrapper:
                     found.append(

@@ -637,8 +637,8 @@ def training_job_problems(
             )
         elif gpu and not is_gpu_instance_type(instance_type):
             found.append(
-                f"instance type {instance_type!r} has no NVIDIA GPU, but the job needs one "
-                "(gpu); use a GPU type such as ml.g5.xlarge or ml.g6.xlarge"
+                f"instance type {instance_type!r} has no NVIDIA GPU but the job needs one "
+                "(gpu): use a GPU type such as ml.g5.xlarge or ml.g6.xlarge"
             )
     if not 1 <= instance_count <= 100:
         found.append(f"instance_count must be 1-100 (got {instance_count})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
@@ -56,13 +56,17 @@ class PlatformSettings(StrictModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _training_names_fit(self) -> PlatformSettings:
-        if self.training is not None:
-            problems = self.training.name_problems(self.name_prefix)
+    @field_validator("training")
+    @classmethod
+    def _training_names_fit(
+        cls, value: TrainingSettings | None, info: ValidationInfo
+    ) -> TrainingSettings | None:
+        name_prefix = info.data.get("name_prefix")
+        if value is not None and name_prefix is not None:
+            problems = value.name_problems(name_prefix)
             if problems:
                 raise ValueError("; ".join(problems))
-        return self
+        return value
 
     @property
     def protect_stateful_stacks(self) -> bool:

@@ -565,7 +565,7 @@ class TrainingSettings(StrictModel):
             if len(prefix) > MAX_TRAINING_PREFIX:
                 problems.append(
                     f"training.definitions.{name}: job names would start with {prefix!r} "
-                    f"({len(prefix)} characters; at most {MAX_TRAINING_PREFIX} fit before the "
+                    f"({len(prefix)} characters, at most {MAX_TRAINING_PREFIX} fit before the "
                     "run's hash): set job_name_prefix"
                 )
         for name, tuning in self.tuning.items():
@@ -573,7 +573,7 @@ class TrainingSettings(StrictModel):
             if len(prefix) > MAX_TUNING_PREFIX:
                 problems.append(
                     f"training.tuning.{name}: tuning job names would start with {prefix!r} "
-                    f"({len(prefix)} characters; SageMaker allows 32 in all, so at most "
+                    f"({len(prefix)} characters, SageMaker allows 32 in all, so at most "
                     f"{MAX_TUNING_PREFIX}): set job_name_prefix"
                 )
         return problems

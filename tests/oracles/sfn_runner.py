@@ -98,7 +98,7 @@ def _rewrite(states: dict[str, Any]) -> None:
                     "Next": failed_name,
                 }
             ],
-            "Default": state["Next"] if "Next" in state else f"{name} (end)",
+            "Default": state.get("Next", f"{name} (end)"),
         }
         states[failed_name] = {
             "Type": "Task",

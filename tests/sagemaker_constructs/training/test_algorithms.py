@@ -74,7 +74,7 @@ def test_text_classifier_problems_name_channel_hyperparameter_and_manifest_mista
         "max_vocab_size, min_count, ngram_size, seed, text_attribute, validation_fraction",
         "channel 'validation': the kit's text classifier (containers/training) reads an "
         "augmented manifest's attributes ['source', 'sentiment', 'sentiment-metadata'] (from "
-        "its text_attribute and label_attribute hyperparameters); got attribute_names "
+        "its text_attribute and label_attribute hyperparameters), got attribute_names "
         "['source', 'label']",
         "channel 'validation': the kit's text classifier (containers/training) reads augmented "
         "manifests with record_wrapper RecordIO (got None)",

@@ -331,7 +331,7 @@ def test_every_mistake_is_reported_at_once() -> None:
     assert message.startswith("Invalid TrainingJob props: job_name_prefix must be 1-39")
     for fragment in [
         "artifacts_prefix must end with '/' and not start with one (got '/training')",
-        "instance type 'ml.c5.xlarge' has no NVIDIA GPU, but the job needs one (gpu)",
+        "instance type 'ml.c5.xlarge' has no NVIDIA GPU but the job needs one (gpu): use a GPU",
         "instance type 'ml.g9.huge' is not a SageMaker training instance type; allowed: ",
         "instance_count must be 1-100 (got 0)",
         "max_runtime must be 1 second to 28 days (got 2505600 s)",
