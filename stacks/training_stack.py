@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -173,6 +173,21 @@ class TrainingStack(Stack):
                 encryption_key=encryption_key,
                 alerts_topic=alerts_topic,
                 tags=job_tags,
+            )
+
+        for name, workflow in self.training_workflows.items():
+            CfnOutput(
+                self,
+                f"{construct_id(name)}TrainingStateMachineArn",
+                value=workflow.state_machine.state_machine_arn,
+                description=f"Start it to train {name}",
+            )
+        for name, tuning_workflow in self.tuning_workflows.items():
+            CfnOutput(
+                self,
+                f"{construct_id(name)}TuningStateMachineArn",
+                value=tuning_workflow.state_machine.state_machine_arn,
+                description=f"Start it to run tuning definition {name}",
             )
 
     def _job(

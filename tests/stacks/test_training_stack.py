@@ -73,6 +73,13 @@ def test_training_stack_is_stateless_and_deploys_after_the_registry(
         if resource.get("DeletionPolicy") == "Retain" and resource["Type"] != "AWS::Logs::LogGroup"
     ]
     assert retained == []
+    outputs = full_synth.template("Training")["Outputs"]
+    assert sorted(outputs) == [
+        "DeeparDemandHpoTuningStateMachineArn",
+        "DeeparDemandTrainingStateMachineArn",
+        "TextClassifierHpoTuningStateMachineArn",
+        "TextClassifierTrainingStateMachineArn",
+    ]
 
 
 def test_every_job_request_of_every_workflow_matches_botocore(full_synth: Synthesis) -> None:
