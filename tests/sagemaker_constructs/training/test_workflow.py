@@ -31,7 +31,6 @@ from sagemaker_constructs.training import (
     TrainingWorkflow,
 )
 from sagemaker_constructs.training.workflow import training_job_name_length
-from tests.oracles.nag import unacknowledged_findings
 from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Execution, Runner, runnable
 from tests.oracles.stepfunctions import state_machines, validate_definition
 from tests.oracles.synth import new_stack
@@ -458,4 +457,3 @@ def test_state_machine_may_manage_only_its_own_jobs_and_packages(
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
-    assert unacknowledged_findings(synthesized.workflow.node.root) == []
