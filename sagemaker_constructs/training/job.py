@@ -47,6 +47,13 @@ _KEY = re.compile(r"^[A-Za-z0-9!_.\-/=+@,:]*$")
 class JsonPath(str):
     """A value taken from the state at run time (rendered as `Key.$`)."""
 
+    def member(self, name: str) -> JsonPath:
+        """The path of a member: dot notation where the name allows it, else brackets
+        (channel names may hold `-` and `.`)."""
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return JsonPath(f"{self}.{name}")
+        return JsonPath(f"{self}['{name}']")
+
 
 Value = str | JsonPath
 

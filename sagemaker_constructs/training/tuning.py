@@ -360,7 +360,9 @@ class TuningWorkflow(Construct):
             "TrainingJobDefinition": job.tuning_definition(
                 static_hyperparameters=JsonPath("$.run.hyperparameters"),
                 instance_type=JsonPath("$.run.instance_type"),
-                channel_uris={c.name: JsonPath(f"$.run.channels.{c.name}") for c in job.channels},
+                channel_uris={
+                    c.name: JsonPath("$.run.channels").member(c.name) for c in job.channels
+                },
                 checkpoint_uri=JsonPath("$.names.checkpoints") if job.checkpoints else None,
             ),
         }

@@ -29,7 +29,7 @@ from .steps import (
     workflow_timeout,
 )
 
-# FailureReason prefixes of jobs that never got instances: worth another attempt.
+# FailureReasons of jobs that never got instances: worth another attempt.
 CAPACITY_FAILURES = ("CapacityError*", "*InsufficientCapacity*", "*Insufficient capacity*")
 HASH_LENGTH = 32
 """Hex digits of the MD5 that makes each run's job names unique."""
@@ -184,7 +184,7 @@ class TrainingWorkflow(Construct):
             },
             result_path="$.names",
         )
-        channel_paths = {c.name: JsonPath(f"$.run.channels.{c.name}") for c in job.channels}
+        channel_paths = {c.name: JsonPath("$.run.channels").member(c.name) for c in job.channels}
         self.train_task = job.task(
             self,
             "Train",

@@ -175,6 +175,9 @@ def test_run_time_values_come_from_the_state(built: tuple[TrainingJob, dict[str,
     assert sources[0]["S3Uri.$"] == "$.run.channels.train"
     assert sources[1]["S3Uri"] == "s3://my-data/text/validation/"
     assert request["CheckpointConfig"] == {"S3Uri.$": "$.names.checkpoints"}
+    # Channel names may hold `-` and `.`, which JSONPath's dot notation cannot.
+    assert JsonPath("$.run.channels").member("train") == "$.run.channels.train"
+    assert JsonPath("$.run.channels").member("train-v2") == "$.run.channels['train-v2']"
     with pytest.raises(ValueError, match="checkpoint_uri is required when checkpoints are on"):
         job.training_request(job_name="x")
     with pytest.raises(ValueError, match=r"channel_uris names unknown channels \['test'\]"):
