@@ -100,6 +100,8 @@ class TrainingStack(Stack):
             )
             self.jobs[name] = job
             package = definition.model_package
+            # Binding needs a grantee: the job's role, which for an image asset already
+            # pulls from the same bootstrap repository; endpoints pull with their own role.
             packages[name] = ModelPackageSpec(
                 group_name=model_package_groups[name],
                 image_uri=(
