@@ -25,8 +25,8 @@ __all__ = [
     "TRAINING_INSTANCE_TYPES",
     "TRANSFORM_INSTANCE_TYPES",
     "describe_allowed",
+    "has_local_nvme_storage",
     "is_gpu_instance_type",
-    "uses_ebs_volume",
 ]
 
 # NVIDIA GPU families: g4dn/g5/g6/g6e/g7..., p2-p6. Inferentia (inf*) and Trainium
@@ -39,25 +39,25 @@ def is_gpu_instance_type(instance_type: str) -> bool:
     return bool(_GPU.match(instance_type))
 
 
-# Families whose ML instances have no local instance storage: SageMaker attaches an EBS
-# volume, which a request may encrypt with its own key (VolumeKmsKeyId). The others
-# (g4dn, g5, g6, p3dn, p4d, p5, r5d, trn1...) have NVMe storage that the instance
-# encrypts in hardware, and SageMaker refuses a VolumeKmsKeyId for them.
-_EBS_ONLY_FAMILIES = frozenset(
-    {
-        "c4", "c5", "c5n", "c6i", "c7i", "c7i-flex", "c8i", "c8i-flex",
-        "m4", "m5", "m6i", "m7i", "m7i-flex", "m8i", "m8i-flex",
-        "r5", "r6i", "r7i", "r8i", "r8i-flex", "t2", "t3", "p2", "p3",
-    }
-)  # fmt: skip
+# EC2 families with local NVMe instance storage: those with a `d` among their attribute
+# letters (c5d, m6gd, g4dn, p4de...) and these, which always carry it.
+_NVME_FAMILIES = frozenset(
+    {"dl1", "g5", "g6", "g6e", "g7", "g7e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"}
+    | {"p6-b200", "p6-b300", "p6e-gb200"}
+)
+_FAMILY = re.compile(r"^ml\.(?P<family>[a-z]+\d+(?P<attributes>[a-z]*)(-[a-z0-9]+)?)\.")
 
 
-def uses_ebs_volume(instance_type: str) -> bool:
-    """True for instance types known to have no local instance storage (`ml.c5.xlarge`,
-    `ml.p3.2xlarge`...): only those take a volume KMS key. Unknown families count as
-    having local storage, the safe side (a request naming a key for them would fail)."""
-    parts = instance_type.split(".")
-    return len(parts) == 3 and parts[0] == "ml" and parts[1] in _EBS_ONLY_FAMILIES
+def has_local_nvme_storage(instance_type: str) -> bool:
+    """True for instance types whose storage is local NVMe (`ml.g5.xlarge`, `ml.m5d.large`...).
+
+    The hardware encrypts it; SageMaker refuses a KMS key for it (KmsKeyId of
+    CreateEndpointConfig, VolumeKmsKeyId of jobs), so requests leave the key out there.
+    """
+    match = _FAMILY.match(instance_type)
+    if not match:
+        return False
+    return "d" in match.group("attributes") or match.group("family") in _NVME_FAMILIES
 
 
 def describe_allowed(allowed: Iterable[str], *, limit: int = 8) -> str:

@@ -29,7 +29,7 @@ from ..common import (
     describe_allowed,
     is_gpu_instance_type,
 )
-from ..common.instance_types import TRAINING_INSTANCE_TYPES, uses_ebs_volume
+from ..common.instance_types import TRAINING_INSTANCE_TYPES, has_local_nvme_storage
 from ..foundation import NetworkPlacement
 from .algorithms import AlgorithmProfile
 
@@ -282,7 +282,9 @@ class TrainingJob(Construct):
         """Whether requests name a volume KMS key: only where every instance type a run
         may use has an EBS volume (SageMaker refuses one for local NVMe storage, which
         the instance encrypts in hardware)."""
-        return all(uses_ebs_volume(t) for t in [self.instance_type, *self.allowed_instance_types])
+        return not any(
+            has_local_nvme_storage(t) for t in [self.instance_type, *self.allowed_instance_types]
+        )
 
     def training_request(
         self,
