@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Fn, Stack
+from aws_cdk.aws_s3 import CfnBucket
 from constructs import Construct
 
 from sagemaker_constructs.common import retention_days, stable_logical_id
@@ -61,6 +62,14 @@ class FoundationStack(Stack):
         self.access_logs_bucket = storage.access_logs_bucket
         for name in ("data_bucket", "artifacts_bucket", "access_logs_bucket"):
             stable_logical_id(getattr(storage, name), LOGICAL_IDS[name])
+        if settings.training is not None and settings.training.watches_data_bucket:
+            # Workflows start on new data through EventBridge; CloudFormation's own
+            # property needs no notification custom resource.
+            data = self.data_bucket.node.default_child
+            assert isinstance(data, CfnBucket)
+            data.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
 
         alerts = AlertsTopic(
             self, "Alerts", encryption_key=self.key, emails=list(settings.alerts.emails)

@@ -28,8 +28,11 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::StackName": "stack",
 }
+# Optimized integrations (`sagemaker:createTrainingJob.sync`) and SDK integrations
+# (`aws-sdk:sagemaker:createModelPackage`) alike pass their parameters to the API.
 SAGEMAKER_RESOURCE = re.compile(
-    r"^arn:[^:]+:states:::sagemaker:(?P<api>[A-Za-z]+)(?P<pattern>\.sync|\.waitForTaskToken)?$"
+    r"^arn:[^:]+:states:::(aws-sdk:)?sagemaker:(?P<api>[A-Za-z]+)"
+    r"(?P<pattern>\.sync|\.waitForTaskToken)?$"
 )
 
 
@@ -94,7 +97,10 @@ def _render(value: Any) -> str:
             return _token(f"Select:{_render(argument[0])}")
         if function == "Fn::Sub":
             return _token("Sub")
-    return _token(json.dumps(value, sort_keys=True))
+        if function == "Fn::FindInMap":
+            return _token(f"FindInMap:{_render(argument[0])}")
+    # Inside the definition's JSON text: no double quotes.
+    return _token(json.dumps(value, sort_keys=True).replace('"', "'"))
 
 
 def render_intrinsics(value: Any) -> Any:
