@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .foundation_stack import FoundationStack
+from .github_deploy_stack import GitHubDeployStack
 from .settings import PlatformSettings
 
 
@@ -16,6 +17,7 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    github_deploy: GitHubDeployStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -33,8 +35,17 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    github_deploy = None
+    if settings.github_deploy is not None:
+        github_deploy = GitHubDeployStack(
+            app,
+            settings.stack_name("GitHubDeploy"),
+            settings=settings.github_deploy,
+            env=env,
+            description="sagemaker-platform-kit: GitHub OIDC provider and deploy role",
+        )
     apply_tags(app, settings)
-    return Platform(foundation=foundation)
+    return Platform(foundation=foundation, github_deploy=github_deploy)
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
+from .delivery import GitHubDeploySettings
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .regions import SAGEMAKER_REGIONS
 
@@ -42,6 +43,10 @@ class PlatformSettings(StrictModel):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
+
+    github_deploy: GitHubDeploySettings | None = None
+    """The GitHub OIDC provider and a deploy role for GitHub Actions (stack
+    `<name_prefix>-GitHubDeploy`). Default: none, no such stack."""
 
     @field_validator("region")
     @classmethod
