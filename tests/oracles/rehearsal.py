@@ -31,6 +31,7 @@ What is not rehearsed, and why (each listed in the report):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -77,6 +78,8 @@ MOTO_DELETE_GAPS = {
 }
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+REPORTS: list[str] = []
+"""Reports of the session's rehearsals, printed at its end (tests/conftest.py)."""
 
 
 @dataclass
@@ -135,9 +138,10 @@ class Rehearsal:
             f"{len(self.placeholder_images)} Docker image(s) replaced by a placeholder image"
         )
         for s in self.stacks:
+            created = f"{s.create_status} ({s.create_error})" if s.create_error else s.create_status
+            deleted = f"{s.delete_status} ({s.delete_error})" if s.delete_error else s.delete_status
             lines.append(
-                f"  {s.stack}: {s.create_status}{' (' + s.create_error + ')' if s.create_error else ''}"
-                f" -> {s.delete_status}{' (' + s.delete_error + ')' if s.delete_error else ''}; "
+                f"  {s.stack}: {created} -> {deleted}; "
                 f"{len(s.created)} created, {len(s.skipped)} skipped, "
                 f"{len(s.not_rehearsable)} not rehearsable, {len(s.retained)} retained on delete"
             )
@@ -230,16 +234,16 @@ def _bootstrap(stack: Stack, session: boto3.Session, result: Rehearsal) -> None:
     for asset_id, asset in manifest.get("dockerImages", {}).items():
         for destination in asset["destinations"].values():
             repository = _substitute(destination["repositoryName"], account, region)
-            try:
+            with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
                 ecr.create_repository(repositoryName=repository)
-            except ecr.exceptions.RepositoryAlreadyExistsException:
-                pass
             ecr.put_image(
                 repositoryName=repository,
                 imageManifest=PLACEHOLDER_IMAGE_MANIFEST,
                 imageTag=destination["imageTag"],
             )
-            result.placeholder_images.append(f"{asset_id[:12]} -> {repository}:{destination['imageTag']}")
+            result.placeholder_images.append(
+                f"{asset_id[:12]} -> {repository}:{destination['imageTag']}"
+            )
 
 
 def _file_asset(path: Path, source: dict[str, Any]) -> bytes:
@@ -335,7 +339,7 @@ def _create(
             TemplateURL=f"https://{bucket}.s3.{region}.amazonaws.com/{key}",
             Capabilities=CAPABILITIES,
         )["StackId"]
-    except Exception as err:  # noqa: BLE001 - any failure is the rehearsal's finding
+    except Exception as err:
         outcome.create_status = "CREATE_FAILED"
         outcome.create_error = f"{type(err).__name__}: {err}"
         return None
@@ -377,7 +381,7 @@ def _delete(stack: Stack, stack_id: str, session: boto3.Session, outcome: StackR
             "StackStatus"
         ]
         return
-    except Exception as err:  # noqa: BLE001 - any failure is the rehearsal's finding
+    except Exception as err:
         outcome.delete_status = "DELETE_FAILED"
         outcome.delete_error = f"{type(err).__name__}: {err}"
     remaining = _remaining(stack, model.resource_map._parsed_resources)
@@ -426,7 +430,9 @@ def _explain_leftovers(
         }
         if tagged and tagged <= set(undeletable):
             explained[logical_id] = (
-                "its route tables " + ", ".join(sorted(tagged)) + " remain: "
+                "its route tables "
+                + ", ".join(sorted(tagged))
+                + " remain: "
                 + undeletable[sorted(tagged)[0]]
                 + " (CloudFormation deletes them first), so the VPC is in use"
             )

@@ -105,7 +105,7 @@ class Graph:
             f'  graph [rankdir=LR, fontname="Helvetica", fontsize=16, labelloc=t, '
             f'label="{_esc(title)}", nodesep=0.3, ranksep=0.9, pad=0.3, newrank=true];',
             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
-            "margin=\"0.3,0.12\"];",
+            'margin="0.3,0.12"];',
             '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
         ]
         stacks: dict[str, list[Node]] = {}
@@ -128,9 +128,7 @@ class Graph:
                 style = ', style=dashed, color="#b0b0b0", fontcolor="#909090"'
             elif label == "IAM":
                 style = ', style=dotted, color="#7a5195"'
-            lines.append(
-                f'  "{_esc(source)}" -> "{_esc(target)}" [label="{_esc(label)}"{style}];'
-            )
+            lines.append(f'  "{_esc(source)}" -> "{_esc(target)}" [label="{_esc(label)}"{style}];')
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -209,9 +207,7 @@ def _label_groups(graph: Graph, stack: Stack) -> None:
 
 
 def _wrap(words: list[str], per_line: int) -> str:
-    return "\n".join(
-        ", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line)
-    )
+    return "\n".join(", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line))
 
 
 def _exports(assembly: Assembly) -> dict[str, tuple[str, set[str]]]:
@@ -283,7 +279,9 @@ def _role_targets(
     found: dict[str, set[str]] = {}
 
     def nodes(document: Any) -> set[str]:
-        keys = {members[(stack.name, r)] for r in references(document) if (stack.name, r) in members}
+        keys = {
+            members[(stack.name, r)] for r in references(document) if (stack.name, r) in members
+        }
         for name in _imports(document):
             if name in exports:
                 other, refs = exports[name]
@@ -303,7 +301,9 @@ def _role_targets(
 
 def _add(graph: Graph, source: str, target: str, label: str) -> None:
     if source != target:
-        graph.edges.setdefault((source, target), ENCRYPTION_LABEL if _is_key(graph, target) else label)
+        graph.edges.setdefault(
+            (source, target), ENCRYPTION_LABEL if _is_key(graph, target) else label
+        )
 
 
 def _words(name: str) -> str:

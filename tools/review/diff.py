@@ -21,7 +21,7 @@ STATEFUL_TYPES = {
     "AWS::S3::Bucket": "a new, empty bucket; objects stay in the old one (or are lost)",
     "AWS::KMS::Key": "a new key: data encrypted with the old key cannot be decrypted with it",
     "AWS::Cognito::UserPool": "a new user pool: every user, password and group is lost",
-    "AWS::SageMaker::Workforce": "a new workforce: workers must be invited again, portal URL changes",
+    "AWS::SageMaker::Workforce": "a new workforce: workers are invited again, a new portal URL",
     "AWS::SageMaker::Workteam": "a new work team: its workers and pending tasks are lost",
     "AWS::SageMaker::NotebookInstance": "a new notebook: the files on its volume are lost",
     "AWS::SageMaker::ModelPackageGroup": "a new model registry group: registered versions are lost",
@@ -171,7 +171,10 @@ def create_only_properties(resource_type: str, region: str) -> tuple[str, ...]:
     """JSON pointers (`/properties/BucketName`) of the properties whose change
     replaces a resource of this type, from cfn-lint's copy of the provider schemas.
     Empty for types it does not know (custom resources)."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+    from cfnlint.schema import (  # type: ignore[import-untyped]
+        PROVIDER_SCHEMA_MANAGER,
+        ResourceNotFoundError,
+    )
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema

@@ -156,7 +156,5 @@ def _principals(value: Any) -> tuple[str, ...]:
     if value == "*":
         return ("*",)
     if isinstance(value, dict):
-        return tuple(
-            f"{kind}:{item}" for kind, items in value.items() for item in _strings(items)
-        )
+        return tuple(f"{kind}:{item}" for kind, items in value.items() for item in _strings(items))
     return _strings(value)

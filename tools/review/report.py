@@ -80,9 +80,7 @@ class Review:
                 f"against {self.base_label}: {counts[ADDED]} added, {counts[REMOVED]} removed, "
                 f"{counts[REPLACED]} replaced, {counts[MODIFIED]} modified"
             )
-            lines += [
-                f"WARNING: {_loud_text(c)}" for c in self.loud_changes
-            ]
+            lines += [f"WARNING: {_loud_text(c)}" for c in self.loud_changes]
         return lines
 
     def markdown(self) -> str:

@@ -1,0 +1,104 @@
+"""Deploy rehearsal: every template of both shipped configs created as a stack in
+moto's CloudFormation and deleted again (tests/oracles/rehearsal.py says what is and
+is not rehearsed). The report is printed at the end of the session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.oracles.rehearsal import (
+    MOTO_DELETE_GAPS,
+    REPORTS,
+    Rehearsal,
+    rehearsable_template,
+    rehearse,
+)
+from tests.oracles.synth import Synthesis
+from tools.assembly import load_assembly
+
+
+@pytest.fixture(scope="module")
+def rehearsals(default_synth: Synthesis, full_synth: Synthesis) -> dict[str, Rehearsal]:
+    """Both shipped configs, each rehearsed once."""
+    results = {}
+    for name, synth in (("default", default_synth), ("full", full_synth)):
+        results[name] = rehearse(load_assembly(synth.outdir), f"the {name} config")
+        REPORTS.append(results[name].report())
+    return results
+
+
+@pytest.fixture(params=["default", "full"])
+def rehearsal(request: pytest.FixtureRequest, rehearsals: dict[str, Rehearsal]) -> Rehearsal:
+    return rehearsals[request.param]
+
+
+def test_every_stack_is_created_and_deleted(rehearsal: Rehearsal) -> None:
+    assert rehearsal.stacks
+    assert rehearsal.ok, rehearsal.report()
+
+
+def test_every_resource_of_a_type_moto_models_is_created(rehearsal: Rehearsal) -> None:
+    assert [s.missing for s in rehearsal.stacks if s.missing] == [], rehearsal.report()
+    assert sum(len(s.created) for s in rehearsal.stacks) > 0
+
+
+def test_only_known_moto_gaps_are_left_behind(rehearsal: Rehearsal) -> None:
+    for stack in rehearsal.stacks:
+        for logical_id, reason in stack.left_by_moto.items():
+            assert any(gap in reason for gap in MOTO_DELETE_GAPS.values()), (logical_id, reason)
+
+
+def test_foundation_resources_are_really_created(rehearsal: Rehearsal) -> None:
+    foundation = next(s for s in rehearsal.stacks if s.stack.endswith("-Foundation"))
+    created = foundation.created
+    for logical_id in ("PlatformKey", "DataBucket", "ArtifactsBucket", "AccessLogsBucket"):
+        assert logical_id in created
+    assert created["AlertsTopic"] == "AWS::SNS::Topic"
+    assert set(foundation.retained) >= {"PlatformKey", "DataBucket", "AlertsTopic"}
+
+
+def test_file_assets_are_published(rehearsal: Rehearsal) -> None:
+    # Each stack's template is a file asset; the full config adds Lambda code.
+    assert len(rehearsal.uploaded_files) >= len(rehearsal.stacks)
+
+
+def test_custom_resources_are_reported_not_faked(rehearsals: dict[str, Rehearsal]) -> None:
+    foundation = next(s for s in rehearsals["full"].stacks if s.stack.endswith("-Foundation"))
+    reasons = list(foundation.not_rehearsable.values())
+    assert any(
+        "Custom::VpcRestrictDefaultSG: a Lambda-backed custom resource" in r for r in reasons
+    )
+    assert not any(t.startswith("Custom::") for t in foundation.created.values())
+    # Its handler and role are ordinary resources: created.
+    assert "AWS::Lambda::Function" in foundation.created.values()
+
+
+def test_custom_resources_take_their_dependents_out() -> None:
+    template = {
+        "Resources": {
+            "Handler": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Custom": {
+                "Type": "Custom::Thing",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}},
+            },
+            "User": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": {"Fn::GetAtt": ["Custom", "Name"]}},
+            },
+            "Waiter": {"Type": "AWS::SQS::Queue", "DependsOn": "User"},
+            "Free": {"Type": "AWS::SQS::Queue"},
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"Tags": [{"Key": "a", "Value": "b"}]}},
+        },
+        "Outputs": {"Name": {"Value": {"Fn::GetAtt": ["User", "TopicName"]}}},
+    }
+    rehearsed, reasons, adapted = rehearsable_template(template)
+    assert sorted(rehearsed["Resources"]) == ["Free", "Handler", "Key"]
+    assert reasons["Custom"].startswith("Custom::Thing: a Lambda-backed custom resource")
+    assert reasons["User"] == "refers to Custom, not rehearsable"
+    assert reasons["Waiter"] == "refers to User, not rehearsable"
+    assert reasons["output Name"] == "refers to User, not rehearsable"
+    assert "Outputs" in rehearsed and rehearsed["Outputs"] == {}
+    assert "Tags" not in rehearsed["Resources"]["Key"]["Properties"]
+    assert adapted["Key"].startswith("Tags not rehearsed: moto 5.2.5")
+    # The template itself is left as it was.
+    assert template["Resources"]["Key"]["Properties"]["Tags"] == [{"Key": "a", "Value": "b"}]
