@@ -4,6 +4,8 @@ is not rehearsed). The report is printed at the end of the session."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.oracles.rehearsal import (
@@ -14,6 +16,7 @@ from tests.oracles.rehearsal import (
     rehearse,
 )
 from tests.oracles.synth import Synthesis
+from tests.tools.assemblies import resource, write_assembly
 from tools.assembly import load_assembly
 
 
@@ -102,3 +105,67 @@ def test_custom_resources_take_their_dependents_out() -> None:
     assert adapted["Key"].startswith("Tags not rehearsed: moto 5.2.5")
     # The template itself is left as it was.
     assert template["Resources"]["Key"]["Properties"]["Tags"] == [{"Key": "a", "Value": "b"}]
+
+
+def test_docker_image_assets_resolve_to_a_placeholder_image(tmp_path: Path) -> None:
+    image = {
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+        "cdk-hnb659fds-container-assets-${AWS::AccountId}-${AWS::Region}:image0"
+    }
+    role = resource(
+        "AWS::IAM::Role",
+        AssumeRolePolicyDocument={
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sagemaker.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        },
+    )
+    model = resource(
+        "AWS::SageMaker::Model",
+        ExecutionRoleArn={"Fn::GetAtt": ["Role", "Arn"]},
+        PrimaryContainer={"Image": image},
+    )
+    outdir = write_assembly(
+        tmp_path / "out",
+        {"Serving": {"Resources": {"Role": role, "Model": model}}},
+        docker_images=1,
+    )
+    result = rehearse(load_assembly(outdir), "an image asset")
+    assert result.ok, result.report()
+    assert result.placeholder_images == [
+        "image0 -> cdk-hnb659fds-container-assets-123456789012-us-east-1:image0"
+    ]
+    assert result.stacks[0].created == {"Role": "AWS::IAM::Role", "Model": "AWS::SageMaker::Model"}
+
+
+def test_stacks_of_another_account_and_region_are_rehearsed_there(tmp_path: Path) -> None:
+    outdir = write_assembly(
+        tmp_path / "out",
+        {"Queues": {"Resources": {"Queue": resource("AWS::SQS::Queue")}}},
+        environment="aws://111122223333/eu-west-1",
+    )
+    result = rehearse(load_assembly(outdir), "another account")
+    assert result.ok, result.report()
+    assert result.stacks[0].created == {"Queue": "AWS::SQS::Queue"}
+
+
+def test_a_failing_resource_fails_the_rehearsal(tmp_path: Path) -> None:
+    # moto's SageMaker endpoint needs its endpoint configuration to exist.
+    outdir = write_assembly(
+        tmp_path / "out",
+        {
+            "Broken": {
+                "Resources": {
+                    "Endpoint": resource("AWS::SageMaker::Endpoint", EndpointConfigName="none")
+                }
+            }
+        },
+    )
+    result = rehearse(load_assembly(outdir), "a broken stack")
+    assert not result.ok
+    assert result.stacks[0].create_status == "CREATE_FAILED"
+    assert "CREATE_FAILED (" in result.report()

@@ -102,6 +102,7 @@ class PriceTable:
     base_region: str
     hours_per_month: float
     sources: tuple[str, ...]
+    general_assumptions: tuple[str, ...]
     prices: dict[str, dict[str, Any]]
     instance_hour: dict[str, dict[str, Any]]
     regions: dict[str, dict[str, Any]]
@@ -116,6 +117,7 @@ class PriceTable:
             base_region=data["base_region"],
             hours_per_month=float(data["hours_per_month"]),
             sources=tuple(data["sources"]),
+            general_assumptions=tuple(data["general_assumptions"]),
             prices=data["prices"],
             instance_hour=data["instance_hour"],
             regions=data["regions"],

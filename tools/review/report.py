@@ -155,8 +155,11 @@ class Review:
             "config fix (instance types and counts, AZs, volumes, runtimes).",
             "",
         ]
+        out += ["General assumptions:", ""]
+        out += [f"- {text}" for text in est.table.general_assumptions]
+        out += ["", f"Price sources: {', '.join(est.table.sources)}.", ""]
         if est.assumptions_used:
-            out += ["Assumptions:", ""]
+            out += ["Usage assumptions:", ""]
             out += [
                 f"- `{a.key}` = {a.value:g}: {a.note}"
                 for a in sorted(est.assumptions_used.values(), key=lambda a: a.key)

@@ -58,6 +58,11 @@ def test_page_has_the_cost_estimate_with_its_assumptions(any_synth: Synthesis) -
     assert "| `PlatformKey` | KMS customer managed key | $1.00 | $1.30 |" in page
     assert "- `s3_gb_per_bucket` = 50: GB stored in each bucket" in page
     assert "Prices: `tools/review/prices.yaml` as of 2026-11-29" in page
+    assert (
+        "- One hourly rate per ML instance type for notebook instances, training and hosting."
+        in page
+    )
+    assert "Price sources: https://aws.amazon.com/sagemaker/pricing/, " in page
 
 
 def test_default_config_idles_at_the_price_of_its_key(default_synth: Synthesis) -> None:
