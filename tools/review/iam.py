@@ -40,6 +40,8 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     conditions: bool
+    condition_text: str = ""
+    """The statement's conditions, `Operator key=values; ...`."""
 
     @property
     def wildcards(self) -> tuple[str, ...]:
@@ -137,9 +139,21 @@ def _document(
             actions=_strings(statement.get("Action", statement.get("NotAction"))),
             resources=_strings(statement.get("Resource", statement.get("NotResource"))),
             conditions=bool(statement.get("Condition")),
+            condition_text=_conditions(statement.get("Condition")),
         )
         for statement in (raw if isinstance(raw, list) else [raw])
     ]
+
+
+def _conditions(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    return "; ".join(
+        f"{operator} {key}={', '.join(_strings(values))}"
+        for operator, pairs in value.items()
+        if isinstance(pairs, dict)
+        for key, values in pairs.items()
+    )
 
 
 def _strings(value: Any) -> tuple[str, ...]:

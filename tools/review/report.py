@@ -212,7 +212,7 @@ class Review:
                 out.append(
                     f"| {s.kind} | `{s.source}` | {_cell(s.attached_to)} | {s.effect} | "
                     f"{_cell(', '.join(s.principals))} | {_cell(', '.join(s.actions))} | "
-                    f"{_cell(', '.join(s.resources))} | {'yes' if s.conditions else ''} | "
+                    f"{_cell(', '.join(s.resources))} | {_cell(s.condition_text)} | "
                     f"{'**' + flags + '**' if flags else ''} |"
                 )
             out.append("")

@@ -44,6 +44,7 @@ def test_page_lists_iam_statements_and_flags_wildcards(any_synth: Synthesis) -> 
     deny = [s for s in review.flagged if s.effect == "Deny"]
     assert deny == []
     assert "| Deny | AWS:* | s3:* |" in page
+    assert "| Bool aws:SecureTransport=false |" in page
 
 
 def test_page_lists_nag_acknowledgements_with_reasons(any_synth: Synthesis) -> None:
@@ -172,6 +173,7 @@ def test_iam_reads_every_kind_of_policy(tmp_path: Path) -> None:
     )
     assert found[("trust", "Role")].principals == ("Service:lambda.amazonaws.com",)
     assert found[("resource", "Open")].wildcards == ("any principal, no condition",)
+    assert found[("resource", "Open")].condition_text == ""
     permission = found[("resource", "Invoke")]
     assert (permission.principals, permission.conditions) == (("events.amazonaws.com",), True)
 
