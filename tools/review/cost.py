@@ -508,7 +508,19 @@ def _notebook(ctx: _Context) -> None:
 def _has_auto_stop(ctx: _Context) -> bool:
     """Whether the notebook's lifecycle configuration stops the instance when idle
     (its scripts call StopNotebookInstance)."""
-    found = ctx.target(ctx.props.get("LifecycleConfigName"))
+    name = ctx.props.get("LifecycleConfigName")
+    found = ctx.target(name)
+    if found is None and isinstance(name, str):  # named, not referenced
+        found = next(
+            (
+                (logical_id, config)
+                for logical_id, config in ctx.stack.of_type(
+                    "AWS::SageMaker::NotebookInstanceLifecycleConfig"
+                ).items()
+                if config.get("Properties", {}).get("NotebookInstanceLifecycleConfigName") == name
+            ),
+            None,
+        )
     if found is None:
         return False
     _, config = found
@@ -554,7 +566,9 @@ def _scaling_bounds(ctx: _Context, variant: str) -> tuple[int, int] | None:
     for target in ctx.stack.of_type("AWS::ApplicationAutoScaling::ScalableTarget").values():
         props = target.get("Properties", {})
         resource_id = props.get("ResourceId")
-        if ctx.logical_id in references(resource_id) and variant in render(resource_id):
+        if ctx.logical_id in references(resource_id) and render(resource_id).endswith(
+            f"/variant/{variant}"
+        ):
             return int(props.get("MinCapacity", 1)), int(props.get("MaxCapacity", 1))
     return None
 

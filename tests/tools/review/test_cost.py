@@ -104,6 +104,14 @@ def test_notebook_with_idle_auto_stop_bills_only_its_volume_when_idle(tmp_path: 
     assert "notebook_hours_per_month" in result.assumptions_used
 
 
+def test_notebook_finds_a_lifecycle_config_by_its_name(tmp_path: Path) -> None:
+    resources = _notebook_with("aws sagemaker stop-notebook-instance --notebook-instance-name n")
+    resources["Notebook"]["Properties"]["LifecycleConfigName"] = "team-a"  # type: ignore[index]
+    resources["Lifecycle"]["Properties"]["NotebookInstanceLifecycleConfigName"] = "team-a"  # type: ignore[index]
+    result = _estimate(tmp_path, resources)
+    assert _line(result, "Notebook")[0] == round(50 * 0.14, 4)
+
+
 def test_notebook_without_auto_stop_runs_all_month(tmp_path: Path) -> None:
     result = _estimate(tmp_path, _notebook_with("pip install pandas\n"))
     cost = round(730 * 0.7364 + 50 * 0.14, 4)
