@@ -94,7 +94,7 @@ def test_custom_resources_take_their_dependents_out() -> None:
         },
         "Outputs": {"Name": {"Value": {"Fn::GetAtt": ["User", "TopicName"]}}},
     }
-    rehearsed, reasons, adapted = rehearsable_template(template)
+    rehearsed, reasons, adapted = rehearsable_template(template, {"AWS::SQS::Queue"})
     assert sorted(rehearsed["Resources"]) == ["Free", "Handler", "Key"]
     assert reasons["Custom"].startswith("Custom::Thing: a Lambda-backed custom resource")
     assert reasons["User"] == "refers to Custom, not rehearsable"
@@ -169,3 +169,92 @@ def test_a_failing_resource_fails_the_rehearsal(tmp_path: Path) -> None:
     assert not result.ok
     assert result.stacks[0].create_status == "CREATE_FAILED"
     assert "CREATE_FAILED (" in result.report()
+
+
+def _output_ref(stack: str, output: str) -> dict[str, object]:
+    return {"Fn::GetStackOutput": {"StackName": stack, "Region": "us-east-1", "OutputName": output}}
+
+
+def test_stack_output_references_are_resolved_from_the_created_stacks(tmp_path: Path) -> None:
+    producer = {
+        "Resources": {"Queue": resource("AWS::SQS::Queue")},
+        "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}},
+    }
+    consumer = {
+        "Resources": {
+            "Topic": resource(
+                "AWS::SNS::Topic",
+                DisplayName={
+                    "Fn::Select": [5, {"Fn::Split": [":", _output_ref("Producer", "QueueArn")]}]
+                },
+            )
+        }
+    }
+    outdir = write_assembly(tmp_path / "out", {"Producer": producer, "Consumer": consumer})
+    result = rehearse(load_assembly(outdir), "two stacks")
+    assert result.ok, result.report()
+    consumer_outcome = result.stacks[1]
+    assert consumer_outcome.adapted["(template)"].startswith(
+        "1 Fn::GetStackOutput reference(s) resolved by the rehearsal"
+    )
+
+
+def test_a_missing_stack_output_fails_the_stack(tmp_path: Path) -> None:
+    consumer = {
+        "Resources": {"Topic": resource("AWS::SNS::Topic", DisplayName=_output_ref("Gone", "X"))}
+    }
+    outdir = write_assembly(tmp_path / "out", {"Consumer": consumer})
+    result = rehearse(load_assembly(outdir), "a dangling reference")
+    assert not result.ok
+    assert result.stacks[0].create_error == (
+        "Fn::GetStackOutput Gone.X (us-east-1): no such output among the stacks rehearsed before it"
+    )
+
+
+def test_attributes_of_unmodelled_resources_stand_in_as_placeholders() -> None:
+    template = {
+        "Resources": {
+            "Repo": {"Type": "AWS::SageMaker::CodeRepository", "Properties": {}},
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "DisplayName": {"Fn::GetAtt": ["Repo", "CodeRepositoryName"]},
+                    "TopicName": {"Fn::Sub": "t-${Repo.CodeRepositoryName}"},
+                },
+            },
+        }
+    }
+    rehearsed, reasons, adapted = rehearsable_template(template, {"AWS::SNS::Topic"})
+    props = rehearsed["Resources"]["Topic"]["Properties"]
+    assert props["DisplayName"] == "rehearsal-placeholder-Repo-CodeRepositoryName"
+    assert props["TopicName"] == {"Fn::Sub": "t-rehearsal-placeholder-Repo-CodeRepositoryName"}
+    assert reasons == {}
+    assert adapted["Topic"] == (
+        "Fn::GetAtt Repo.CodeRepositoryName (AWS::SageMaker::CodeRepository), "
+        "Fn::Sub ${Repo.*} (AWS::SageMaker::CodeRepository) stand in as placeholders: "
+        "moto does not model these resources, so it cannot give their attributes"
+    )
+
+
+def test_values_aws_accepts_but_moto_refuses_are_reported() -> None:
+    template = {
+        "Resources": {
+            "Gpu": {
+                "Type": "AWS::SageMaker::NotebookInstance",
+                "Properties": {"InstanceType": "ml.g5.xlarge"},
+            },
+            "Cpu": {
+                "Type": "AWS::SageMaker::NotebookInstance",
+                "Properties": {"InstanceType": "ml.t3.medium"},
+            },
+            "Typo": {
+                "Type": "AWS::SageMaker::NotebookInstance",
+                "Properties": {"InstanceType": "ml.t3.mediun"},
+            },
+        }
+    }
+    _, reasons, _ = rehearsable_template(template, {"AWS::SageMaker::NotebookInstance"})
+    assert reasons == {
+        "Gpu": "InstanceType ml.g5.xlarge: moto 5.2.5's list of allowed values lacks it, "
+        "though AWS (botocore's SageMaker model) accepts it"
+    }

@@ -80,6 +80,50 @@ class Assembly:
     def __iter__(self) -> Iterator[Stack]:
         return iter(self.stacks)
 
+    def outputs(self) -> dict[tuple[str, str], Any]:
+        """(stack name, output name) -> the output's value, for resolving
+        `Fn::GetStackOutput`; export name -> value too, for `Fn::ImportValue`."""
+        found: dict[Any, Any] = {}
+        for stack in self.stacks:
+            for name, output in stack.template.get("Outputs", {}).items():
+                value = _qualify(output.get("Value"), stack.name)
+                found[(stack.name, name)] = value
+                export = output.get("Export", {}).get("Name")
+                if isinstance(export, str):
+                    found[export] = value
+        return found
+
+
+def _qualify(value: Any, stack: str) -> Any:
+    """`value` with its Ref / GetAtt targets prefixed by their stack (`Stack/Name`)."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and not str(value["Ref"]).startswith("AWS::"):
+            return {"Ref": f"{stack}/{value['Ref']}"}
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            name, attribute = target.split(".", 1) if isinstance(target, str) else target
+            return {"Fn::GetAtt": [f"{stack}/{name}", attribute]}
+        return {k: _qualify(v, stack) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_qualify(v, stack) for v in value]
+    return value
+
+
+def resolve_outputs(value: Any, outputs: dict[Any, Any]) -> Any:
+    """`value` with `Fn::GetStackOutput` and `Fn::ImportValue` replaced by the value of
+    the output they name (its references qualified by stack, `Stack/Name`), where known."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::GetStackOutput"}:
+            spec = value["Fn::GetStackOutput"]
+            key = (spec.get("StackName"), spec.get("OutputName"))
+            return outputs.get(key, value)
+        if set(value) == {"Fn::ImportValue"} and isinstance(value["Fn::ImportValue"], str):
+            return outputs.get(value["Fn::ImportValue"], value)
+        return {k: resolve_outputs(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_outputs(v, outputs) for v in value]
+    return value
+
 
 def load_assembly(outdir: Path | str) -> Assembly:
     """Read `outdir/manifest.json` and every stack template it names."""
@@ -165,6 +209,8 @@ def render(value: Any) -> str:
             return f"select({render(arg[0])}, {render(arg[1])})"
         if key == "Fn::GetAZs":
             return "${AZs}"
+        if key == "Fn::GetStackOutput" and isinstance(arg, dict):
+            return f"output({arg.get('StackName')}.{arg.get('OutputName')})"
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 

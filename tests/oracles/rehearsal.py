@@ -18,6 +18,10 @@ What is not rehearsed, and why (each listed in the report):
 - Gaps of moto itself (`MOTO_CREATE_GAPS`, `MOTO_DELETE_GAPS`): a property moto
   mishandles is left out of the rehearsed copy; a resource moto cannot delete is
   reported with the reason, and only such resources may remain after deletion.
+- `Fn::GetStackOutput` (how CDK refers to another stack's resources): moto 5.2.5 does
+  not know this intrinsic function, so the rehearsal resolves each one as
+  CloudFormation does, to the output value of the stack it already created, and
+  reports how many it resolved; an output that does not exist fails the stack.
 
 - Resource types moto's CloudFormation does not model: moto skips them with a
   warning; they are listed as skipped.
@@ -35,13 +39,16 @@ import contextlib
 import copy
 import io
 import json
+import re
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 from moto import mock_aws
 from moto.cloudformation.parsing import get_model_map
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -74,6 +81,34 @@ MOTO_DELETE_GAPS = {
     "AWS::EC2::RouteTable": "moto 5.2.5's CloudFormation has no delete handler for route tables",
     "AWS::EC2::SubnetRouteTableAssociation": (
         "moto 5.2.5's CloudFormation has no delete handler for route table associations"
+    ),
+}
+
+
+def _moto_accepts_notebook_type(value: str) -> bool:
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import FakeSagemakerNotebookInstance
+
+    try:
+        FakeSagemakerNotebookInstance.validate_instance_type(None, value)  # type: ignore[arg-type]
+    except ValidationError:
+        return False
+    return True
+
+
+def _botocore_enum(operation: str, member: str) -> frozenset[str]:
+    shape = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(shape.operation_model(operation).input_shape.members[member].enum)
+
+
+# Values AWS accepts (botocore's service model says so) that moto's own, older lists
+# refuse: a resource holding one is not rehearsable, and the report says why.
+MOTO_VALUE_GAPS: dict[
+    tuple[str, str], tuple[Callable[[str], bool], Callable[[], frozenset[str]]]
+] = {
+    ("AWS::SageMaker::NotebookInstance", "InstanceType"): (
+        _moto_accepts_notebook_type,
+        lambda: _botocore_enum("CreateNotebookInstance", "InstanceType"),
     ),
 }
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -168,14 +203,20 @@ def rehearse(assembly: Assembly, label: str) -> Rehearsal:
         warnings.simplefilter("ignore")
         sessions: dict[tuple[str, str], boto3.Session] = {}
         created: list[tuple[Stack, str, boto3.Session]] = []
+        outputs: dict[tuple[str, str], dict[str, str]] = {}
         for stack in assembly:
             session = _session(stack, sessions)
             _bootstrap(stack, session, result)
             outcome = StackRehearsal(stack=stack.name)
             result.stacks.append(outcome)
-            stack_id = _create(stack, session, outcome, supported)
+            stack_id = _create(stack, session, outcome, supported, outputs)
             if stack_id:
                 created.append((stack, stack_id, session))
+                described = session.client("cloudformation").describe_stacks(StackName=stack_id)
+                outputs[(stack.name, session.region_name)] = {
+                    o["OutputKey"]: o["OutputValue"]
+                    for o in described["Stacks"][0].get("Outputs", [])
+                }
         for stack, stack_id, session in reversed(created):
             outcome = next(s for s in result.stacks if s.stack == stack.name)
             _delete(stack, stack_id, session, outcome)
@@ -269,11 +310,12 @@ def _ensure_bucket(s3: Any, bucket: str, region: str) -> None:
 
 
 def rehearsable_template(
-    template: dict[str, Any],
+    template: dict[str, Any], supported: set[str]
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """A copy of `template` without custom resources and what depends on them, and
-    without the properties moto mishandles; the reason each removed resource or
-    output is not rehearsable; the properties left out, and why."""
+    """A copy of `template` without custom resources and what depends on them, without
+    the properties moto mishandles, and with placeholders for attributes of resources
+    moto does not model; the reason each removed resource or output is not
+    rehearsable; what was adapted, and why."""
     resources = template.get("Resources", {})
     reasons: dict[str, str] = {}
     for logical_id, resource in resources.items():
@@ -289,6 +331,19 @@ def rehearsable_template(
                 if backed_by_lambda
                 else f"{resource_type}: a custom resource whose provider moto cannot run"
             )
+    for logical_id, resource in resources.items():
+        for (resource_type, prop), (moto_accepts, aws_values) in MOTO_VALUE_GAPS.items():
+            value = resource.get("Properties", {}).get(prop)
+            if (
+                resource.get("Type") == resource_type
+                and isinstance(value, str)
+                and not moto_accepts(value)
+                and value in aws_values()
+            ):
+                reasons[logical_id] = (
+                    f"{prop} {value}: moto 5.2.5's list of allowed values lacks it, "
+                    "though AWS (botocore's SageMaker model) accepts it"
+                )
     changed = True
     while changed:
         changed = False
@@ -309,19 +364,117 @@ def rehearsable_template(
         if blocked:
             del rehearsed["Outputs"][name]
             reasons[f"output {name}"] = f"refers to {', '.join(sorted(blocked))}, not rehearsable"
-    adapted = {}
+    adapted: dict[str, str] = {}
     for logical_id, resource in rehearsed["Resources"].items():
         for (resource_type, prop), reason in MOTO_CREATE_GAPS.items():
             if resource["Type"] == resource_type and prop in resource.get("Properties", {}):
                 del resource["Properties"][prop]
                 adapted[logical_id] = reason
+    # moto fails a whole stack on Fn::GetAtt of a resource it skipped: such attributes
+    # stand in as placeholders (the skipped resource itself is not rehearsed either).
+    unmodelled = {
+        name: r["Type"] for name, r in rehearsed["Resources"].items() if r["Type"] not in supported
+    }
+    for section in ("Resources", "Outputs"):
+        for name, item in rehearsed.get(section, {}).items():
+            replaced: list[str] = []
+            rehearsed[section][name] = _placeholders(item, unmodelled, replaced)
+            if replaced:
+                label = name if section == "Resources" else f"output {name}"
+                note = (
+                    f"{', '.join(sorted(set(replaced)))} stand in as placeholders: "
+                    "moto does not model these resources, so it cannot give their attributes"
+                )
+                adapted[label] = f"{adapted[label]}; {note}" if label in adapted else note
     return rehearsed, reasons, adapted
 
 
+def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            name, attribute = target.split(".", 1) if isinstance(target, str) else target
+            if name in unmodelled:
+                replaced.append(f"Fn::GetAtt {name}.{attribute} ({unmodelled[name]})")
+                return f"rehearsal-placeholder-{name}-{attribute}"
+        if set(value) == {"Fn::Sub"}:
+            arg = value["Fn::Sub"]
+            text = arg[0] if isinstance(arg, list) else arg
+            for name in unmodelled:
+                if f"${{{name}." in text:
+                    replaced.append(f"Fn::Sub ${{{name}.*}} ({unmodelled[name]})")
+                    text = re.sub(
+                        r"\$\{" + re.escape(name) + r"\.([^}]+)\}",
+                        lambda m, n=name: f"rehearsal-placeholder-{n}-{m.group(1)}",
+                        text,
+                    )
+            rest = (
+                [_placeholders(v, unmodelled, replaced) for v in arg[1:]]
+                if isinstance(arg, list)
+                else []
+            )
+            return {"Fn::Sub": [text, *rest] if isinstance(arg, list) else text}
+        return {k: _placeholders(v, unmodelled, replaced) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, unmodelled, replaced) for v in value]
+    return value
+
+
+class MissingOutputError(Exception):
+    """An `Fn::GetStackOutput` names an output that no rehearsed stack has."""
+
+
+def resolve_stack_outputs(
+    value: Any, outputs: dict[tuple[str, str], dict[str, str]], region: str
+) -> tuple[Any, int]:
+    """`value` with each `Fn::GetStackOutput` replaced by that output's value, and how
+    many were replaced. Raises MissingOutputError naming an output no stack has."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::GetStackOutput"}:
+            spec = value["Fn::GetStackOutput"]
+            key = (str(spec["StackName"]), str(spec.get("Region", region)))
+            found = outputs.get(key, {}).get(str(spec["OutputName"]))
+            if found is None:
+                raise MissingOutputError(
+                    f"Fn::GetStackOutput {key[0]}.{spec['OutputName']} ({key[1]}): "
+                    "no such output among the stacks rehearsed before it"
+                )
+            return found, 1
+        resolved, count = {}, 0
+        for k, v in value.items():
+            resolved[k], n = resolve_stack_outputs(v, outputs, region)
+            count += n
+        return resolved, count
+    if isinstance(value, list):
+        items, count = [], 0
+        for v in value:
+            item, n = resolve_stack_outputs(v, outputs, region)
+            items.append(item)
+            count += n
+        return items, count
+    return value, 0
+
+
 def _create(
-    stack: Stack, session: boto3.Session, outcome: StackRehearsal, supported: set[str]
+    stack: Stack,
+    session: boto3.Session,
+    outcome: StackRehearsal,
+    supported: set[str],
+    outputs: dict[tuple[str, str], dict[str, str]],
 ) -> str | None:
-    template, outcome.not_rehearsable, outcome.adapted = rehearsable_template(stack.template)
+    template, outcome.not_rehearsable, outcome.adapted = rehearsable_template(
+        stack.template, supported
+    )
+    try:
+        template, resolved = resolve_stack_outputs(template, outputs, session.region_name)
+    except MissingOutputError as err:
+        outcome.create_status, outcome.create_error = "CREATE_FAILED", str(err)
+        return None
+    if resolved:
+        outcome.adapted["(template)"] = (
+            f"{resolved} Fn::GetStackOutput reference(s) resolved by the rehearsal to the "
+            "outputs of the stacks it created: moto 5.2.5 does not know this function"
+        )
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] not in supported:
             outcome.skipped[logical_id] = resource["Type"]

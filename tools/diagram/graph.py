@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.assembly import Assembly, Stack, construct_path, references, render
+from tools.assembly import (
+    Assembly,
+    Stack,
+    construct_path,
+    references,
+    render,
+    resolve_outputs,
+)
 
 # Main resource types: label and fill colour (by service family).
 MAIN_TYPES: dict[str, tuple[str, str]] = {
@@ -79,7 +86,7 @@ PROPERTY_LABELS = {
     "Targets": "triggers",
     "NotificationsWithSubscribers": "notifies",
 }
-ENCRYPTION_LABEL = "encrypts with"
+
 KEY_TYPES = frozenset({"AWS::KMS::Key"})
 
 
@@ -98,6 +105,8 @@ class Graph:
 
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: dict[tuple[str, str], str] = field(default_factory=dict)
+    encrypted: dict[str, set[str]] = field(default_factory=dict)
+    """Key node -> the nodes that encrypt with it (shown as a count on the key)."""
 
     def to_dot(self, title: str) -> str:
         lines = [
@@ -117,16 +126,16 @@ class Graph:
                 f'    label="{_esc(stack)}"; style="rounded,dashed"; color="#888888";',
             ]
             for node in sorted(nodes, key=lambda n: n.key):
+                label = f"{node.kind}\n{node.label}"
+                if node.key in self.encrypted:
+                    label += f"\nencrypts {len(self.encrypted[node.key])} of the resources shown"
                 lines.append(
-                    f'    "{_esc(node.key)}" [label="{_esc(node.kind)}\\n{_esc(node.label)}", '
-                    f'fillcolor="{node.fill}"];'
+                    f'    "{_esc(node.key)}" [label="{_esc(label)}", fillcolor="{node.fill}"];'
                 )
             lines.append("  }")
         for (source, target), label in sorted(self.edges.items()):
             style = ""
-            if label == ENCRYPTION_LABEL:
-                style = ', style=dashed, color="#b0b0b0", fontcolor="#909090"'
-            elif label == "IAM":
+            if label == "IAM":
                 style = ', style=dotted, color="#7a5195"'
             lines.append(f'  "{_esc(source)}" -> "{_esc(target)}" [label="{_esc(label)}"{style}];')
         lines.append("}")
@@ -143,9 +152,9 @@ def build_graph(assembly: Assembly) -> Graph:
                 graph.nodes.setdefault(node.key, node)
                 members[(stack.name, logical_id)] = node.key
         _label_groups(graph, stack)
-    exports = _exports(assembly)
+    outputs = assembly.outputs()
     for stack in assembly:
-        _edges(graph, stack, members, exports)
+        _edges(graph, stack, members, outputs)
     return graph
 
 
@@ -210,46 +219,11 @@ def _wrap(words: list[str], per_line: int) -> str:
     return "\n".join(", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line))
 
 
-def _exports(assembly: Assembly) -> dict[str, tuple[str, set[str]]]:
-    """Export name -> (stack, logical IDs its value refers to)."""
-    found = {}
-    for stack in assembly:
-        for output in stack.template.get("Outputs", {}).values():
-            name = output.get("Export", {}).get("Name")
-            if isinstance(name, str):
-                found[name] = (stack.name, references(output.get("Value")))
-    return found
-
-
-def _imports(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        found = set()
-        for key, arg in value.items():
-            if key == "Fn::ImportValue" and isinstance(arg, str):
-                found.add(arg)
-            else:
-                found |= _imports(arg)
-        return found
-    if isinstance(value, list):
-        return set().union(*(_imports(v) for v in value)) if value else set()
-    return set()
-
-
-def _edges(
-    graph: Graph,
-    stack: Stack,
-    members: dict[tuple[str, str], str],
-    exports: dict[str, tuple[str, set[str]]],
-) -> None:
-    role_targets = _role_targets(stack, members, exports)
+def _edges(graph: Graph, stack: Stack, members: dict[tuple[str, str], str], outputs: Any) -> None:
+    role_targets = _role_targets(stack, members, outputs)
 
     def targets(value: Any) -> set[str]:
-        found = {members[(stack.name, r)] for r in references(value) if (stack.name, r) in members}
-        for name in _imports(value):
-            if name in exports:
-                other, refs = exports[name]
-                found |= {members[(other, r)] for r in refs if (other, r) in members}
-        return found
+        return _keys(stack, resolve_outputs(value, outputs), members)
 
     for logical_id, resource in stack.resources.items():
         props = resource.get("Properties", {}) or {}
@@ -257,10 +231,21 @@ def _edges(
         resource_type = resource.get("Type", "")
         if source is not None:
             for name, value in props.items():
+                label = PROPERTY_LABELS.get(name, _words(name))
                 for target in targets(value):
-                    _add(graph, source, target, PROPERTY_LABELS.get(name, _words(name)))
+                    _add(graph, source, target, label)
+                # Through a resource that is not drawn (an endpoint's configuration):
+                for between in references(value) & set(stack.resources):
+                    if (stack.name, between) in members or between in role_targets:
+                        continue
+                    inner = stack.resources[between].get("Properties", {}) or {}
+                    for target in targets(inner):
+                        _add(graph, source, target, label)
             for role in references(props):
                 for target in role_targets.get(role, set()):
+                    # Every role writes its logs and uses the key: not worth an arrow.
+                    if graph.nodes[target].kind in ("log groups", MAIN_TYPES["AWS::KMS::Key"][0]):
+                        continue
                     if target != source and (source, target) not in graph.edges:
                         graph.edges[(source, target)] = "IAM"
         elif resource_type in CONNECTORS:
@@ -270,23 +255,25 @@ def _edges(
                     _add(graph, a, b, label)
 
 
+def _keys(stack: Stack, value: Any, members: dict[tuple[str, str], str]) -> set[str]:
+    """Nodes `value` refers to: names of this stack, or `Stack/Name` of another."""
+    found = set()
+    for name in references(value):
+        other, _, logical_id = name.rpartition("/")
+        key = (other or stack.name, logical_id)
+        if key in members:
+            found.add(members[key])
+    return found
+
+
 def _role_targets(
-    stack: Stack,
-    members: dict[tuple[str, str], str],
-    exports: dict[str, tuple[str, set[str]]],
+    stack: Stack, members: dict[tuple[str, str], str], outputs: Any
 ) -> dict[str, set[str]]:
     """Role logical ID -> main nodes its policies grant access to."""
     found: dict[str, set[str]] = {}
 
     def nodes(document: Any) -> set[str]:
-        keys = {
-            members[(stack.name, r)] for r in references(document) if (stack.name, r) in members
-        }
-        for name in _imports(document):
-            if name in exports:
-                other, refs = exports[name]
-                keys |= {members[(other, r)] for r in refs if (other, r) in members}
-        return keys
+        return _keys(stack, resolve_outputs(document, outputs), members)
 
     for logical_id, resource in stack.resources.items():
         props = resource.get("Properties", {}) or {}
@@ -300,10 +287,13 @@ def _role_targets(
 
 
 def _add(graph: Graph, source: str, target: str, label: str) -> None:
-    if source != target:
-        graph.edges.setdefault(
-            (source, target), ENCRYPTION_LABEL if _is_key(graph, target) else label
-        )
+    if source == target:
+        return
+    if _is_key(graph, target):
+        # Nearly everything uses the platform key: counted on the key, not drawn.
+        graph.encrypted.setdefault(target, set()).add(source)
+        return
+    graph.edges.setdefault((source, target), label)
 
 
 def _words(name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import gzip
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -77,6 +77,8 @@ FREE_TYPES = frozenset(
     }
 )
 
+# Base64 of at least 40 characters, possibly wrapped into lines (base64 wraps at 76).
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4,}\n)*[A-Za-z0-9+/]{40,}={0,2}")
 _AUTO_STOP_MARKERS = ("stop_notebook_instance", "stop-notebook-instance", "StopNotebookInstance")
 
 
@@ -524,13 +526,24 @@ def _has_auto_stop(ctx: _Context) -> bool:
     if found is None:
         return False
     _, config = found
-    text = json.dumps(config.get("Properties", {}))
-    for encoded in _strings_in(config.get("Properties", {})):
-        try:
-            text += base64.b64decode(encoded, validate=True).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            continue
-    return any(marker in text for marker in _AUTO_STOP_MARKERS)
+    texts = list(_strings_in(config.get("Properties", {})))
+    readable = "".join(texts)
+    for _ in range(3):  # a script may embed an encoded script that embeds another
+        texts = [_decoded(blob) for text in texts for blob in _BASE64.findall(text)]
+        readable += "".join(texts)
+    return any(marker in readable for marker in _AUTO_STOP_MARKERS)
+
+
+def _decoded(blob: str) -> str:
+    """A base64 blob's text, gunzipped if it is gzip (scripts embed compressed code to
+    stay within the lifecycle script's size limit); empty if it is not base64."""
+    try:
+        data = base64.b64decode(blob.replace("\n", ""), validate=True)
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (binascii.Error, ValueError, OSError, EOFError):
+        return ""
+    return data.decode("utf-8", "replace")
 
 
 def _strings_in(value: Any) -> Iterable[str]:

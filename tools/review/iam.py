@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tools.assembly import Stack, render
+from tools.assembly import Stack, render, resolve_outputs
 
 # Where each policy-carrying resource type keeps its documents and what they attach to.
 _IDENTITY_ATTACHMENTS = ("Roles", "Users", "Groups")
@@ -63,12 +63,13 @@ class Statement:
         return tuple(flags)
 
 
-def statements(stack: Stack) -> list[Statement]:
-    """Every policy statement in the stack's template."""
+def statements(stack: Stack, outputs: dict[Any, Any] | None = None) -> list[Statement]:
+    """Every policy statement in the stack's template. `outputs` (`Assembly.outputs()`)
+    resolves references to other stacks' outputs into `Stack/Name` references."""
     found: list[Statement] = []
     for logical_id, resource in stack.resources.items():
         resource_type = resource.get("Type", "")
-        props = resource.get("Properties", {}) or {}
+        props = resolve_outputs(resource.get("Properties", {}) or {}, outputs or {})
         if resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             attached = _attachments(props)
             found += _document(stack, logical_id, "identity", attached, props.get("PolicyDocument"))

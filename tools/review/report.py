@@ -45,8 +45,9 @@ class Review:
     acknowledgements: dict[str, list[Acknowledgement]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        outputs = self.assembly.outputs()
         for stack in self.assembly:
-            self.statements[stack.name] = statements(stack)
+            self.statements[stack.name] = statements(stack, outputs)
             self.acknowledgements[stack.name] = acknowledgements(stack)
 
     @property

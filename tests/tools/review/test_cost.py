@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,16 @@ def test_notebook_with_idle_auto_stop_bills_only_its_volume_when_idle(tmp_path: 
     volume = 50 * 0.14
     assert _line(result, "Notebook") == (round(volume, 4), round(176 * 0.7364 + volume, 4))
     assert "notebook_hours_per_month" in result.assumptions_used
+
+
+def test_notebook_auto_stop_found_in_a_compressed_embedded_script(tmp_path: Path) -> None:
+    code = (
+        b"import boto3\nboto3.client('sagemaker').stop_notebook_instance(NotebookInstanceName=n)\n"
+    )
+    blob = base64.b64encode(gzip.compress(code)).decode()
+    script = f"#!/bin/bash\necho {blob} | base64 -d | gunzip > /opt/idle.py\n"
+    result = _estimate(tmp_path, _notebook_with(script))
+    assert _line(result, "Notebook")[0] == round(50 * 0.14, 4)
 
 
 def test_notebook_finds_a_lifecycle_config_by_its_name(tmp_path: Path) -> None:

@@ -178,6 +178,54 @@ def test_iam_reads_every_kind_of_policy(tmp_path: Path) -> None:
     assert (permission.principals, permission.conditions) == (("events.amazonaws.com",), True)
 
 
+def test_iam_names_other_stacks_resources_behind_output_references(tmp_path: Path) -> None:
+    outdir = write_assembly(
+        tmp_path / "out",
+        {
+            "Base": {
+                "Resources": {"Bucket": resource("AWS::S3::Bucket")},
+                "Outputs": {"BucketArn": {"Value": {"Fn::GetAtt": ["Bucket", "Arn"]}}},
+            },
+            "App": {
+                "Resources": {
+                    "Policy": resource(
+                        "AWS::IAM::Policy",
+                        Roles=["r"],
+                        PolicyDocument={
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "s3:GetObject",
+                                    "Resource": {
+                                        "Fn::Join": [
+                                            "",
+                                            [
+                                                {
+                                                    "Fn::GetStackOutput": {
+                                                        "StackName": "Base",
+                                                        "Region": "us-east-1",
+                                                        "OutputName": "BucketArn",
+                                                    }
+                                                },
+                                                "/data/*",
+                                            ],
+                                        ]
+                                    },
+                                }
+                            ]
+                        },
+                    )
+                }
+            },
+        },
+    )
+    assembly = load_assembly(outdir)
+    (statement,) = statements(assembly.stack("App"), assembly.outputs())
+    assert statement.resources == ("${Base/Bucket.Arn}/data/*",)
+    (unresolved,) = statements(assembly.stack("App"))
+    assert unresolved.resources == ("output(Base.BucketArn)/data/*",)
+
+
 def test_cli_reviews_a_synthesized_config(
     full_synth: Synthesis, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
