@@ -48,7 +48,7 @@ synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.
 	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
 	@echo "Synthesized $(CONFIG) into $(OUT)/:" $$(cd $(OUT) && ls *.template.json)
 
-test: $(DEV_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
+test: $(DEV_STAMP) $(NPM_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
