@@ -3,6 +3,8 @@
 #   make synth                          set up, then synthesize config/default.yaml into cdk.out/
 #   make synth CONFIG=<file> OUT=<dir>  another config into another folder
 #   make test                           set up the dev environment, run the whole suite
+#   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
+#   make diagram                        render the synthesized app to docs/architecture.{svg,png}
 #
 # Setup is incremental: a second run reinstalls nothing unless pyproject.toml or
 # package-lock.json changed.
@@ -14,6 +16,11 @@ PYTHON ?= python3
 CONFIG ?= config/default.yaml
 OUT ?= cdk.out
 PYTEST_ARGS ?=
+# `make review BASE=<dir>`: an older assembly to compare with.
+BASE ?=
+# `make deploy APPROVAL=never` in CI, where nobody can answer the prompt.
+APPROVAL ?= broadening
+DIAGRAM ?= docs/architecture
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -27,10 +34,11 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 SYNTH_STAMP := $(VENV)/.synth-installed
 DEV_STAMP := $(VENV)/.dev-installed
+REVIEW_STAMP := $(VENV)/.review-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test lint deploy diff bootstrap config-docs clean distclean
+.PHONY: help synth test lint review diagram deploy diff bootstrap config-docs clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -40,7 +48,7 @@ synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.
 	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
 	@echo "Synthesized $(CONFIG) into $(OUT)/:" $$(cd $(OUT) && ls *.template.json)
 
-test: $(DEV_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
+test: $(DEV_STAMP) $(NPM_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
@@ -49,9 +57,18 @@ lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m mypy
 	$(PY) -m stacks.settings check config/default.yaml config/examples/*.yaml
 
+review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md (BASE=<old cdk.out> adds the changes)
+	@$(PY) -m tools.review $(OUT) --config $(CONFIG) $(if $(BASE),--base $(BASE))
+
+# The picture shows every feature: the full example config unless CONFIG is given.
+diagram: CONFIG := config/examples/full.yaml
+diagram: OUT := cdk.out.diagram
+diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
+	@$(PY) -m tools.diagram $(OUT) --output $(DIAGRAM)
+
 deploy: $(SYNTH_STAMP) $(NPM_STAMP) ## Deploy every stack of CONFIG to real AWS (credentials needed)
 	@$(PY) -m stacks.settings check $(CONFIG)
-	$(CDK) deploy --all -c config=$(CONFIG) -o $(OUT) --require-approval broadening
+	$(CDK) deploy --all -c config=$(CONFIG) -o $(OUT) --require-approval $(APPROVAL)
 
 diff: $(SYNTH_STAMP) $(NPM_STAMP) ## Compare CONFIG with what is deployed (credentials needed)
 	@$(PY) -m stacks.settings check $(CONFIG)
@@ -64,7 +81,7 @@ config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's config
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
-	rm -rf $(OUT) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) cdk.out cdk.out.diagram .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove the virtual environment and node_modules
@@ -88,6 +105,12 @@ $(SYNTH_STAMP): pyproject.toml | $(PY)
 $(DEV_STAMP): pyproject.toml $(SYNTH_STAMP)
 	@echo "Installing the dev extra into $(VENV) (log: $(VENV)/pip.log)"
 	@$(PIP) -e '.[dev]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+# The review reads create-only properties from cfn-lint's copy of the resource schemas.
+$(REVIEW_STAMP): pyproject.toml $(SYNTH_STAMP)
+	@echo "Installing the review extra into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PIP) -e '.[review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json $(SYNTH_STAMP)

@@ -9,6 +9,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
+from .github_deploy_stack import GitHubDeployStack
 from .inference_stack import InferenceStack
 from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
@@ -28,6 +29,8 @@ class Platform:
     """Model package groups (stateful); present with `training` settings."""
     training: TrainingStack | None = None
     """Training and tuning workflows; present with `training` settings."""
+    github_deploy: GitHubDeployStack | None = None
+    """GitHub OIDC provider and deploy role; present with `github_deploy` settings."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -54,6 +57,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         cost=_cost(base),
         notebooks=_notebooks(base),
         inference=_inference(base),
+        github_deploy=_github_deploy(base),
     )
     apply_tags(app, settings)
     return platform
@@ -153,6 +157,19 @@ def _inference(base: _Base) -> InferenceStack | None:
         network=base.foundation.network,
         env=base.env,
         description="sagemaker-platform-kit: inference endpoints (stateless)",
+    )
+
+
+def _github_deploy(base: _Base) -> GitHubDeployStack | None:
+    settings = base.settings
+    if settings.github_deploy is None:
+        return None
+    return GitHubDeployStack(
+        base.app,
+        settings.stack_name("GitHubDeploy"),
+        settings=settings.github_deploy,
+        env=base.env,
+        description="sagemaker-platform-kit: GitHub OIDC provider and deploy role",
     )
 
 

@@ -4,6 +4,7 @@ synthesis of each shipped config for the whole session."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,13 @@ def any_synth(request: pytest.FixtureRequest) -> Synthesis:
     """Each shipped config in turn, for checks that hold for both."""
     fixture: Synthesis = request.getfixturevalue(f"{request.param}_synth")
     return fixture
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The deploy rehearsal's report: what moto created, skipped and could not run."""
+    rehearsal = sys.modules.get("tests.oracles.rehearsal")
+    reports = getattr(rehearsal, "REPORTS", [])
+    if reports:
+        terminalreporter.section("deploy rehearsal")
+        for report in reports:
+            terminalreporter.write_line(report)

@@ -7,6 +7,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
 from .cost import CostSettings, UsageKind, allowed_instance_types
+from .delivery import GitHubDeploySettings
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .inference import InferenceSettings
 from .notebooks import NotebookSettings
@@ -58,6 +59,9 @@ class PlatformSettings(StrictModel):
 
     training: TrainingSettings | None = None
     """Training and tuning workflows and the model registry. Default: none (off)."""
+    github_deploy: GitHubDeploySettings | None = None
+    """The GitHub OIDC provider and a deploy role for GitHub Actions (stack
+    `<name_prefix>-GitHubDeploy`). Default: none, no such stack."""
 
     @field_validator("region")
     @classmethod

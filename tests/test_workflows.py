@@ -1,0 +1,147 @@
+"""The GitHub Actions workflows: actionlint and shellcheck find nothing, every action
+is pinned to an exact version, CI publishes the synth review, and the deploy workflow
+uses OIDC, environments and one deploy per environment at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.oracles.workflows import (
+    EXACT_PIN,
+    WORKFLOWS,
+    actionlint,
+    load,
+    run_steps,
+    shellcheck_findings,
+    uses,
+    workflow_files,
+)
+
+CI = WORKFLOWS / "ci.yml"
+DEPLOY = WORKFLOWS / "deploy.yml"
+BROKEN = (
+    "on: push\n"
+    "jobs:\n"
+    "  build:\n"
+    "    runs-on: ubuntu-24.04\n"
+    "    steps:\n"
+    "      - uses: actions/setup-python@v5.6.0\n"
+    "        with:\n"
+    "          pyton-version: '3.12'\n"
+    "      - run: echo ${{ github.event.pull_request.title }}\n"
+    "      - run: echo ${{ steps.nothing.outputs.x }}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """actionlint over the workflows and a broken one, in one run (it takes seconds)."""
+    tmp = tmp_path_factory.mktemp("actionlint")
+    broken = tmp / "broken.yml"
+    broken.write_text(BROKEN)
+    return actionlint([*workflow_files(), broken], tmp)
+
+
+def test_actionlint_finds_nothing_in_the_workflows(findings: list[str]) -> None:
+    assert {p.name for p in workflow_files()} >= {"ci.yml", "deploy.yml"}
+    assert [f for f in findings if "broken.yml" not in f] == []
+
+
+def test_actionlint_catches_a_broken_workflow(findings: list[str]) -> None:
+    text = "\n".join(f for f in findings if "broken.yml" in f)
+    # The input check comes from the copy pinned to the major version (@v5).
+    assert 'major-broken.yml:8:11: input "pyton-version" is not defined' in text
+    assert "potentially untrusted" in text
+    assert 'property "nothing" is not defined' in text
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_run_scripts_pass_shellcheck(path: Path) -> None:
+    problems = [
+        f"{job} / {name}: {finding}"
+        for job, name, script in run_steps(load(path))
+        for finding in shellcheck_findings(script)
+    ]
+    assert problems == []
+
+
+def test_shellcheck_oracle_reports_an_unquoted_variable() -> None:
+    assert any("SC2086" in f for f in shellcheck_findings("cat $RUNNER_TEMP/file\n"))
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_every_action_is_pinned_to_an_exact_version(path: Path) -> None:
+    actions = uses(load(path))
+    assert actions
+    assert [a for a in actions if not EXACT_PIN.match(a)] == []
+
+
+def test_ci_reviews_the_full_config_against_the_base_branch_and_publishes_it() -> None:
+    review = load(CI)["jobs"]["review"]
+    steps = {step.get("name", step.get("uses")): step for step in review["steps"]}
+    assert review["steps"][0]["with"]["fetch-depth"] == 0
+    base = steps["Synthesize the base branch"]
+    assert base["if"] == "github.event_name == 'pull_request'"
+    assert 'git worktree add "$RUNNER_TEMP/base" "origin/$BASE_REF"' in base["run"]
+    assert "CONFIG=config/examples/full.yaml" in base["run"]
+    run = steps["Review the full config"]
+    assert run["run"].startswith("make review ")
+    assert "CONFIG=config/examples/full.yaml OUT=cdk.out.full" in run["run"]
+    assert 'BASE="$BASE"' in run["run"]
+    assert "steps.base.outcome == 'success'" in run["env"]["BASE"]
+    assert (
+        'review.md >> "$GITHUB_STEP_SUMMARY"'
+        in steps["Publish the review as the job summary"]["run"]
+    )
+    artifact = steps["actions/upload-artifact@v4.6.2"]["with"]
+    assert artifact["path"] == "cdk.out.full"
+
+
+def test_deploy_runs_on_main_and_by_hand_with_config_and_environment() -> None:
+    workflow = load(DEPLOY)
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["config"]["type"] == "string"
+    assert inputs["environment"]["type"] == "choice"
+    assert inputs["environment"]["options"] == ["dev", "prod"]
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_deploy_assumes_a_role_through_oidc_with_no_stored_keys() -> None:
+    workflow = load(DEPLOY)
+    job = workflow["jobs"]["deploy"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    credentials = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws")
+    )
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert credentials["with"]["aws-region"] == "${{ vars.AWS_REGION }}"
+    text = DEPLOY.read_text()
+    assert "secrets." not in text
+    assert "aws-access-key-id" not in text
+
+
+def test_deploy_uses_environments_and_never_overlaps_in_one() -> None:
+    job = load(DEPLOY)["jobs"]["deploy"]
+    assert job["environment"] == "${{ inputs.environment || 'dev' }}"
+    assert job["concurrency"] == {
+        "group": "deploy-${{ inputs.environment || 'dev' }}",
+        "cancel-in-progress": False,
+    }
+
+
+def test_deploy_diffs_then_deploys_every_stack_without_a_prompt() -> None:
+    steps = load(DEPLOY)["jobs"]["deploy"]["steps"]
+    names = [s.get("name", s.get("uses")) for s in steps]
+    assert names.index("cdk diff") < names.index("cdk deploy")
+    assert names.index("aws-actions/configure-aws-credentials@v4.2.1") < names.index("cdk diff")
+    runs = {s.get("name"): s.get("run", "") for s in steps}
+    assert "cdk diff --all --app cdk.out" in runs["cdk diff"]
+    assert runs["cdk deploy"] == (
+        "npx --no-install cdk deploy --all --app cdk.out --require-approval never"
+    )
+    assert (
+        'make synth PYTHON=python CONFIG="$CONFIG"' in runs["Synthesize (checks the config first)"]
+    )

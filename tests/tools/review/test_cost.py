@@ -1,0 +1,313 @@
+"""The cost estimate, rule by rule, on hand-made templates; and the price table."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from pathlib import Path
+
+import pytest
+
+from stacks.settings.regions import SAGEMAKER_REGIONS
+from tests.tools.assemblies import resource, write_assembly
+from tools.assembly import load_assembly
+from tools.review.cost import FREE_TYPES, RULES, Estimate, PriceTable, UsageItem, estimate
+
+TABLE = PriceTable.load()
+
+
+def _estimate(
+    tmp_path: Path, resources: dict[str, dict[str, object]], **kwargs: object
+) -> Estimate:
+    outdir = write_assembly(tmp_path / "out", {"Demo": {"Resources": resources}})
+    return estimate(load_assembly(outdir), **kwargs)  # type: ignore[arg-type]
+
+
+def _line(result: Estimate, logical_id: str) -> tuple[float, float]:
+    (line,) = [x for x in result.lines if x.resource == logical_id]
+    return round(line.idle, 4), round(line.usage, 4)
+
+
+def test_price_table_is_dated_and_names_its_sources() -> None:
+    assert TABLE.as_of == "2026-11-29"
+    assert TABLE.currency == "USD"
+    assert "https://aws.amazon.com/sagemaker/pricing/" in TABLE.sources
+    assert all(source.startswith("https://aws.amazon.com/") for source in TABLE.sources)
+
+
+def test_price_table_covers_every_sagemaker_region() -> None:
+    assert sorted(TABLE.regions) == sorted(SAGEMAKER_REGIONS)
+    for region, entry in TABLE.regions.items():
+        assert ("factor" in entry) != ("excluded" in entry), region
+
+
+def test_every_usage_assumption_has_a_note() -> None:
+    assert all(len(a.note) > 20 for a in TABLE.usage.values())
+
+
+def test_free_and_priced_types_do_not_overlap() -> None:
+    assert not FREE_TYPES & set(RULES)
+
+
+def test_kms_key_costs_a_dollar_idle(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, {"Key": resource("AWS::KMS::Key")})
+    assert _line(result, "Key") == (1.0, 1.0 + 100_000 / 10_000 * 0.03)
+    assert "kms_requests_per_key" in result.assumptions_used
+
+
+def test_interface_endpoints_bill_per_az_gateway_endpoints_are_free(tmp_path: Path) -> None:
+    result = _estimate(
+        tmp_path,
+        {
+            "Sts": resource(
+                "AWS::EC2::VPCEndpoint",
+                VpcEndpointType="Interface",
+                ServiceName="com.amazonaws.us-east-1.sts",
+                SubnetIds=["a", "b", "c"],
+            ),
+            "S3": resource("AWS::EC2::VPCEndpoint", VpcEndpointType="Gateway"),
+        },
+    )
+    assert _line(result, "Sts") == (0.01 * 3 * 730, 0.01 * 3 * 730 + 5 * 0.01)
+    assert _line(result, "S3") == (0.0, 0.0)
+    assert "interface endpoint `sts` x 3 AZ" in [x.item for x in result.lines]
+
+
+def test_nat_gateway_is_billed_every_hour(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, {"Nat": resource("AWS::EC2::NatGateway")})
+    assert _line(result, "Nat") == (0.045 * 730, 0.045 * 730 + 50 * 0.045)
+
+
+def _notebook_with(script: str) -> dict[str, dict[str, object]]:
+    return {
+        "Notebook": resource(
+            "AWS::SageMaker::NotebookInstance",
+            InstanceType="ml.g4dn.xlarge",
+            VolumeSizeInGB=50,
+            LifecycleConfigName={
+                "Fn::GetAtt": ["Lifecycle", "NotebookInstanceLifecycleConfigName"]
+            },
+        ),
+        "Lifecycle": resource(
+            "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+            OnStart=[{"Content": base64.b64encode(script.encode()).decode()}],
+        ),
+    }
+
+
+def test_notebook_with_idle_auto_stop_bills_only_its_volume_when_idle(tmp_path: Path) -> None:
+    script = (
+        "import boto3\nboto3.client('sagemaker').stop_notebook_instance(NotebookInstanceName=n)\n"
+    )
+    result = _estimate(tmp_path, _notebook_with(script))
+    volume = 50 * 0.14
+    assert _line(result, "Notebook") == (round(volume, 4), round(176 * 0.7364 + volume, 4))
+    assert "notebook_hours_per_month" in result.assumptions_used
+
+
+def test_notebook_auto_stop_found_in_a_compressed_embedded_script(tmp_path: Path) -> None:
+    code = (
+        b"import boto3\nboto3.client('sagemaker').stop_notebook_instance(NotebookInstanceName=n)\n"
+    )
+    blob = base64.b64encode(gzip.compress(code)).decode()
+    script = f"#!/bin/bash\necho {blob} | base64 -d | gunzip > /opt/idle.py\n"
+    result = _estimate(tmp_path, _notebook_with(script))
+    assert _line(result, "Notebook")[0] == round(50 * 0.14, 4)
+
+
+def test_notebook_finds_a_lifecycle_config_by_its_name(tmp_path: Path) -> None:
+    resources = _notebook_with("aws sagemaker stop-notebook-instance --notebook-instance-name n")
+    resources["Notebook"]["Properties"]["LifecycleConfigName"] = "team-a"  # type: ignore[index]
+    resources["Lifecycle"]["Properties"]["NotebookInstanceLifecycleConfigName"] = "team-a"  # type: ignore[index]
+    result = _estimate(tmp_path, resources)
+    assert _line(result, "Notebook")[0] == round(50 * 0.14, 4)
+
+
+def test_notebook_without_auto_stop_runs_all_month(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, _notebook_with("pip install pandas\n"))
+    cost = round(730 * 0.7364 + 50 * 0.14, 4)
+    assert _line(result, "Notebook") == (cost, cost)
+    (line,) = result.lines
+    assert "no idle auto-stop found" in line.basis
+
+
+def _endpoint(
+    config: dict[str, object], *extra: tuple[str, dict[str, object]]
+) -> dict[str, dict[str, object]]:
+    resources = {
+        "Config": resource("AWS::SageMaker::EndpointConfig", **config),
+        "Endpoint": resource(
+            "AWS::SageMaker::Endpoint",
+            EndpointConfigName={"Fn::GetAtt": ["Config", "EndpointConfigName"]},
+        ),
+    }
+    resources.update(dict(extra))
+    return resources
+
+
+def test_instance_endpoint_idles_at_its_autoscaling_minimum(tmp_path: Path) -> None:
+    target = resource(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        ResourceId={
+            "Fn::Join": [
+                "",
+                ["endpoint/", {"Fn::GetAtt": ["Endpoint", "EndpointName"]}, "/variant/main"],
+            ]
+        },
+        MinCapacity=1,
+        MaxCapacity=4,
+    )
+    result = _estimate(
+        tmp_path,
+        _endpoint(
+            {
+                "ProductionVariants": [
+                    {
+                        "VariantName": "main",
+                        "InstanceType": "ml.m5.large",
+                        "InitialInstanceCount": 2,
+                    }
+                ]
+            },
+            ("Scaling", target),
+        ),
+    )
+    assert _line(result, "Endpoint") == (round(0.115 * 730, 4), round(2 * 0.115 * 730, 4))
+
+
+def test_async_endpoint_that_scales_to_zero_costs_nothing_idle(tmp_path: Path) -> None:
+    target = resource(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        ResourceId={"Fn::Join": ["", ["endpoint/", {"Ref": "Endpoint"}, "/variant/AllTraffic"]]},
+        MinCapacity=0,
+        MaxCapacity=2,
+    )
+    result = _estimate(
+        tmp_path,
+        _endpoint(
+            {
+                "AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/o"}},
+                "ProductionVariants": [
+                    {
+                        "VariantName": "AllTraffic",
+                        "InstanceType": "ml.c5.xlarge",
+                        "InitialInstanceCount": 1,
+                    }
+                ],
+            },
+            ("Scaling", target),
+        ),
+    )
+    assert _line(result, "Endpoint") == (0.0, round(100 * 0.204, 4))
+    assert "async_busy_hours_per_month" in result.assumptions_used
+
+
+def test_serverless_endpoint_costs_per_request_and_for_provisioned_concurrency(
+    tmp_path: Path,
+) -> None:
+    result = _estimate(
+        tmp_path,
+        _endpoint(
+            {
+                "ProductionVariants": [
+                    {
+                        "VariantName": "AllTraffic",
+                        "ServerlessConfig": {
+                            "MemorySizeInMB": 2048,
+                            "MaxConcurrency": 5,
+                            "ProvisionedConcurrency": 1,
+                        },
+                    }
+                ]
+            }
+        ),
+    )
+    warm = 1 * 2 * 730 * 3600 * 0.0000048
+    requests = 100_000 * 0.2 * 2 * 0.00002 + 100_000 * 10 / 1e6 * 0.016
+    assert _line(result, "Endpoint") == (round(warm, 4), round(warm + requests, 4))
+    assert result.approximate  # provisioned concurrency's price is marked approximate
+
+
+def test_unknown_instance_type_is_listed_not_guessed(tmp_path: Path) -> None:
+    result = _estimate(
+        tmp_path,
+        {"Notebook": resource("AWS::SageMaker::NotebookInstance", InstanceType="ml.x99.huge")},
+    )
+    assert result.lines == []
+    assert [(u.resource, u.reason) for u in result.unpriced] == [
+        ("Notebook", "ml.x99.huge is not in the price table")
+    ]
+
+
+def test_type_without_rule_is_listed_as_unpriced(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, {"Db": resource("AWS::RDS::DBInstance")})
+    assert [(u.resource_type, u.reason) for u in result.unpriced] == [
+        ("AWS::RDS::DBInstance", "no price rule for this type")
+    ]
+
+
+def test_training_and_tuning_usage_come_from_the_config(tmp_path: Path) -> None:
+    usages = [
+        UsageItem("training", "training.definitions.text", "ml.g5.xlarge", 2, 3600),
+        UsageItem("tuning", "tuning.definitions.deepar", "ml.c5.2xlarge", 1, 7200, 3),
+        UsageItem("notebook", "notebooks[0]", "ml.t3.medium"),
+    ]
+    result = _estimate(tmp_path, {}, usages=usages)
+    training = next(x for x in result.lines if x.resource == "training.definitions.text")
+    tuning = next(x for x in result.lines if x.resource == "tuning.definitions.deepar")
+    assert (training.idle, round(training.usage, 4)) == (0.0, round(8 * 2 * 1 * 1.408, 4))
+    assert round(tuning.usage, 4) == round(2 * 3 * 1 * 2 * 0.408, 4)
+    assert len(result.lines) == 2  # notebooks are priced from their template resources
+
+
+def test_other_regions_scale_and_say_they_are_approximate(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, {"Nat": resource("AWS::EC2::NatGateway")}, region="eu-central-1")
+    assert _line(result, "Nat")[0] == round(0.045 * 1.19 * 730, 4)
+    assert result.approximate
+    flat = _estimate(tmp_path / "flat", {"Key": resource("AWS::KMS::Key")}, region="eu-central-1")
+    assert _line(flat, "Key")[0] == 1.0
+
+
+def test_china_regions_are_not_priced(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, {"Key": resource("AWS::KMS::Key")}, region="cn-north-1")
+    assert result.lines == []
+    assert result.notes == [
+        "cn-north-1 is not priced: billed in CNY by the AWS China partition, whose prices "
+        "this table does not hold"
+    ]
+
+
+def test_docker_image_assets_are_priced_as_ecr_storage(tmp_path: Path) -> None:
+    outdir = write_assembly(tmp_path / "out", {"Demo": {"Resources": {}}}, docker_images=2)
+    result = estimate(load_assembly(outdir))
+    (line,) = result.lines
+    assert (line.idle, line.item) == (
+        2 * 5 * 0.10,
+        "2 image(s) in the CDK bootstrap ECR repository",
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "idle", "usage"),
+    [
+        ("AWS::CloudWatch::Alarm", {"Period": 60}, 0.10, 0.10),
+        ("AWS::CloudWatch::Alarm", {"Period": 10}, 0.30, 0.30),
+        ("AWS::SecretsManager::Secret", {}, 0.40, 0.40),
+        ("AWS::StepFunctions::StateMachine", {}, 0.0, 50 * 25 / 1000 * 0.025),
+        (
+            "AWS::Lambda::Function",
+            {"MemorySize": 1024},
+            0.0,
+            10_000 / 1e6 * 0.2 + 10_000 * 1 * 1 * 0.0000166667,
+        ),
+        ("AWS::S3::Bucket", {}, 0.0, 50 * 0.023),
+        ("AWS::Cognito::UserPool", {}, 0.0, 10 * 0.015),
+        ("AWS::Budgets::Budget", {}, 0.0, 0.0),
+        ("AWS::SageMaker::Workteam", {}, 0.0, 5000 * 0.08),
+    ],
+)
+def test_usage_priced_types(
+    tmp_path: Path, resource_type: str, props: dict[str, object], idle: float, usage: float
+) -> None:
+    result = _estimate(tmp_path, {"Thing": resource(resource_type, **props)})
+    assert _line(result, "Thing") == (round(idle, 4), round(usage, 4))
