@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Duration, Fn, Stack
 from constructs import Construct
 
 from sagemaker_constructs.common import retention_days, stable_logical_id
+from sagemaker_constructs.labeling.ground_truth import worker_image_cors_rule
 from sagemaker_constructs.foundation import (
     AlertsTopic,
     IsolatedNetwork,
@@ -44,6 +45,7 @@ class FoundationStack(Stack):
         stable_logical_id(self.key, LOGICAL_IDS["key"])
 
         storage_settings = settings.storage
+        labeling = settings.labeling
         storage = PlatformStorage(
             self,
             "Storage",
@@ -55,6 +57,10 @@ class FoundationStack(Stack):
                 storage_settings.abort_incomplete_upload_days
             ),
             access_log_retention=Duration.days(storage_settings.access_log_retention_days),
+            # Ground Truth's worker UI loads images from the data bucket in the browser;
+            # auto-labeling's external review resumes when labels arrive in it.
+            data_bucket_cors=[worker_image_cors_rule()] if labeling and labeling.uses_images else (),
+            data_bucket_events=bool(labeling and labeling.uses_external_review),
         )
         self.data_bucket = storage.data_bucket
         self.artifacts_bucket = storage.artifacts_bucket

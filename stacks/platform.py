@@ -8,7 +8,9 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .foundation_stack import FoundationStack
+from .labeling_stack import LabelingStack
 from .settings import PlatformSettings
+from .workforce_stack import WorkforceStack
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    workforce: WorkforceStack | None = None
+    labeling: LabelingStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -33,8 +37,50 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
+    workforce, labeling = _labeling_stacks(app, settings, foundation, env)
     apply_tags(app, settings)
-    return Platform(foundation=foundation)
+    return Platform(foundation=foundation, workforce=workforce, labeling=labeling)
+
+
+def _labeling_stacks(
+    app: cdk.App,
+    settings: PlatformSettings,
+    foundation: FoundationStack,
+    env: cdk.Environment | None,
+) -> tuple[WorkforceStack | None, LabelingStack | None]:
+    """The Ground Truth stacks the `labeling` section asks for."""
+    section = settings.labeling
+    if section is None:
+        return None, None
+    workforce = None
+    if section.workforce is not None:
+        workforce = WorkforceStack(
+            app,
+            settings.stack_name("Workforce"),
+            settings=settings,
+            encryption_key=foundation.key,
+            network=foundation.network,
+            env=env,
+            description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
+            termination_protection=settings.protect_stateful_stacks,
+        )
+    labeling = None
+    if section.workflows or section.auto_labeling:
+        labeling = LabelingStack(
+            app,
+            settings.stack_name("Labeling"),
+            settings=settings,
+            encryption_key=foundation.key,
+            data_bucket=foundation.data_bucket,
+            artifacts_bucket=foundation.artifacts_bucket,
+            alerts_topic=foundation.alerts_topic,
+            network=foundation.network,
+            workforce=workforce,
+            job_tags=platform_tags(settings),
+            env=env,
+            description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+        )
+    return workforce, labeling
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

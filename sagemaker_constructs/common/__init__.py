@@ -4,10 +4,11 @@ state machines and SageMaker job tasks, instance types, cdk-nag acknowledgements
 from .function import PythonFunction
 from .images import BuiltinImage, ContainerImage
 from .instance_types import describe_allowed, is_gpu_instance_type
-from .nag import acknowledge, acknowledge_wildcards
+from .nag import acknowledge, acknowledge_policy_wildcards, acknowledge_wildcards
 from .retention import ALLOWED_RETENTION_DAYS, retention_days
 from .validation import Problems, stable_logical_id
 from .workflow import (
+    LABELING_JOB,
     PROCESSING_JOB,
     TRAINING_JOB,
     TRANSFORM_JOB,
@@ -19,6 +20,7 @@ from .workflow import (
 
 __all__ = [
     "ALLOWED_RETENTION_DAYS",
+    "LABELING_JOB",
     "PROCESSING_JOB",
     "TRAINING_JOB",
     "TRANSFORM_JOB",
@@ -31,6 +33,7 @@ __all__ = [
     "SageMakerJobKind",
     "SageMakerJobTask",
     "acknowledge",
+    "acknowledge_policy_wildcards",
     "acknowledge_wildcards",
     "describe_allowed",
     "is_gpu_instance_type",

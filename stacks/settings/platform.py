@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .labeling import LabelingSettings
 from .regions import SAGEMAKER_REGIONS
 
 
@@ -43,6 +44,10 @@ class PlatformSettings(StrictModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
 
+    labeling: LabelingSettings | None = None
+    """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
+    none (nothing deployed)."""
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
@@ -51,6 +56,13 @@ class PlatformSettings(StrictModel):
                 "must be a region where SageMaker is available: " + ", ".join(SAGEMAKER_REGIONS)
             )
         return value
+
+    @model_validator(mode="after")
+    def _labeling_region(self) -> PlatformSettings:
+        problem = self.labeling.region_problem(self.region) if self.labeling else None
+        if problem:
+            raise ValueError(f"labeling: {problem}")
+        return self
 
     @property
     def protect_stateful_stacks(self) -> bool:
