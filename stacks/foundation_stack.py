@@ -60,7 +60,7 @@ class FoundationStack(Stack):
             # Ground Truth's worker UI loads images from the data bucket in the browser;
             # auto-labeling's external review resumes when labels arrive in it.
             data_bucket_cors=[worker_image_cors_rule()] if labeling and labeling.uses_images else (),
-            data_bucket_events=bool(labeling and labeling.uses_external_review),
+            data_bucket_events=bool(labeling and labeling.waits_for_labels),
         )
         self.data_bucket = storage.data_bucket
         self.artifacts_bucket = storage.artifacts_bucket

@@ -63,6 +63,7 @@ from ..common import (
     acknowledge_policy_wildcards,
     acknowledge_wildcards,
 )
+from .access import grant_objects
 from .labeling_workflow import alert_and_fail
 
 RUNTIME = Path(__file__).parent / "runtime"
@@ -206,7 +207,7 @@ class AutoLabelingWorkflow(Construct):
             cfn = made.function.node.default_child
             assert isinstance(cfn, lambda_.CfnFunction)
             cfn.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(size=4096)
-            data_bucket.grant_read_write(made.role, f"{prefix}*")
+            grant_objects(made.role, data_bucket, encryption_key, f"{prefix}*", write=True)
             return made
 
         self.prepare = function(
@@ -263,8 +264,8 @@ class AutoLabelingWorkflow(Construct):
         )
         """Checks labels put back and resumes the waiting run."""
         # Manifests may be anywhere in the data bucket; Ground Truth's output too.
-        data_bucket.grant_read(self.prepare.role)
-        data_bucket.grant_read(self.merge.role)
+        grant_objects(self.prepare.role, data_bucket, encryption_key, "*")
+        grant_objects(self.merge.role, data_bucket, encryption_key, "*")
         for publisher in (self.request_review, self.labels_arrived):
             self.review_topic.grant_publish(publisher.role)
         endpoint_arns = [
@@ -284,19 +285,10 @@ class AutoLabelingWorkflow(Construct):
         ):
             acknowledge_wildcards(
                 made.role,
-                actions=[
-                    "s3:GetObject*",
-                    "s3:GetBucket*",
-                    "s3:List*",
-                    "s3:DeleteObject*",
-                    "s3:Abort*",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
                 resources=[data_bucket.arn_for_objects(f"{prefix}*"), data_bucket.arn_for_objects("*")],
-                reason=f"Runs keep their files under {prefix} in the data bucket (read and write "
+                reason=f"Runs keep their files under {prefix} in the data bucket (read and create "
                 "there); prepare and merge also read manifests and Ground Truth output anywhere "
-                "in it. The wildcard actions are CDK's S3 read/write grant sets.",
+                "in it.",
             )
 
         definition = self._definition(

@@ -33,6 +33,7 @@ from ..common import (
 from ..foundation import NetworkPlacement
 from .ground_truth import algorithm_arn, human_task_ui_arn, lambda_arns, public_workteam_arn
 from .task_types import TASK_TYPES, DataType, TaskType
+from .access import grant_objects
 from .templates import label_category_config, render_template
 
 RUNTIME = Path(__file__).parent / "runtime"
@@ -216,7 +217,9 @@ class LabelingWorkflow(Construct):
             description=f"Runs the {name} labeling jobs",
         )
         """The labeling jobs' execution role."""
-        self._grant_job_role(data_bucket, artifacts_bucket, files_prefix, automated_labeling, network)
+        self._grant_job_role(
+            data_bucket, artifacts_bucket, encryption_key, files_prefix, automated_labeling, network
+        )
 
         self.prepare = PythonFunction(
             self,
@@ -244,9 +247,7 @@ class LabelingWorkflow(Construct):
             },
         )
         """Checks the execution input and names the job."""
-        self.prepare.role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[data_bucket.arn_for_objects("*")])
-        )
+        grant_objects(self.prepare.role, data_bucket, encryption_key, "*")
         acknowledge_wildcards(
             self.prepare.role,
             resources=[data_bucket.arn_for_objects("*")],
@@ -254,13 +255,15 @@ class LabelingWorkflow(Construct):
             "that the one named in the input exists (HeadObject needs s3:GetObject).",
         )
 
-        self.request = self.labeling_job_request(
+        self.request = labeling_job_request(
+            self,
             task=task,
-            data_bucket=data_bucket,
-            artifacts_bucket=artifacts_bucket,
+            role_arn=self.role.role_arn,
+            data_bucket_name=data_bucket.bucket_name,
+            artifacts_bucket_name=artifacts_bucket.bucket_name,
             files_prefix=files_prefix,
             workforce=workforce,
-            encryption_key=encryption_key,
+            key_arn=encryption_key.key_arn,
             tags=tags or {},
             max_concurrent_tasks=max_concurrent_tasks,
             automated_labeling=automated_labeling,
@@ -436,14 +439,15 @@ class LabelingWorkflow(Construct):
         self,
         data_bucket: s3.IBucket,
         artifacts_bucket: s3.IBucket,
+        key: kms.IKey,
         files_prefix: str,
         automated_labeling: bool,
         network: NetworkPlacement | None,
     ) -> None:
         # Manifests and the objects they point at may be anywhere in the data bucket.
-        data_bucket.grant_read(self.role)
-        data_bucket.grant_read_write(self.role, f"{files_prefix}output/*")
-        artifacts_bucket.grant_read(self.role, f"{files_prefix}*")
+        grant_objects(self.role, data_bucket, key, "*")
+        grant_objects(self.role, data_bucket, key, f"{files_prefix}output/*", write=True)
+        grant_objects(self.role, artifacts_bucket, key, f"{files_prefix}*")
         stack = Stack.of(self)
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -470,15 +474,8 @@ class LabelingWorkflow(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
-        reasons = [
-            "Labeling jobs read manifests and the objects they name anywhere in the data "
-            "bucket, write only under this workflow's output prefix, and read its worker "
-            "files; the S3 grant's wildcard actions are CDK's read/write sets.",
-        ]
         acknowledge_wildcards(
             self.role,
-            actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
-                     "kms:GenerateDataKey*", "kms:ReEncrypt*", "logs:DescribeLogStreams"],
             resources=[
                 data_bucket.arn_for_objects("*"),
                 data_bucket.arn_for_objects(f"{files_prefix}output/*"),
@@ -490,7 +487,9 @@ class LabelingWorkflow(Construct):
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 ),
             ],
-            reason=reasons[0],
+            reason="Labeling jobs read manifests and the objects they name anywhere in the "
+            "data bucket, write only under this workflow's output prefix, read only its worker "
+            "files, and log only to SageMaker's labeling-job log groups.",
         )
         acknowledge(
             self.role,
@@ -518,73 +517,76 @@ class LabelingWorkflow(Construct):
                 )
             )
 
-    def labeling_job_request(
-        self,
-        *,
-        task: TaskType,
-        data_bucket: s3.IBucket,
-        artifacts_bucket: s3.IBucket,
-        files_prefix: str,
-        workforce: LabelingWorkforce,
-        encryption_key: kms.IKey,
-        tags: Mapping[str, str],
-        max_concurrent_tasks: int | None,
-        automated_labeling: bool,
-        content_classifiers: Sequence[str],
-        network: NetworkPlacement | None,
-    ) -> dict[str, Any]:
-        """The CreateLabelingJob request; the run's values come from `$.job`."""
-        pre, consolidation = lambda_arns(self, task)
-        files = f"s3://{artifacts_bucket.bucket_name}/{files_prefix}"
-        ui: dict[str, str] = (
-            {"UiTemplateS3Uri": f"{files}worker-task.liquid.html"}
-            if task.element is not None
-            else {"HumanTaskUiArn": human_task_ui_arn()}
-        )
-        human: dict[str, Any] = {
-            "WorkteamArn": workforce.workteam_arn,
-            "UiConfig": ui,
-            "PreHumanTaskLambdaArn": pre,
-            "TaskKeywords": KEYWORDS[task.data_type],
-            "TaskTitle.$": "$.job.title",
-            "TaskDescription.$": "$.job.description",
-            "NumberOfHumanWorkersPerDataObject.$": "$.job.workers_per_object",
-            "TaskTimeLimitInSeconds.$": "$.job.task_time_limit_seconds",
-            "TaskAvailabilityLifetimeInSeconds.$": "$.job.task_availability_seconds",
-            "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": consolidation},
+
+def labeling_job_request(
+    scope: Construct,
+    *,
+    task: TaskType,
+    role_arn: str,
+    data_bucket_name: str,
+    artifacts_bucket_name: str,
+    files_prefix: str,
+    workforce: LabelingWorkforce,
+    key_arn: str,
+    tags: Mapping[str, str],
+    max_concurrent_tasks: int | None = None,
+    automated_labeling: bool = False,
+    content_classifiers: Sequence[str] = (),
+    network: NetworkPlacement | None = None,
+) -> dict[str, Any]:
+    """The CreateLabelingJob request of a labeling workflow; the run's values (job name,
+    manifest, texts, counts, label attribute) come from `$.job` (JSONPath)."""
+    pre, consolidation = lambda_arns(scope, task)
+    files = f"s3://{artifacts_bucket_name}/{files_prefix}"
+    ui: dict[str, str] = (
+        {"UiTemplateS3Uri": f"{files}worker-task.liquid.html"}
+        if task.element is not None
+        else {"HumanTaskUiArn": human_task_ui_arn()}
+    )
+    human: dict[str, Any] = {
+        "WorkteamArn": workforce.workteam_arn,
+        "UiConfig": ui,
+        "PreHumanTaskLambdaArn": pre,
+        "TaskKeywords": KEYWORDS[task.data_type],
+        "TaskTitle.$": "$.job.title",
+        "TaskDescription.$": "$.job.description",
+        "NumberOfHumanWorkersPerDataObject.$": "$.job.workers_per_object",
+        "TaskTimeLimitInSeconds.$": "$.job.task_time_limit_seconds",
+        "TaskAvailabilityLifetimeInSeconds.$": "$.job.task_availability_seconds",
+        "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": consolidation},
+    }
+    if max_concurrent_tasks is not None:
+        human["MaxConcurrentTaskCount"] = max_concurrent_tasks
+    price = workforce.price()
+    if price is not None:
+        human["PublicWorkforceTaskPrice"] = price
+    input_config: dict[str, Any] = {
+        "DataSource": {"S3DataSource": {"ManifestS3Uri.$": "$.job.manifest_uri"}}
+    }
+    if content_classifiers:
+        input_config["DataAttributes"] = {"ContentClassifiers": list(content_classifiers)}
+    request: dict[str, Any] = {
+        "LabelingJobName.$": "$.job.job_name",
+        "LabelAttributeName.$": "$.job.label_attribute",
+        "InputConfig": input_config,
+        "OutputConfig": {
+            "S3OutputPath": f"s3://{data_bucket_name}/{files_prefix}output/",
+            "KmsKeyId": key_arn,
+        },
+        "RoleArn": role_arn,
+        "LabelCategoryConfigS3Uri": f"{files}label-categories.json",
+        "HumanTaskConfig": human,
+        "Tags": [{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+    }
+    if automated_labeling:
+        resources: dict[str, Any] = {"VolumeKmsKeyId": key_arn}
+        if network is not None:
+            resources["VpcConfig"] = network.vpc_config()
+        request["LabelingJobAlgorithmsConfig"] = {
+            "LabelingJobAlgorithmSpecificationArn": algorithm_arn(task),
+            "LabelingJobResourceConfig": resources,
         }
-        if max_concurrent_tasks is not None:
-            human["MaxConcurrentTaskCount"] = max_concurrent_tasks
-        price = workforce.price()
-        if price is not None:
-            human["PublicWorkforceTaskPrice"] = price
-        input_config: dict[str, Any] = {
-            "DataSource": {"S3DataSource": {"ManifestS3Uri.$": "$.job.manifest_uri"}}
-        }
-        if content_classifiers:
-            input_config["DataAttributes"] = {"ContentClassifiers": list(content_classifiers)}
-        request: dict[str, Any] = {
-            "LabelingJobName.$": "$.job.job_name",
-            "LabelAttributeName.$": "$.job.label_attribute",
-            "InputConfig": input_config,
-            "OutputConfig": {
-                "S3OutputPath": f"s3://{data_bucket.bucket_name}/{files_prefix}output/",
-                "KmsKeyId": encryption_key.key_arn,
-            },
-            "RoleArn": self.role.role_arn,
-            "LabelCategoryConfigS3Uri": f"{files}label-categories.json",
-            "HumanTaskConfig": human,
-            "Tags": [{"Key": key, "Value": value} for key, value in sorted(tags.items())],
-        }
-        if automated_labeling:
-            resources: dict[str, Any] = {"VolumeKmsKeyId": encryption_key.key_arn}
-            if network is not None:
-                resources["VpcConfig"] = network.vpc_config()
-            request["LabelingJobAlgorithmsConfig"] = {
-                "LabelingJobAlgorithmSpecificationArn": algorithm_arn(task),
-                "LabelingJobResourceConfig": resources,
-            }
-        return request
+    return request
 
 
 def alert_and_fail(scope: Construct, topic: sns.ITopic, subject: str) -> sfn.IChainable:

@@ -606,9 +606,10 @@ class LabelingSettings(StrictModel):
         ) or any(a.data_type == "image" for a in self.auto_labeling)
 
     @property
-    def uses_external_review(self) -> bool:
-        """Whether an auto-labeling workflow waits for labels put into the data bucket."""
-        return any(isinstance(a.human_review, ExternalReview) for a in self.auto_labeling)
+    def waits_for_labels(self) -> bool:
+        """Whether runs may wait for labels put into the data bucket (any auto-labeling
+        workflow: executions can always choose `external` review)."""
+        return bool(self.auto_labeling)
 
     def region_problem(self, region: str | None) -> str | None:
         """Why this section cannot be deployed to `region`, or None."""
