@@ -8,7 +8,6 @@ from aws_cdk import CfnOutput, Duration, Fn, Stack
 from constructs import Construct
 
 from sagemaker_constructs.common import retention_days, stable_logical_id
-from sagemaker_constructs.labeling.ground_truth import worker_image_cors_rule
 from sagemaker_constructs.foundation import (
     AlertsTopic,
     IsolatedNetwork,
@@ -16,6 +15,7 @@ from sagemaker_constructs.foundation import (
     PlatformKey,
     PlatformStorage,
 )
+from sagemaker_constructs.labeling.ground_truth import worker_image_cors_rule
 
 from .settings import PlatformSettings
 from .settings.foundation import ExistingNetwork, PrivateNetwork
@@ -59,7 +59,9 @@ class FoundationStack(Stack):
             access_log_retention=Duration.days(storage_settings.access_log_retention_days),
             # Ground Truth's worker UI loads images from the data bucket in the browser;
             # auto-labeling's external review resumes when labels arrive in it.
-            data_bucket_cors=[worker_image_cors_rule()] if labeling and labeling.uses_images else (),
+            data_bucket_cors=[worker_image_cors_rule()]
+            if labeling and labeling.uses_images
+            else (),
             data_bucket_events=bool(labeling and labeling.waits_for_labels),
         )
         self.data_bucket = storage.data_bucket

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -113,8 +114,10 @@ class LabelingStack(Stack):
                 instances_per_request=auto.instances_per_request,
                 objects_per_batch=auto.objects_per_batch,
                 max_concurrency=auto.max_concurrency,
-                human_cost_per_object_usd=auto.human_cost_per_object_usd,
-                review_emails=list(review.notify_emails) if isinstance(review, ExternalReview) else [],
+                human_cost_per_object_usd=Decimal(str(auto.human_cost_per_object_usd)),
+                review_emails=list(review.notify_emails)
+                if isinstance(review, ExternalReview)
+                else [],
                 timeout=Duration.hours(auto.timeout_hours),
             )
             self.auto_labeling[auto.name] = made_auto

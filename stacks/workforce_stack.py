@@ -40,7 +40,11 @@ LOGICAL_IDS = {
 def team_logical_ids(team: str) -> dict[str, str]:
     """Logical IDs of one team's stateful resources."""
     name = "".join(part.capitalize() for part in team.split("-"))
-    return {"group": f"WorkerGroup{name}", "workteam": f"WorkTeam{name}", "topic": f"WorkTeamTopic{name}"}
+    return {
+        "group": f"WorkerGroup{name}",
+        "workteam": f"WorkTeam{name}",
+        "topic": f"WorkTeamTopic{name}",
+    }
 
 
 class WorkforceStack(Stack):
@@ -58,8 +62,9 @@ class WorkforceStack(Stack):
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         labeling = settings.labeling
-        assert labeling is not None and labeling.workforce is not None
+        assert labeling is not None
         config = labeling.workforce
+        assert config is not None
         name = getattr(config, "name", None) or settings.name_prefix
         placement = network if getattr(config, "vpc_access", False) else None
 
@@ -83,10 +88,14 @@ class WorkforceStack(Stack):
             stable_logical_id(created.domain, LOGICAL_IDS["user_pool_domain"])
             stable_logical_id(created.client, LOGICAL_IDS["client"])
             stable_logical_id(created.workforce, LOGICAL_IDS["workforce"])
-            for team, group in created.groups.items():
-                stable_logical_id(group, team_logical_ids(team)["group"])
-            CfnOutput(self, "UserPoolId", value=created.user_pool.user_pool_id,
-                      description="Cognito user pool of the workers")
+            for team_name, group in created.groups.items():
+                stable_logical_id(group, team_logical_ids(team_name)["group"])
+            CfnOutput(
+                self,
+                "UserPoolId",
+                value=created.user_pool.user_pool_id,
+                description="Cognito user pool of the workers",
+            )
             self.workforce = created
         elif isinstance(config, OidcSettings):
             oidc = OidcWorkforce(
@@ -143,15 +152,28 @@ class WorkforceStack(Stack):
         self._outputs(name)
 
     def _outputs(self, workforce_name: str) -> None:
-        CfnOutput(self, "WorkforceName", value=workforce_name,
-                  description="Name of the private workforce")
+        CfnOutput(
+            self, "WorkforceName", value=workforce_name, description="Name of the private workforce"
+        )
         if self.workforce.portal_url:
-            CfnOutput(self, "LabelingPortalUrl", value=self.workforce.portal_url,
-                      description="Where workers sign in to label")
+            CfnOutput(
+                self,
+                "LabelingPortalUrl",
+                value=self.workforce.portal_url,
+                description="Where workers sign in to label",
+            )
         for team, made in self.teams.items():
             ids = team_logical_ids(team)
-            CfnOutput(self, f"{ids['workteam']}Arn", value=made.workteam_arn,
-                      description=f"ARN of the {team} work team")
+            CfnOutput(
+                self,
+                f"{ids['workteam']}Arn",
+                value=made.workteam_arn,
+                description=f"ARN of the {team} work team",
+            )
             if made.portal_url:
-                CfnOutput(self, f"{ids['workteam']}PortalUrl", value=made.portal_url,
-                          description=f"Labeling portal of the {team} work team")
+                CfnOutput(
+                    self,
+                    f"{ids['workteam']}PortalUrl",
+                    value=made.portal_url,
+                    description=f"Labeling portal of the {team} work team",
+                )

@@ -140,10 +140,10 @@ def ground_truth_lambdas() -> str:
     """Accounts of the AWS-owned PRE-/ACS- Lambdas of Ground Truth's built-in task types,
     per region, as the SageMaker API reference lists them (HumanTaskConfig)."""
     model = botocore.session.get_session().get_service_model("sagemaker")
-    pre = model.shape_for("HumanTaskConfig").members["PreHumanTaskLambdaArn"].documentation
-    acs = model.shape_for("AnnotationConsolidationConfig").members[
-        "AnnotationConsolidationLambdaArn"
-    ].documentation
+    human: Any = model.shape_for("HumanTaskConfig")
+    consolidation: Any = model.shape_for("AnnotationConsolidationConfig")
+    pre = human.members["PreHumanTaskLambdaArn"].documentation
+    acs = consolidation.members["AnnotationConsolidationLambdaArn"].documentation
 
     def accounts(doc: str, kind: str) -> dict[str, str]:
         found: dict[str, set[str]] = {}

@@ -109,9 +109,7 @@ class PlatformStorage(Construct):
             )
         )
 
-        def kms_bucket(
-            id_: str, cors: Sequence[s3.CorsRule] = (), events: bool = False
-        ) -> s3.Bucket:
+        def kms_bucket(id_: str, cors: Sequence[s3.CorsRule] = ()) -> s3.Bucket:
             return s3.Bucket(
                 self,
                 id_,
@@ -127,10 +125,17 @@ class PlatformStorage(Construct):
                 lifecycle_rules=lifecycle(),
                 removal_policy=removal_policy,
                 cors=list(cors) or None,
-                event_bridge_enabled=events or None,
             )
 
-        self.data_bucket = kms_bucket("Data", data_bucket_cors, data_bucket_events)
+        self.data_bucket = kms_bucket("Data", data_bucket_cors)
+        if data_bucket_events:
+            # The bucket property itself: CDK's `event_bridge_enabled` would add a custom
+            # resource and its Lambda to do the same.
+            cfn = self.data_bucket.node.default_child
+            assert isinstance(cfn, s3.CfnBucket)
+            cfn.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
         """Datasets, labeling manifests and labeling outputs."""
         self.artifacts_bucket = kms_bucket("Artifacts")
         """Model artifacts, checkpoints, code, templates."""

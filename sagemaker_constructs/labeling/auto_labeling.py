@@ -67,7 +67,10 @@ from .access import grant_objects
 from .labeling_workflow import alert_and_fail
 
 RUNTIME = Path(__file__).parent / "runtime"
-OUTPUT_TYPES = {"text": "groundtruth/text-classification", "image": "groundtruth/image-classification"}
+OUTPUT_TYPES = {
+    "text": "groundtruth/text-classification",
+    "image": "groundtruth/image-classification",
+}
 RUN_PREFIX = "auto-labeling/"
 
 
@@ -285,7 +288,14 @@ class AutoLabelingWorkflow(Construct):
         ):
             acknowledge_wildcards(
                 made.role,
-                resources=[data_bucket.arn_for_objects(f"{prefix}*"), data_bucket.arn_for_objects("*")],
+                # Publishing to the KMS-encrypted review topic needs its data keys.
+                actions=["kms:GenerateDataKey*"]
+                if made in (self.request_review, self.labels_arrived)
+                else [],
+                resources=[
+                    data_bucket.arn_for_objects(f"{prefix}*"),
+                    data_bucket.arn_for_objects("*"),
+                ],
                 reason=f"Runs keep their files under {prefix} in the data bucket (read and create "
                 "there); prepare and merge also read manifests and Ground Truth output anywhere "
                 "in it.",
@@ -416,7 +426,6 @@ class AutoLabelingWorkflow(Construct):
             self,
             "PredictBatch",
             lambda_function=self.predict.function,
-            payload=sfn.TaskInput.from_json_path_at("$"),
             payload_response_only=True,
         )
         predict.add_retry(
@@ -441,7 +450,9 @@ class AutoLabelingWorkflow(Construct):
         )
         pre_label.item_processor(predict)
         pre_label.add_catch(failed, result_path="$.error")
-        route = invoke("RouteByThreshold", self.route, {"run": sfn.JsonPath.object_at("$.run")}, "$.route")
+        route = invoke(
+            "RouteByThreshold", self.route, {"run": sfn.JsonPath.object_at("$.run")}, "$.route"
+        )
         merge = invoke(
             "MergeLabels",
             self.merge,
@@ -503,7 +514,9 @@ class AutoLabelingWorkflow(Construct):
             )
             ground_truth.add_catch(failed, result_path="$.error")
             ground_truth.next(merge)
-            people.when(sfn.Condition.string_equals("$.run.human_mode", "ground_truth"), ground_truth)
+            people.when(
+                sfn.Condition.string_equals("$.run.human_mode", "ground_truth"), ground_truth
+            )
         people.otherwise(external)
 
         routed = sfn.Choice(self, "NeedPeople")

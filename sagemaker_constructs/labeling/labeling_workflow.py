@@ -31,21 +31,20 @@ from ..common import (
     acknowledge_wildcards,
 )
 from ..foundation import NetworkPlacement
-from .ground_truth import algorithm_arn, human_task_ui_arn, lambda_arns, public_workteam_arn
-from .task_types import TASK_TYPES, DataType, TaskType
 from .access import grant_objects
+from .ground_truth import algorithm_arn, human_task_ui_arn, lambda_arns, public_workteam_arn
+from .task_types import (
+    PUBLIC_MAX_AVAILABILITY_SECONDS,
+    PUBLIC_MAX_TASK_SECONDS,
+    PUBLIC_PRICES,
+    TASK_TYPES,
+    DataType,
+    TaskType,
+)
 from .templates import label_category_config, render_template
 
 RUNTIME = Path(__file__).parent / "runtime"
 
-# Mechanical Turk pays one of these per task (SageMaker API reference).
-PUBLIC_PRICES = frozenset(
-    Decimal(p)
-    for p in "0.012 0.024 0.036 0.048 0.060 0.072 0.120 0.240 0.360 0.480 0.600 0.720 "
-    "0.840 0.960 1.080 1.200".split()
-)
-PUBLIC_MAX_TASK_SECONDS = 3_600
-PUBLIC_MAX_AVAILABILITY_SECONDS = 43_200
 PRIVATE_MAX_AVAILABILITY_SECONDS = 2_592_000
 KEYWORDS = {
     DataType.TEXT: ["Text", "Labeling"],
@@ -277,7 +276,10 @@ class LabelingWorkflow(Construct):
             "CheckInput",
             lambda_function=self.prepare.function,
             payload=sfn.TaskInput.from_object(
-                {"input": sfn.JsonPath.entire_payload, "execution_name": sfn.JsonPath.string_at("$$.Execution.Name")}
+                {
+                    "input": sfn.JsonPath.entire_payload,
+                    "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
+                }
             ),
             payload_response_only=True,
             result_path="$.job",
@@ -393,7 +395,7 @@ class LabelingWorkflow(Construct):
             problems.check(
                 workforce.price_per_task_usd in PUBLIC_PRICES,
                 "price_per_task_usd must be one of "
-                + ", ".join(map(str, sorted(PUBLIC_PRICES)))
+                + ", ".join(map(str, PUBLIC_PRICES))
                 + f" (got {workforce.price_per_task_usd})",
             )
         attribute: str = kw["label_attribute"]
@@ -423,7 +425,9 @@ class LabelingWorkflow(Construct):
     def _worker_files(
         task: TaskType, labels: Sequence[str], title: str, description: str, instructions: str
     ) -> list[s3deploy.ISource]:
-        sources = [s3deploy.Source.data("label-categories.json", label_category_config(list(labels)))]
+        sources = [
+            s3deploy.Source.data("label-categories.json", label_category_config(list(labels)))
+        ]
         if task.element is not None:
             sources.append(
                 s3deploy.Source.data(
@@ -496,8 +500,11 @@ class LabelingWorkflow(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "cloudwatch:PutMetricData accepts no resource ARN; the statement is limited to "
             "SageMaker's metric namespaces by condition"
-            + ("; automated labeling's network interfaces cannot be named before they exist."
-               if automated_labeling and network is not None else "."),
+            + (
+                "; automated labeling's network interfaces cannot be named before they exist."
+                if automated_labeling and network is not None
+                else "."
+            ),
         )
         if automated_labeling and network is not None:
             self.role.add_to_policy(

@@ -4,6 +4,7 @@ validates against this table)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 
 from .ground_truth_data import GROUND_TRUTH_LAMBDA_ACCOUNTS
@@ -113,3 +114,31 @@ TASK_TYPES: dict[str, TaskType] = {
 
 GROUND_TRUTH_REGIONS: tuple[str, ...] = tuple(sorted(GROUND_TRUTH_LAMBDA_ACCOUNTS))
 """Regions where Ground Truth's built-in task types can run."""
+
+PUBLIC_PRICES: tuple[Decimal, ...] = tuple(
+    Decimal(price)
+    for price in (
+        "0.012",
+        "0.024",
+        "0.036",
+        "0.048",
+        "0.060",
+        "0.072",
+        "0.120",
+        "0.240",
+        "0.360",
+        "0.480",
+        "0.600",
+        "0.720",
+        "0.840",
+        "0.960",
+        "1.080",
+        "1.200",
+    )
+)
+"""What Mechanical Turk may pay per task (SageMaker API reference,
+PublicWorkforceTaskPrice); bounding boxes start at 0.036."""
+PUBLIC_MAX_TASK_SECONDS = 3_600
+"""Longest task time limit for the public crowd."""
+PUBLIC_MAX_AVAILABILITY_SECONDS = 43_200
+"""Longest task availability for the public crowd (12 hours)."""

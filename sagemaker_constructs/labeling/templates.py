@@ -52,6 +52,9 @@ def render_template(task: TaskType, *, title: str, description: str, instruction
 def label_category_config(labels: list[str]) -> str:
     """The label category configuration file Ground Truth reads (LabelCategoryConfigS3Uri)."""
     return json.dumps(
-        {"document-version": LABEL_CONFIG_VERSION, "labels": [{"label": label} for label in labels]},
+        {
+            "document-version": LABEL_CONFIG_VERSION,
+            "labels": [{"label": label} for label in labels],
+        },
         indent=2,
     )

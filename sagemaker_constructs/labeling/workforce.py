@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,12 +33,20 @@ class Workforce(Protocol):
     """A private workforce work teams can be made of (CognitoWorkforce, OidcWorkforce,
     ExistingWorkforce)."""
 
-    workforce_name: str
-    """Name of the workforce (work teams name it)."""
-    portal_url: str | None
-    """`https://<subdomain>` of the labeling portal, where known."""
-    resource: CfnResource | None
-    """The workforce resource, where this config creates it (work teams depend on it)."""
+    @property
+    def workforce_name(self) -> str:
+        """Name of the workforce (work teams name it)."""
+        ...
+
+    @property
+    def portal_url(self) -> str | None:
+        """`https://<subdomain>` of the labeling portal, where known."""
+        ...
+
+    @property
+    def resource(self) -> CfnResource | None:
+        """The workforce resource, where this config creates it (work teams depend on it)."""
+        ...
 
     def member_definition(self, team: str, groups: Sequence[str] = ()) -> MemberDefinition:
         """Who belongs to work team `team` (`groups`: its identity-provider groups)."""
@@ -64,7 +73,11 @@ def client_config(client_name: str) -> dict[str, Any]:
         "AccessTokenValidity": 60,
         "IdTokenValidity": 60,
         "RefreshTokenValidity": 12,
-        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"},
+        "TokenValidityUnits": {
+            "AccessToken": "minutes",
+            "IdToken": "minutes",
+            "RefreshToken": "hours",
+        },
         "AuthSessionValidity": 3,
     }
 
@@ -172,9 +185,7 @@ class CognitoWorkforce(Construct):
             f"'aws', 'amazon' or 'cognito' (got {domain_prefix!r})",
         )
         problems.check(bool(teams), "teams needs at least one team (got none)")
-        problems.check(
-            len(set(teams)) == len(teams), f"teams must be unique (got {list(teams)})"
-        )
+        problems.check(len(set(teams)) == len(teams), f"teams must be unique (got {list(teams)})")
         unknown = sorted(set(workers) - set(teams))
         problems.check(not unknown, f"workers name teams that do not exist: {unknown}")
         problems.raise_if_any()
@@ -433,6 +444,11 @@ class OidcWorkforce(Construct):
             ("jwks_uri", jwks_uri),
         ):
             problems.check(url.startswith("https://"), f"{name} must be an https URL (got {url!r})")
+        problems.check(
+            bool(re.fullmatch(r"[\w+]{1,1024}", client_id)),
+            "client_id must be 1-1024 letters, digits, underscores and plus signs "
+            f"(CloudFormation's rule; got {client_id!r})",
+        )
         problems.check(
             client_secret_arn.startswith("arn:") and ":secretsmanager:" in client_secret_arn,
             f"client_secret_arn must be a Secrets Manager ARN (got {client_secret_arn!r})",

@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from sagemaker_constructs.labeling.task_types import GROUND_TRUTH_REGIONS, TASK_TYPES
+from sagemaker_constructs.labeling.task_types import (
+    GROUND_TRUTH_REGIONS,
+    PUBLIC_MAX_AVAILABILITY_SECONDS,
+    PUBLIC_MAX_TASK_SECONDS,
+    PUBLIC_PRICES,
+    TASK_TYPES,
+)
 
 from .base import Cidr, StrictModel, _matches
 
@@ -71,18 +77,6 @@ TaskTypeName = Literal[
     "bounding_box",
     "named_entity_recognition",
 ]
-
-# Mechanical Turk pays one of these amounts per task (SageMaker API reference,
-# PublicWorkforceTaskPrice); bounding boxes start at 0.036.
-PUBLIC_PRICES = tuple(
-    Decimal(p)
-    for p in (
-        "0.012 0.024 0.036 0.048 0.060 0.072 0.120 0.240 0.360 0.480 0.600 0.720 0.840 "
-        "0.960 1.080 1.200"
-    ).split()
-)
-PUBLIC_MAX_AVAILABILITY_SECONDS = 43_200
-PUBLIC_MAX_TASK_SECONDS = 3_600
 
 
 class CognitoWorkforce(StrictModel):
@@ -160,7 +154,13 @@ class OidcWorkforce(StrictModel):
     jwks_uri: HttpsUrl
     """JSON Web Key Set URI."""
 
-    client_id: Annotated[str, Field(min_length=1, max_length=1024)]
+    client_id: Annotated[
+        str,
+        _matches(
+            r"[\w+]+", "must be letters, digits, underscores and plus signs (CloudFormation's rule)"
+        ),
+        Field(max_length=1024),
+    ]
     """Client id of the workforce's application in the identity provider."""
 
     client_secret_arn: SecretArn
@@ -194,15 +194,15 @@ class ExistingWorkforce(StrictModel):
     """How its workers sign in."""
 
     user_pool_id: (
-        Annotated[
-            str, _matches(r"[\w-]+_[0-9a-zA-Z]+", "must look like us-east-1_AbCdEf123")
-        ]
+        Annotated[str, _matches(r"[\w-]+_[0-9a-zA-Z]+", "must look like us-east-1_AbCdEf123")]
         | None
     ) = None
     """Cognito user pool of the workforce (identity `cognito`)."""
 
     client_id: (
-        Annotated[str, _matches(r"[\w+]+", "must be a Cognito app client id"), Field(max_length=128)]
+        Annotated[
+            str, _matches(r"[\w+]+", "must be a Cognito app client id"), Field(max_length=128)
+        ]
         | None
     ) = None
     """Cognito app client of the workforce (identity `cognito`)."""
@@ -240,12 +240,13 @@ class TeamSettings(StrictModel):
     gets a temporary password by e-mail and is subscribed to the team's task
     notifications. Removing an address deletes that worker's sign-in."""
 
-    groups: list[Annotated[str, Field(min_length=1, max_length=63)]] = Field(
-        default_factory=list
-    )
+    groups: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=63)]], Field(max_length=10)
+    ] = Field(default_factory=list)
     """Groups whose members form the team: identity-provider groups (OIDC), or the
-    existing user pool's group (an existing Cognito workforce, exactly one). Default: the
-    team name. Not used for a Cognito workforce the kit creates (it makes the group)."""
+    existing user pool's group (an existing Cognito workforce, exactly one). At most 10.
+    Default: the team name. Not used for a Cognito workforce the kit creates (it makes
+    the group)."""
 
 
 class PrivateTeam(StrictModel):
@@ -346,9 +347,9 @@ class LabelingWorkflowSettings(StrictModel):
     """Attribute of the output manifest that holds the label (executions may override it).
     Must not end with `-metadata` or `-ref`."""
 
-    content_classifiers: list[Literal["FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent"]] = (
-        Field(default_factory=list)
-    )
+    content_classifiers: list[
+        Literal["FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent"]
+    ] = Field(default_factory=list)
     """Declarations about the data, shown to Mechanical Turk workers. Default: none."""
 
     timeout_hours: Annotated[int, Field(ge=1, le=8760)] = 720
@@ -374,8 +375,7 @@ class LabelingWorkflowSettings(StrictModel):
         problems = []
         if len(self.labels) < task.min_labels:
             problems.append(
-                f"{self.task_type} needs at least {task.min_labels} labels "
-                f"(got {len(self.labels)})"
+                f"{self.task_type} needs at least {task.min_labels} labels (got {len(self.labels)})"
             )
         if self.automated_labeling and task.algorithm is None:
             supported = sorted(t.name for t in TASK_TYPES.values() if t.algorithm)
@@ -472,7 +472,7 @@ class AutoLabelingSettings(StrictModel):
     max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 10
     """Batches pre-labeled at the same time. Valid range: 1-1000."""
 
-    human_cost_per_object_usd: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0.08")
+    human_cost_per_object_usd: Annotated[float, Field(ge=0, le=100)] = 0.08
     """What one human-labeled object costs you, for the summary's estimate of money saved.
     Default: 0.08 (Ground Truth's per-object fee, without worker pay)."""
 
@@ -536,7 +536,9 @@ class LabelingSettings(StrictModel):
         if self.teams and self.workforce is None:
             problems.append("teams need a workforce (labeling.workforce)")
         mode = self.workforce.mode if self.workforce else None
-        identity = self.workforce.identity if isinstance(self.workforce, ExistingWorkforce) else mode
+        identity = (
+            self.workforce.identity if isinstance(self.workforce, ExistingWorkforce) else mode
+        )
         for team in self.teams:
             if team.workers and mode != "cognito":
                 problems.append(
@@ -584,7 +586,8 @@ class LabelingSettings(StrictModel):
             if auto.labels is not None and auto.labels != target.labels:
                 problems.append(
                     f"auto_labeling.{auto.name}.labels: must equal the labels of "
-                    f"{review.labeling_workflow!r} in the same order ({target.labels}), or be left out"
+                    f"{review.labeling_workflow!r} in the same order ({target.labels}), "
+                    "or be left out"
                 )
         if problems:
             raise ValueError("; ".join(problems))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
@@ -57,12 +57,15 @@ class PlatformSettings(StrictModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _labeling_region(self) -> PlatformSettings:
-        problem = self.labeling.region_problem(self.region) if self.labeling else None
+    @field_validator("labeling")
+    @classmethod
+    def _labeling_region(
+        cls, value: LabelingSettings | None, info: ValidationInfo
+    ) -> LabelingSettings | None:
+        problem = value.region_problem(info.data.get("region")) if value else None
         if problem:
-            raise ValueError(f"labeling: {problem}")
-        return self
+            raise ValueError(problem)
+        return value
 
     @property
     def protect_stateful_stacks(self) -> bool:

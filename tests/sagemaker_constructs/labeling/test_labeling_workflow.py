@@ -12,11 +12,10 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.labeling.ground_truth import GROUND_TRUTH_LAMBDA_ACCOUNTS
-from aws_cdk import aws_stepfunctions as sfn
-
 from sagemaker_constructs.labeling.labeling_workflow import (
     LabelingWorkflow,
     LabelingWorkforce,
@@ -54,7 +53,9 @@ class Built:
     workflows: dict[str, LabelingWorkflow]
 
     def logical_id(self, construct: Any) -> str:
-        resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+        resource = (
+            construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+        )
         return str(self.stack.resolve(resource.logical_id))
 
     def statements(self, role: Any) -> list[dict[str, Any]]:
@@ -116,7 +117,9 @@ def workflow(stack: cdk.Stack, task_type: str, name: str, **overrides: Any) -> L
     data = stack.node.try_find_child("Data") or s3.Bucket(stack, "Data")
     artifacts = stack.node.try_find_child("Artifacts") or s3.Bucket(stack, "Artifacts")
     alerts = stack.node.try_find_child("Alerts") or sns.Topic(stack, "Alerts")
-    workforce, automated = CASES.get(task_type, (LabelingWorkforce.private_team(PRIVATE_TEAM), False))
+    workforce, automated = CASES.get(
+        task_type, (LabelingWorkforce.private_team(PRIVATE_TEAM), False)
+    )
     options: dict[str, Any] = {
         "name": name,
         "task_type": task_type,
@@ -157,15 +160,15 @@ def definition_of(built: Built, key: str) -> dict[str, Any]:
 
 def request_of(built: Built, key: str) -> dict[str, Any]:
     (request,) = [
-        r for r in sagemaker_requests(definition_of(built, key)) if r.operation == "CreateLabelingJob"
+        r
+        for r in sagemaker_requests(definition_of(built, key))
+        if r.operation == "CreateLabelingJob"
     ]
     return request.parameters
 
 
 @pytest.mark.parametrize("task_type", sorted(CASES))
-def test_each_task_types_request_matches_botocore(
-    requests: dict[str, Any], task_type: str
-) -> None:
+def test_each_task_types_request_matches_botocore(requests: dict[str, Any], task_type: str) -> None:
     request = requests[task_type]
     assert validate_request("CreateLabelingJob", request) == []
     task = TASK_TYPES[task_type]
@@ -202,7 +205,9 @@ def test_each_task_types_request_matches_botocore(
     assert request["LabelCategoryConfigS3Uri"] == (
         f"s3://artifacts-bucket/labeling/{task_type}/label-categories.json"
     )
-    assert request["OutputConfig"]["S3OutputPath"] == f"s3://data-bucket/labeling/{task_type}/output/"
+    assert (
+        request["OutputConfig"]["S3OutputPath"] == f"s3://data-bucket/labeling/{task_type}/output/"
+    )
 
 
 def test_prices_and_automated_labeling_are_spelled_out(requests: dict[str, Any]) -> None:
@@ -232,7 +237,9 @@ def test_lambda_accounts_resolve_per_region_and_other_regions_are_refused(
 ) -> None:
     template = requests["template"]
     mapping = template["Mappings"]["GroundTruthLambdaAccounts"]
-    assert {region: row["Account"] for region, row in mapping.items()} == GROUND_TRUTH_LAMBDA_ACCOUNTS
+    assert {
+        region: row["Account"] for region, row in mapping.items()
+    } == GROUND_TRUTH_LAMBDA_ACCOUNTS
     rule = template["Rules"]["GroundTruthRegion"]
     (assertion,) = rule["Assertions"]
     assert assertion["Assert"] == {
@@ -297,19 +304,28 @@ def test_job_role_reads_the_data_writes_its_output_and_nothing_else(built: Built
     statements = built.statements(built.workflows["multi"].role)
     s3_statements: dict[str, set[str]] = {}
     for statement in statements:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
         if all(action.startswith("s3:") for action in actions):
             for resource in resources:
-                s3_statements.setdefault(json.dumps(resource, sort_keys=True), set()).update(actions)
+                s3_statements.setdefault(json.dumps(resource, sort_keys=True), set()).update(
+                    actions
+                )
 
     def objects(bucket: str, pattern: str) -> str:
         return json.dumps(
             {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, pattern]]}, sort_keys=True
         )
 
-    data, artifacts = built.logical_id(built.stack.node.find_child("Data")), built.logical_id(
-        built.stack.node.find_child("Artifacts")
+    data, artifacts = (
+        built.logical_id(built.stack.node.find_child("Data")),
+        built.logical_id(built.stack.node.find_child("Artifacts")),
     )
     assert s3_statements[objects(data, "/*")] == {"s3:GetObject"}
     assert s3_statements[objects(data, "/labeling/multi/output/*")] == {
@@ -346,7 +362,9 @@ def test_failures_alert_and_worker_files_are_deployed(built: Built) -> None:
         "CausePath": "$.error.Cause",
     }
     deployments = [
-        r for r in built.template["Resources"].values() if r["Type"] == "Custom::CDKBucketDeployment"
+        r
+        for r in built.template["Resources"].values()
+        if r["Type"] == "Custom::CDKBucketDeployment"
     ]
     assert {d["Properties"]["DestinationBucketKeyPrefix"] for d in deployments} == {
         "labeling/text/",
@@ -370,12 +388,17 @@ def test_configured_text_never_becomes_liquid_or_markup() -> None:
         description="Pick one.",
         instructions="First {% raw %}.\n\nSecond.",
     )
-    assert 'header="Is it a &lt;b&gt;&quot;cat&quot;&lt;/b&gt;? &#123;&#123; task.input.taskObject &#125;&#125;"' in rendered
+    assert (
+        'header="Is it a &lt;b&gt;&quot;cat&quot;&lt;/b&gt;? '
+        '&#123;&#123; task.input.taskObject &#125;&#125;"' in rendered
+    )
     assert "<p>First &#123;% raw %&#125;.</p><p>Second.</p>" in rendered
     assert '<crowd-classifier\n    name="crowd-classifier"' in rendered
     assert "{{ task.input.labels | to_json | escape }}" in rendered
     with pytest.raises(ValueError, match="uses an AWS-hosted worker UI"):
-        render_template(TASK_TYPES["named_entity_recognition"], title="t", description="d", instructions="i")
+        render_template(
+            TASK_TYPES["named_entity_recognition"], title="t", description="d", instructions="i"
+        )
 
 
 def test_invalid_props_are_named_together() -> None:
@@ -404,5 +427,7 @@ def test_invalid_props_are_named_together() -> None:
         "0.240, 0.360, 0.480, 0.600, 0.720, 0.840, 0.960, 1.080, 1.200 (got 0.05); "
         "label_attribute must not be empty or end with -metadata or -ref (got 'tag-ref')"
     )
-    with pytest.raises(ValueError, match=r"task_type must be one of image_classification, .* \(got 'video'\)"):
+    with pytest.raises(
+        ValueError, match=r"task_type must be one of image_classification, .* \(got 'video'\)"
+    ):
         workflow(new_stack(), "video", "video")

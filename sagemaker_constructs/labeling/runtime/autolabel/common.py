@@ -40,11 +40,11 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
 _READ_SIZE = 1 << 20
 
 
-class InvalidInput(Exception):
+class InvalidInputError(Exception):
     """The execution input or a file it names cannot be used; the message says why."""
 
 
-class MalformedManifest(Exception):
+class MalformedManifestError(Exception):
     """Lines of a manifest cannot be used; the message lists them by line number."""
 
 
@@ -59,7 +59,7 @@ def parse_s3_uri(uri: object) -> tuple[str, str]:
     """(bucket, key) of an `s3://bucket/key` URI."""
     match = _S3_URI.match(uri) if isinstance(uri, str) else None
     if not match:
-        raise InvalidInput(f"expected an s3://bucket/key URI (got {uri!r})")
+        raise InvalidInputError(f"expected an s3://bucket/key URI (got {uri!r})")
     return match.group("bucket"), match.group("key")
 
 

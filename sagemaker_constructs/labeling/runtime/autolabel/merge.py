@@ -36,7 +36,7 @@ LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 
 
-class InvalidLabels(Exception):
+class InvalidLabelsError(Exception):
     """People's labels are incomplete or malformed; the message lists the lines."""
 
 
@@ -67,7 +67,7 @@ def _canonical_labels(s3: Any, given: object, canonical: str) -> str:
     """Where the run keeps people's labels; a Ground Truth job's output is copied there
     so a re-run of the same input reuses it instead of asking people again."""
     if not isinstance(given, str):
-        raise InvalidLabels("the human step returned no labels_uri")
+        raise InvalidLabelsError("the human step returned no labels_uri")
     if given != canonical:
         source_bucket, source_key = parse_s3_uri(given)
         bucket, key = parse_s3_uri(canonical)
@@ -87,13 +87,15 @@ def _people_labels(
         default_date=written.replace(tzinfo=None).isoformat(),
     )
     with LineIndex() as expected:
-        for _number, raw in iter_lines(s3, location.bucket, location.key("human/to-label.manifest")):
+        for _number, raw in iter_lines(
+            s3, location.bucket, location.key("human/to-label.manifest")
+        ):
             if raw.strip():
                 expected.add(json.loads(raw)[LINE_KEY], True)
         index, problems, count = index_labels(iter_lines(s3, bucket, key), form, expected)
     if count:
         index.close()
-        raise InvalidLabels(problems_message(uri, problems, count))
+        raise InvalidLabelsError(problems_message(uri, problems, count))
     return index
 
 
@@ -152,7 +154,7 @@ def _merge(
                 out.write(dump_line(line))
         if missing_count:
             # Raised inside the block: the partial manifest is never uploaded.
-            raise InvalidLabels(
+            raise InvalidLabelsError(
                 f"{missing_count} object{'s' if missing_count != 1 else ''} below the threshold "
                 f"have no label from people (input manifest {describe_lines(missing)})"
             )

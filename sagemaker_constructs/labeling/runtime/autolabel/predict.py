@@ -25,7 +25,7 @@ LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 
 
-class InvalidPrediction(Exception):
+class InvalidPredictionError(Exception):
     """The endpoint's answer does not follow the classifier contract."""
 
 
@@ -104,13 +104,13 @@ def _invoke(
     try:
         predictions = json.loads(body)["predictions"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidPrediction(
+        raise InvalidPredictionError(
             f"endpoint {endpoint} answered {lines} without a JSON "
             f'{{"predictions": [...]}} (got {body[:200]!r})'
         ) from None
     if not isinstance(predictions, list) or len(predictions) != len(instances):
         got = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
-        raise InvalidPrediction(
+        raise InvalidPredictionError(
             f"endpoint {endpoint} returned {got} predictions for {len(instances)} instances "
             f"({lines})"
         )
@@ -120,16 +120,18 @@ def _invoke(
 def _check(prediction: Any, labels: set[str], endpoint: str, line: int) -> tuple[str, float]:
     where = f"endpoint {endpoint}, line {line}"
     if not isinstance(prediction, dict):
-        raise InvalidPrediction(f"{where}: a prediction must be a JSON object (got {prediction!r})")
+        raise InvalidPredictionError(
+            f"{where}: a prediction must be a JSON object (got {prediction!r})"
+        )
     label = prediction.get("label")
     confidence = prediction.get("confidence")
     if label not in labels:
-        raise InvalidPrediction(
+        raise InvalidPredictionError(
             f"{where}: label {label!r} is not one of the workflow's labels "
             f"({', '.join(sorted(labels))})"
         )
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-        raise InvalidPrediction(f"{where}: confidence must be a number (got {confidence!r})")
+        raise InvalidPredictionError(f"{where}: confidence must be a number (got {confidence!r})")
     if not 0 <= confidence <= 1:
-        raise InvalidPrediction(f"{where}: confidence must be from 0 to 1 (got {confidence})")
+        raise InvalidPredictionError(f"{where}: confidence must be from 0 to 1 (got {confidence})")
     return str(label), float(confidence)

@@ -22,8 +22,8 @@ from typing import Any
 
 from .common import (
     LINE_KEY,
-    InvalidInput,
-    MalformedManifest,
+    InvalidInputError,
+    MalformedManifestError,
     RunLocation,
     client,
     describe_lines,
@@ -54,7 +54,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except s3.exceptions.ClientError as err:
-        raise InvalidInput(
+        raise InvalidInputError(
             f"manifest_uri {run['manifest_uri']} cannot be read "
             f"({err.response['Error'].get('Code')})"
         ) from None
@@ -73,7 +73,9 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
         LOG.info("run %s already finished; reusing its output", run_id)
         return {**run, "completed": True, "summary": read_json(s3, location.bucket, summary_key)}
     total, batches = _split(s3, bucket, key, location, run["manifest_uri"], settings)
-    run.update(completed=False, total=total, batches=batches, chunks_key=location.key("work/chunks.json"))
+    run.update(
+        completed=False, total=total, batches=batches, chunks_key=location.key("work/chunks.json")
+    )
     LOG.info("run %s: %d objects in %d batches", run_id, total, batches)
     return run
 
@@ -98,7 +100,7 @@ class _Settings:
 
 def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise InvalidInput(
+        raise InvalidInputError(
             'the execution input must be a JSON object such as {"manifest_uri": "s3://..."}'
         )
     problems = []
@@ -112,11 +114,13 @@ def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
             problems.append(
                 f"manifest_uri must be in the data bucket {settings.bucket} (got {manifest_uri})"
             )
-    except InvalidInput as err:
+    except InvalidInputError as err:
         problems.append(f"manifest_uri: {err}")
     threshold = raw.get("threshold", settings.default_threshold)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (
-        0 <= threshold <= 1
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not (0 <= threshold <= 1)
     ):
         problems.append(f"threshold must be a number from 0 to 1 (got {threshold!r})")
     endpoint = raw.get("endpoint_name", settings.endpoints[0])
@@ -133,11 +137,10 @@ def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
     run_id = raw.get("run_id")
     if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID.match(run_id)):
         problems.append(
-            "run_id must be 1-40 lower-case letters, digits and single hyphens "
-            f"(got {run_id!r})"
+            f"run_id must be 1-40 lower-case letters, digits and single hyphens (got {run_id!r})"
         )
     if problems:
-        raise InvalidInput("invalid execution input: " + "; ".join(problems))
+        raise InvalidInputError("invalid execution input: " + "; ".join(problems))
     return {
         "manifest_uri": manifest_uri,
         "threshold": float(threshold),
@@ -199,7 +202,7 @@ def _split(
         if len(pending) >= settings.batch_size:
             flush()
     if bad_lines:
-        raise MalformedManifest(
+        raise MalformedManifestError(
             f"{uri} has {bad_lines} malformed line{'s' if bad_lines != 1 else ''}: "
             + describe_lines(problems)
         )

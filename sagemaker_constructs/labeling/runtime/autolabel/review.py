@@ -117,7 +117,9 @@ def _check(s3: Any, location: RunLocation, request: dict[str, Any]) -> str | Non
         default_date=request["requested_at"],
     )
     with LineIndex() as expected:
-        for _number, raw in iter_lines(s3, location.bucket, location.key("human/to-label.manifest")):
+        for _number, raw in iter_lines(
+            s3, location.bucket, location.key("human/to-label.manifest")
+        ):
             if raw.strip():
                 expected.add(json.loads(raw)[LINE_KEY], True)
         labels, problems, count = index_labels(

@@ -11,7 +11,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .common import LINE_KEY, RunLocation, client, dump_line, exists, iter_jsonl, read_json, spooled_upload
+from .common import (
+    LINE_KEY,
+    RunLocation,
+    client,
+    dump_line,
+    exists,
+    iter_jsonl,
+    read_json,
+    spooled_upload,
+)
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)

@@ -27,7 +27,7 @@ _ATTRIBUTE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$")
 MAX_JOB_NAME = 63
 
 
-class InvalidInput(Exception):
+class InvalidInputError(Exception):
     """The execution input cannot be used; the message says why."""
 
 
@@ -35,7 +35,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     """The job's settings for this run, checked."""
     raw = event.get("input")
     if not isinstance(raw, dict):
-        raise InvalidInput(
+        raise InvalidInputError(
             'the execution input must be a JSON object such as {"manifest_uri": "s3://..."}'
         )
     defaults: dict[str, Any] = json.loads(os.environ["DEFAULTS"])
@@ -64,13 +64,13 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
             f"{MAX_JOB_NAME} characters with the prefix {prefix!r} (got {given!r})"
         )
     if problems:
-        raise InvalidInput("invalid execution input: " + "; ".join(problems))
+        raise InvalidInputError("invalid execution input: " + "; ".join(problems))
     assert match is not None
     s3 = boto3.client("s3")
     try:
         s3.head_object(Bucket=match.group("bucket"), Key=match.group("key"))
     except s3.exceptions.ClientError as err:
-        raise InvalidInput(
+        raise InvalidInputError(
             f"manifest_uri {manifest_uri} cannot be read ({err.response['Error'].get('Code')})"
         ) from None
     return {**job, "job_name": job_name, "manifest_uri": manifest_uri}

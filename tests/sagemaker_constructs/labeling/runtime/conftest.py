@@ -73,9 +73,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
-        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="review")[
-            "TopicArn"
-        ]
+        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="review")["TopicArn"]
         env = {
             "DATA_BUCKET": BUCKET,
             "RUN_PREFIX": "auto-labeling/reviews/",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from moto.moto_api._internal import moto_api_backend
 
 from sagemaker_constructs.labeling.runtime.autolabel import (
     merge,
@@ -18,11 +19,9 @@ from sagemaker_constructs.labeling.runtime.autolabel import (
     route,
 )
 from sagemaker_constructs.labeling.runtime.autolabel.common import (
-    InvalidInput,
-    MalformedManifest,
+    InvalidInputError,
+    MalformedManifestError,
 )
-
-from moto.moto_api._internal import moto_api_backend
 
 from .conftest import ACCOUNT, BUCKET, LABELS, REGION, Aws, serve_predictions
 
@@ -48,7 +47,9 @@ RUNS = "auto-labeling/reviews/"
 
 
 def write_manifest(aws: Aws, texts: list[str], key: str = "datasets/reviews.manifest") -> str:
-    return aws.put(key, "".join(json.dumps({"source": t, "id": i}) + "\n" for i, t in enumerate(texts)))
+    return aws.put(
+        key, "".join(json.dumps({"source": t, "id": i}) + "\n" for i, t in enumerate(texts))
+    )
 
 
 def answers(texts: list[str], scores: dict[str, tuple[str, float]]) -> list[list[dict[str, Any]]]:
@@ -70,7 +71,9 @@ def answers(texts: list[str], scores: dict[str, tuple[str, float]]) -> list[list
     return out
 
 
-def pre_label(aws: Aws, execution_input: dict[str, Any], texts: list[str] = TEXTS) -> dict[str, Any]:
+def pre_label(
+    aws: Aws, execution_input: dict[str, Any], texts: list[str] = TEXTS
+) -> dict[str, Any]:
     """Prepare and pre-label a run, as the state machine's first two steps do."""
     run = prepare.handler({"input": execution_input, "execution_name": "exec-1"})
     if not run["completed"]:
@@ -131,7 +134,9 @@ def test_ground_truth_review_merges_one_augmented_manifest_in_input_order(
     ]
 
     labels_uri = ground_truth_output(
-        aws, f"{run['prefix']}human/to-label.manifest", "smkit-sentiment-x1",
+        aws,
+        f"{run['prefix']}human/to-label.manifest",
+        "smkit-sentiment-x1",
         {3: "neutral", 5: "negative", 7: "neutral"},
     )
     summary = merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
@@ -162,7 +167,13 @@ def test_ground_truth_review_merges_one_augmented_manifest_in_input_order(
     assert output[4]["label-metadata"]["class-name"] == "negative"  # people overrule the model
     assert all("smkit-line" not in line for line in output)
     assert [line["label-metadata"]["human-annotated"] for line in output] == [
-        "no", "no", "yes", "no", "yes", "no", "yes",
+        "no",
+        "no",
+        "yes",
+        "no",
+        "yes",
+        "no",
+        "yes",
     ]
     assert summary == json.loads(aws.text(f"{run['prefix']}output/summary.json"))
     assert summary["total"] == 7
@@ -187,7 +198,10 @@ def test_rerun_of_the_same_input_reuses_everything_and_duplicates_nothing(aws: A
     run = pre_label(aws, execution_input)
     routed = route.handler({"run": run})
     labels_uri = ground_truth_output(
-        aws, f"{run['prefix']}human/to-label.manifest", "job-a", {3: "neutral", 5: "neutral", 7: "neutral"}
+        aws,
+        f"{run['prefix']}human/to-label.manifest",
+        "job-a",
+        {3: "neutral", 5: "neutral", 7: "neutral"},
     )
     first = merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
     files = aws.keys(RUNS)
@@ -310,7 +324,9 @@ def test_incomplete_or_wrong_labels_are_rejected_and_the_run_keeps_waiting(
 
 
 def test_labels_arriving_elsewhere_or_before_a_request_are_left_alone(aws: Aws) -> None:
-    event = {"detail": {"bucket": {"name": BUCKET}, "object": {"key": f"{RUNS}r1/human/labels.manifest"}}}
+    event = {
+        "detail": {"bucket": {"name": BUCKET}, "object": {"key": f"{RUNS}r1/human/labels.manifest"}}
+    }
     assert review.labels_arrived_handler(event) == {"status": "no-request"}
     other = {"detail": {"bucket": {"name": "other"}, "object": {"key": "x/human/labels.manifest"}}}
     assert review.labels_arrived_handler(other) == {"status": "ignored"}
@@ -332,7 +348,7 @@ def test_malformed_lines_fail_the_run_listing_every_line_and_publish_nothing(aws
             ]
         ),
     )
-    with pytest.raises(MalformedManifest) as raised:
+    with pytest.raises(MalformedManifestError) as raised:
         prepare.handler({"input": {"manifest_uri": uri}})
     message = str(raised.value)
     assert message.startswith(f"{uri} has 5 malformed lines: line 2: not valid JSON")
@@ -350,7 +366,7 @@ def test_image_manifests_need_s3_references(aws: Aws, monkeypatch: pytest.Monkey
         "datasets/photos.manifest",
         '{"source-ref": "s3://photos/1.jpg"}\n{"source-ref": "https://example.com/2.jpg"}\n',
     )
-    with pytest.raises(MalformedManifest, match=r"line 2: 'source-ref' must be an s3:// URI"):
+    with pytest.raises(MalformedManifestError, match=r"line 2: 'source-ref' must be an s3:// URI"):
         prepare.handler({"input": {"manifest_uri": uri}})
 
 
@@ -364,7 +380,9 @@ def test_image_run_sends_references_and_merges_ground_truth_image_output(
     }.items():
         monkeypatch.setenv(name, value)
     refs = [f"s3://{BUCKET}/photos/{n}.jpg" for n in range(3)]
-    uri = aws.put("datasets/photos.manifest", "".join(json.dumps({"source-ref": r}) + "\n" for r in refs))
+    uri = aws.put(
+        "datasets/photos.manifest", "".join(json.dumps({"source-ref": r}) + "\n" for r in refs)
+    )
     run = prepare.handler({"input": {"manifest_uri": uri, "human_mode": "ground_truth"}})
     serve_predictions(
         [
@@ -391,7 +409,9 @@ def test_image_run_sends_references_and_merges_ground_truth_image_output(
             "creation-date": "2026-08-02T08:30:00.000001",
         },
     }
-    labels_uri = aws.put("labeling/photos/output/job/manifests/output/output.manifest", json.dumps(output_line))
+    labels_uri = aws.put(
+        "labeling/photos/output/job/manifests/output/output.manifest", json.dumps(output_line)
+    )
     merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
     output = aws.lines(f"{run['prefix']}output/output.manifest")
     assert [line["label-metadata"]["class-name"] for line in output] == ["shoe", "shoe", "bag"]
@@ -407,15 +427,22 @@ def test_people_leaving_an_object_unlabeled_fails_the_merge_without_output(aws: 
         "smkit-line": 5,
         "label-metadata": {"failure-reason": "ClientError: task expired"},
     }
-    good = {"source": TEXTS[2], "smkit-line": 3, "label": 2, "label-metadata": {"class-name": "neutral"}}
-    labels_uri = aws.put("labeling/x/out.manifest", json.dumps(good) + "\n" + json.dumps(failed_line) + "\n")
-    with pytest.raises(merge.InvalidLabels) as raised:
+    good = {
+        "source": TEXTS[2],
+        "smkit-line": 3,
+        "label": 2,
+        "label-metadata": {"class-name": "neutral"},
+    }
+    labels_uri = aws.put(
+        "labeling/x/out.manifest", json.dumps(good) + "\n" + json.dumps(failed_line) + "\n"
+    )
+    with pytest.raises(merge.InvalidLabelsError) as raised:
         merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
     assert "line 2: no 'label' (labeling failed: ClientError: task expired)" in str(raised.value)
     assert [k for k in aws.keys(RUNS) if "/output/" in k] == []
 
     aws.put("labeling/x/out.manifest", json.dumps(good) + "\n")
-    with pytest.raises(merge.InvalidLabels) as raised:
+    with pytest.raises(merge.InvalidLabelsError) as raised:
         merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
     assert str(raised.value).startswith(
         "2 objects below the threshold have no label from people (input manifest line 5: "
@@ -435,7 +462,7 @@ def test_empty_manifest_gives_an_empty_output_and_a_summary(aws: Aws) -> None:
 
 
 def test_execution_input_is_checked_with_every_problem_named(aws: Aws) -> None:
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidInputError) as raised:
         prepare.handler(
             {
                 "input": {
@@ -452,11 +479,14 @@ def test_execution_input_is_checked_with_every_problem_named(aws: Aws) -> None:
     assert message.startswith("invalid execution input: unknown keys ['treshold']; allowed: ")
     assert f"manifest_uri must be in the data bucket {BUCKET}" in message
     assert "threshold must be a number from 0 to 1 (got 1.5)" in message
-    assert "endpoint_name must be one of text-classifier, text-classifier-v2 (got 'other-model')" in message
+    assert (
+        "endpoint_name must be one of text-classifier, text-classifier-v2 (got 'other-model')"
+        in message
+    )
     assert "human_mode must be one of ground_truth, external (got 'crowd')" in message
     assert "run_id must be 1-40 lower-case letters" in message
 
-    with pytest.raises(InvalidInput, match="cannot be read"):
+    with pytest.raises(InvalidInputError, match="cannot be read"):
         prepare.handler({"input": {"manifest_uri": f"s3://{BUCKET}/missing.manifest"}})
 
 
@@ -465,7 +495,13 @@ def test_chosen_endpoint_and_run_id_are_used(
 ) -> None:
     uri = write_manifest(aws, TEXTS[:1])
     run = prepare.handler(
-        {"input": {"manifest_uri": uri, "endpoint_name": "TEXT-CLASSIFIER-V2", "run_id": "nightly-7"}}
+        {
+            "input": {
+                "manifest_uri": uri,
+                "endpoint_name": "TEXT-CLASSIFIER-V2",
+                "run_id": "nightly-7",
+            }
+        }
     )
     assert (run["run_id"], run["endpoint_name"]) == ("nightly-7", "text-classifier-v2")
     serve_predictions([[{"label": "positive", "confidence": 0.9}]])
@@ -476,9 +512,18 @@ def test_chosen_endpoint_and_run_id_are_used(
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ({"predictions": [{"label": "sarcastic", "confidence": 0.9}]}, "line 1: label 'sarcastic' is not one of"),
-        ({"predictions": [{"label": "positive", "confidence": 1.2}]}, "line 1: confidence must be from 0 to 1 (got 1.2)"),
-        ({"predictions": [{"label": "positive", "confidence": "high"}]}, "line 1: confidence must be a number"),
+        (
+            {"predictions": [{"label": "sarcastic", "confidence": 0.9}]},
+            "line 1: label 'sarcastic' is not one of",
+        ),
+        (
+            {"predictions": [{"label": "positive", "confidence": 1.2}]},
+            "line 1: confidence must be from 0 to 1 (got 1.2)",
+        ),
+        (
+            {"predictions": [{"label": "positive", "confidence": "high"}]},
+            "line 1: confidence must be a number",
+        ),
         ({"predictions": []}, "returned 0 predictions for 1 instances (lines 1-1)"),
         ({"outputs": []}, 'answered lines 1-1 without a JSON {"predictions": [...]}'),
     ],
@@ -492,7 +537,7 @@ def test_answers_outside_the_classifier_contract_fail_the_batch(
         moto_api_backend.set_sagemaker_result(
             json.dumps(answer), "application/json", "AllTraffic", "", ACCOUNT, REGION
         )
-    with pytest.raises(predict.InvalidPrediction, match=re.escape(message)):
+    with pytest.raises(predict.InvalidPredictionError, match=re.escape(message)):
         predict.handler({"run": run, "batch": json.loads(aws.text(run["chunks_key"]))[0]})
     assert aws.keys(f"{run['prefix']}work/predictions/") == []
 

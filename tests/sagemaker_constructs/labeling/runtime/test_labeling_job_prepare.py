@@ -18,7 +18,11 @@ DEFAULTS = {
     "task_availability_seconds": 864000,
     "label_attribute": "label",
 }
-LIMITS = {"workers_per_object": 9, "task_time_limit_seconds": 28800, "task_availability_seconds": 2592000}
+LIMITS = {
+    "workers_per_object": 9,
+    "task_time_limit_seconds": 28800,
+    "task_availability_seconds": 2592000,
+}
 
 
 @pytest.fixture
@@ -60,7 +64,7 @@ def test_long_execution_names_are_cut_to_sagemakers_limit(environment: Aws) -> N
 
 
 def test_every_problem_of_the_input_is_named(environment: Aws) -> None:
-    with pytest.raises(prepare.InvalidInput) as raised:
+    with pytest.raises(prepare.InvalidInputError) as raised:
         prepare.handler(
             {
                 "input": {
@@ -77,7 +81,10 @@ def test_every_problem_of_the_input_is_named(environment: Aws) -> None:
         )
     message = str(raised.value)
     assert message.startswith("invalid execution input: unknown keys ['colour']")
-    assert f"manifest_uri must be in the data bucket {BUCKET} (got s3://elsewhere/batch.manifest)" in message
+    assert (
+        f"manifest_uri must be in the data bucket {BUCKET} (got s3://elsewhere/batch.manifest)"
+        in message
+    )
     assert "workers_per_object must be an integer from 1 to 9 (got 12)" in message
     assert "task_time_limit_seconds must be an integer from 30 to 28800 (got '300')" in message
     assert "title must be 1-128 characters (got '')" in message
@@ -86,9 +93,11 @@ def test_every_problem_of_the_input_is_named(environment: Aws) -> None:
 
 
 def test_a_missing_manifest_is_named(environment: Aws) -> None:
-    with pytest.raises(prepare.InvalidInput, match=r"manifest_uri s3://.*/nope.manifest cannot be read"):
+    with pytest.raises(
+        prepare.InvalidInputError, match=r"manifest_uri s3://.*/nope.manifest cannot be read"
+    ):
         prepare.handler(
             {"input": {"manifest_uri": f"s3://{BUCKET}/nope.manifest"}, "execution_name": "e"}
         )
-    with pytest.raises(prepare.InvalidInput, match="must be a JSON object"):
+    with pytest.raises(prepare.InvalidInputError, match="must be a JSON object"):
         prepare.handler({"input": "s3://x/y"})

@@ -31,7 +31,7 @@ class CloudFormation:
         received = self.responses
 
         class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_PUT(self) -> None:
                 length = int(self.headers["Content-Length"])
                 received.append(json.loads(self.rfile.read(length)))
                 self.send_response(200)
@@ -151,7 +151,9 @@ def test_delete_changes_nothing_and_answers_even_when_the_pool_is_gone(
     client_urls.handler(cloudformation.event("Create", properties(pool, client)))
     cognito.delete_user_pool_client(UserPoolId=pool, ClientId=client)
     client_urls.handler(
-        cloudformation.event("Delete", properties(pool, client), PhysicalResourceId=f"{pool}/{client}")
+        cloudformation.event(
+            "Delete", properties(pool, client), PhysicalResourceId=f"{pool}/{client}"
+        )
     )
     assert [r["Status"] for r in cloudformation.responses] == ["SUCCESS", "SUCCESS"]
     assert cloudformation.responses[1]["PhysicalResourceId"] == f"{pool}/{client}"
