@@ -41,7 +41,7 @@ def test_bad_config_exits_non_zero_naming_each_field_and_writes_nothing(tmp_path
         "  - storage.abort_incomplete_upload_days (line 5): Input should be a valid integer, "
         "unable to parse string as an integer (got 'soon')",
         "  - netwrok (line 2): unknown key; allowed here: account, alerts, environment, "
-        "name_prefix, network, region, storage, tags, termination_protection; "
+        "labeling, name_prefix, network, region, storage, tags, termination_protection; "
         "did you mean 'network'?",
     ]
     assert not outdir.exists() or list(outdir.iterdir()) == []

@@ -200,7 +200,15 @@ class LabelingWorkflow(Construct):
         self.files = s3deploy.BucketDeployment(
             self,
             "WorkerFiles",
-            destination_bucket=artifacts_bucket,
+            # By reference: a deployment tags a bucket it owns, which would change the
+            # bucket's own (stateful) stack for every workflow.
+            destination_bucket=s3.Bucket.from_bucket_attributes(
+                self,
+                "Artifacts",
+                bucket_arn=artifacts_bucket.bucket_arn,
+                bucket_name=artifacts_bucket.bucket_name,
+                encryption_key=artifacts_bucket.encryption_key,
+            ),
             destination_key_prefix=files_prefix,
             sources=self._worker_files(task, labels, title, description, instructions),
             prune=False,
