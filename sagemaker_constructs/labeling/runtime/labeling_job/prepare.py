@@ -14,6 +14,7 @@ SageMaker's rules (labeling job names are unique in an account and region for go
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,6 +30,11 @@ MAX_JOB_NAME = 63
 
 class InvalidInputError(Exception):
     """The execution input cannot be used; the message says why."""
+
+
+@functools.cache
+def _s3() -> Any:
+    return boto3.client("s3")
 
 
 def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
@@ -66,7 +72,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     if problems:
         raise InvalidInputError("invalid execution input: " + "; ".join(problems))
     assert match is not None
-    s3 = boto3.client("s3")
+    s3 = _s3()
     try:
         s3.head_object(Bucket=match.group("bucket"), Key=match.group("key"))
     except s3.exceptions.ClientError as err:

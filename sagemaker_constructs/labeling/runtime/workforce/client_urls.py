@@ -20,6 +20,7 @@ CloudFormation itself and always answers, so a stack never hangs on it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import urllib.request
@@ -53,6 +54,12 @@ UPDATABLE = frozenset(
         "RefreshTokenRotation",
     }
 )
+
+
+@functools.cache
+def cognito() -> Any:
+    """The Cognito client, made once per process."""
+    return boto3.client("cognito-idp")
 
 
 def portal_urls(subdomain: str) -> tuple[str, str]:
@@ -91,7 +98,7 @@ def apply(properties: dict[str, Any]) -> dict[str, str]:
     if unknown:
         raise ValueError(f"ClientConfig has settings UpdateUserPoolClient does not take: {unknown}")
     callback, logout = portal_urls(properties["SubDomain"])
-    boto3.client("cognito-idp").update_user_pool_client(
+    cognito().update_user_pool_client(
         UserPoolId=properties["UserPoolId"],
         ClientId=properties["ClientId"],
         CallbackURLs=[callback],

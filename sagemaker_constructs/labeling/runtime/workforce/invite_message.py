@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -23,14 +24,20 @@ LOG.setLevel(logging.INFO)
 SUBJECT = "You are invited to label data"
 
 
+@functools.cache
+def sagemaker() -> Any:
+    """The SageMaker client, made once per process."""
+    return boto3.client("sagemaker")
+
+
 def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     """Fill in the invitation of `CustomMessage_AdminCreateUser`; other messages pass."""
     if event.get("triggerSource") != "CustomMessage_AdminCreateUser":
         return event
     try:
-        workforce = boto3.client("sagemaker").describe_workforce(
-            WorkforceName=os.environ["WORKFORCE_NAME"]
-        )["Workforce"]
+        workforce = sagemaker().describe_workforce(WorkforceName=os.environ["WORKFORCE_NAME"])[
+            "Workforce"
+        ]
         portal = f"https://{workforce['SubDomain']}"
     except Exception:
         LOG.exception("portal address unknown; sending Cognito's default invitation")

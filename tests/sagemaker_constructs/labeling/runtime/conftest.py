@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.moto_api._internal import moto_api_backend
@@ -21,6 +20,7 @@ BUCKET = "smkit-data-bucket"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LABELS = ["positive", "negative", "neutral"]
+SERVICES = ("s3", "sns", "sagemaker-runtime", "stepfunctions")
 
 
 @dataclass
@@ -71,9 +71,10 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
     """A mocked account with the data bucket and a review topic, and the auto-labeling
     functions' environment (batches of 3 objects, 2 per endpoint request)."""
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
+        # The functions' own cached clients: making a client costs more than most calls.
+        s3 = common.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="review")["TopicArn"]
+        topic_arn = common.client("sns").create_topic(Name="review")["TopicArn"]
         env = {
             "DATA_BUCKET": BUCKET,
             "RUN_PREFIX": "auto-labeling/reviews/",
@@ -98,15 +99,16 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
 
 @pytest.fixture
 def capture_calls() -> Iterator[Callable[[str], list[dict[str, Any]]]]:
-    """Record the parameters of API calls the functions make (moto answers them)."""
-    boto3.setup_default_session(region_name=REGION)
-    common.client.cache_clear()  # the functions' next clients come from this session
+    """Record the parameters of API calls the functions make (moto answers them), through
+    the functions' own clients."""
     seen: dict[str, list[dict[str, Any]]] = {}
 
     def record(params: dict[str, Any], model: Any, **_: Any) -> None:
         seen.setdefault(model.name, []).append(params)
 
-    boto3.DEFAULT_SESSION.events.register("provide-client-params.*.*", record)  # type: ignore[union-attr]
+    events = [common.client(service).meta.events for service in SERVICES]
+    for emitter in events:
+        emitter.register("provide-client-params.*.*", record, unique_id="capture-calls")
     yield lambda operation: seen.get(operation, [])
-    boto3.DEFAULT_SESSION = None
-    common.client.cache_clear()
+    for emitter in events:
+        emitter.unregister("provide-client-params.*.*", unique_id="capture-calls")

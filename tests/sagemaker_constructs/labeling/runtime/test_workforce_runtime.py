@@ -9,9 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
-from unittest import mock
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -42,7 +40,9 @@ class CloudFormation:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/response"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def event(self, request_type: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def cloudformation() -> Iterator[CloudFormation]:
 def user_pool() -> Iterator[tuple[Any, str, str]]:
     """A moto user pool with a client configured the way the construct's template does."""
     with mock_aws():
-        cognito = boto3.client("cognito-idp", region_name=REGION)
+        cognito = client_urls.cognito()
         pool = cognito.create_user_pool(PoolName="workers")["UserPool"]["Id"]
         config = client_config("smkit-labeling-portal")
         created = cognito.create_user_pool_client(
@@ -78,8 +78,7 @@ def user_pool() -> Iterator[tuple[Any, str, str]]:
             LogoutURLs=["https://smkit.auth.us-east-1.amazoncognito.com"],
             **config,
         )
-        with mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": REGION}):
-            yield cognito, pool, created["UserPoolClient"]["ClientId"]
+        yield cognito, pool, created["UserPoolClient"]["ClientId"]
 
 
 def properties(pool: str, client: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -199,8 +198,8 @@ def invitation_event() -> dict[str, Any]:
 
 def test_invitation_names_the_portal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKFORCE_NAME", "smkit")
-    sagemaker = boto3.client("sagemaker", region_name=REGION)
-    with Stubber(sagemaker) as stub, mock.patch.object(boto3, "client", return_value=sagemaker):
+    sagemaker = invite_message.sagemaker()
+    with Stubber(sagemaker) as stub:
         stub.add_response(
             "describe_workforce",
             {
@@ -224,8 +223,7 @@ def test_invitation_falls_back_to_cognitos_and_other_messages_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WORKFORCE_NAME", "smkit")
-    sagemaker = boto3.client("sagemaker", region_name=REGION)
-    with Stubber(sagemaker) as stub, mock.patch.object(boto3, "client", return_value=sagemaker):
+    with Stubber(invite_message.sagemaker()) as stub:
         stub.add_client_error("describe_workforce", "ResourceNotFound")
         event = invite_message.handler(invitation_event())
     assert event["response"] == {"emailSubject": None, "emailMessage": None}
