@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
+from .inference_stack import InferenceStack
 from .labeling_stack import LabelingStack
+from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 from .workforce_stack import WorkforceStack
 
@@ -18,6 +21,9 @@ class Platform:
     """The stacks of one deployment."""
 
     foundation: FoundationStack
+    cost: CostStack | None = None
+    notebooks: NotebooksStack | None = None
+    inference: InferenceStack | None = None
     workforce: WorkforceStack | None = None
     labeling: LabelingStack | None = None
 
@@ -37,50 +43,119 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         description="sagemaker-platform-kit: KMS key, buckets, network and alerts (stateful)",
         termination_protection=settings.protect_stateful_stacks,
     )
-    workforce, labeling = _labeling_stacks(app, settings, foundation, env)
+    base = _Base(app=app, settings=settings, foundation=foundation, env=env)
+    workforce = _workforce(base)
+    platform = Platform(
+        foundation=foundation,
+        cost=_cost(base),
+        notebooks=_notebooks(base),
+        inference=_inference(base),
+        workforce=workforce,
+        labeling=_labeling(base, workforce),
+    )
     apply_tags(app, settings)
-    return Platform(foundation=foundation, workforce=workforce, labeling=labeling)
+    return platform
 
 
-def _labeling_stacks(
-    app: cdk.App,
-    settings: PlatformSettings,
-    foundation: FoundationStack,
-    env: cdk.Environment | None,
-) -> tuple[WorkforceStack | None, LabelingStack | None]:
-    """The Ground Truth stacks the `labeling` section asks for."""
+@dataclass(frozen=True)
+class _Base:
+    """What every area's stack is built from."""
+
+    app: cdk.App
+    settings: PlatformSettings
+    foundation: FoundationStack
+    env: cdk.Environment | None
+
+
+def _cost(base: _Base) -> CostStack | None:
+    settings = base.settings
+    if settings.cost is None or settings.cost.budget is None:
+        return None
+    return CostStack(
+        base.app,
+        settings.stack_name("Cost"),
+        settings=settings,
+        budget=settings.cost.budget,
+        platform_tag=(PLATFORM_TAG, settings.name_prefix),
+        encryption_key=base.foundation.key,
+        alerts_topic=base.foundation.alerts_topic,
+        env=base.env,
+        description="sagemaker-platform-kit: SageMaker budgets and the budget guard",
+    )
+
+
+def _notebooks(base: _Base) -> NotebooksStack | None:
+    settings = base.settings
+    if settings.notebooks is None:
+        return None
+    return NotebooksStack(
+        base.app,
+        settings.stack_name("Notebooks"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        network=base.foundation.network,
+        sdk_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _inference(base: _Base) -> InferenceStack | None:
+    settings = base.settings
+    if settings.inference is None:
+        return None
+    return InferenceStack(
+        base.app,
+        settings.stack_name("Inference"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        env=base.env,
+        description="sagemaker-platform-kit: inference endpoints (stateless)",
+    )
+
+
+def _workforce(base: _Base) -> WorkforceStack | None:
+    settings = base.settings
+    if settings.labeling is None or settings.labeling.workforce is None:
+        return None
+    return WorkforceStack(
+        base.app,
+        settings.stack_name("Workforce"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        network=base.foundation.network,
+        env=base.env,
+        description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _labeling(base: _Base, workforce: WorkforceStack | None) -> LabelingStack | None:
+    settings = base.settings
     section = settings.labeling
-    if section is None:
-        return None, None
-    workforce = None
-    if section.workforce is not None:
-        workforce = WorkforceStack(
-            app,
-            settings.stack_name("Workforce"),
-            settings=settings,
-            encryption_key=foundation.key,
-            network=foundation.network,
-            env=env,
-            description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
-            termination_protection=settings.protect_stateful_stacks,
-        )
-    labeling = None
-    if section.workflows or section.auto_labeling:
-        labeling = LabelingStack(
-            app,
-            settings.stack_name("Labeling"),
-            settings=settings,
-            encryption_key=foundation.key,
-            data_bucket=foundation.data_bucket,
-            artifacts_bucket=foundation.artifacts_bucket,
-            alerts_topic=foundation.alerts_topic,
-            network=foundation.network,
-            workforce=workforce,
-            job_tags=platform_tags(settings),
-            env=env,
-            description="sagemaker-platform-kit: labeling and auto-labeling workflows",
-        )
-    return workforce, labeling
+    if section is None or not (section.workflows or section.auto_labeling):
+        return None
+    return LabelingStack(
+        base.app,
+        settings.stack_name("Labeling"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        workforce=workforce,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+    )
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from stacks.platform import add_checks
+from stacks.settings import PlatformSettings
 from tests.oracles.synth import ROOT, cdk_json_context
 
 
@@ -40,8 +41,8 @@ def test_bad_config_exits_non_zero_naming_each_field_and_writes_nothing(tmp_path
         f"{config}: invalid configuration (2 problems)",
         "  - storage.abort_incomplete_upload_days (line 5): Input should be a valid integer, "
         "unable to parse string as an integer (got 'soon')",
-        "  - netwrok (line 2): unknown key; allowed here: account, alerts, environment, "
-        "labeling, name_prefix, network, region, storage, tags, termination_protection; "
+        "  - netwrok (line 2): unknown key; allowed here: "
+        f"{', '.join(sorted(PlatformSettings.model_fields))}; "
         "did you mean 'network'?",
     ]
     assert not outdir.exists() or list(outdir.iterdir()) == []

@@ -25,6 +25,7 @@ __all__ = [
     "TRAINING_INSTANCE_TYPES",
     "TRANSFORM_INSTANCE_TYPES",
     "describe_allowed",
+    "has_local_nvme_storage",
     "is_gpu_instance_type",
 ]
 
@@ -36,6 +37,27 @@ _GPU = re.compile(r"^ml\.(g\d+[a-z]*|p\d+[a-z]*(-[a-z0-9]+)?)\.")
 def is_gpu_instance_type(instance_type: str) -> bool:
     """True for NVIDIA GPU instance types (`ml.g5.xlarge`, `ml.p4d.24xlarge`...)."""
     return bool(_GPU.match(instance_type))
+
+
+# EC2 families with local NVMe instance storage: those with a `d` among their attribute
+# letters (c5d, m6gd, g4dn, p4de...) and these, which always carry it.
+_NVME_FAMILIES = frozenset(
+    {"dl1", "g5", "g6", "g6e", "g7", "g7e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"}
+    | {"p6-b200", "p6-b300", "p6e-gb200"}
+)
+_FAMILY = re.compile(r"^ml\.(?P<family>[a-z]+\d+(?P<attributes>[a-z]*)(-[a-z0-9]+)?)\.")
+
+
+def has_local_nvme_storage(instance_type: str) -> bool:
+    """True for instance types whose storage is local NVMe (`ml.g5.xlarge`, `ml.m5d.large`...).
+
+    The hardware encrypts it; SageMaker refuses a KMS key for it (KmsKeyId of
+    CreateEndpointConfig, VolumeKmsKeyId of jobs), so requests leave the key out there.
+    """
+    match = _FAMILY.match(instance_type)
+    if not match:
+        return False
+    return "d" in match.group("attributes") or match.group("family") in _NVME_FAMILIES
 
 
 def describe_allowed(allowed: Iterable[str], *, limit: int = 8) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .base import AccountId, EnvironmentName, NamePrefix, StrictModel
+from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
+from .cost import CostSettings, UsageKind, allowed_instance_types
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
+from .inference import InferenceSettings
 from .labeling import LabelingSettings
+from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 
 
@@ -44,6 +48,14 @@ class PlatformSettings(StrictModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Bucket lifecycle."""
 
+    cost: CostSettings | None = None
+    """Cost guardrails: SageMaker budget, budget guard, limits. Default: none."""
+    notebooks: NotebookSettings | None = None
+    """SageMaker notebook instances. Default: none."""
+
+    inference: InferenceSettings | None = None
+    """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
+
     labeling: LabelingSettings | None = None
     """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
     none (nothing deployed)."""
@@ -55,6 +67,53 @@ class PlatformSettings(StrictModel):
             raise ValueError(
                 "must be a region where SageMaker is available: " + ", ".join(SAGEMAKER_REGIONS)
             )
+        return value
+
+    @model_validator(mode="after")
+    def _within_cost_limits(self) -> PlatformSettings:
+        """Every notebook, job and endpoint of the config within `cost.limits`: one error
+        per violation, located at the resource's own path."""
+        if self.cost is None or self.cost.limits is None:
+            return self
+        violations = self.cost.limits.violations(self.resource_usages())
+        if violations:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("cost_limit", v.message),
+                        loc=v.location,
+                        input=v.value,
+                    )
+                    for v in violations
+                ],
+            )
+        return self
+
+    def resource_usages(self) -> list[ResourceUsage]:
+        """What the config runs, from every section that says (`resource_usages()`)."""
+        usages: list[ResourceUsage] = []
+        for name in type(self).model_fields:
+            section = getattr(self, name)
+            if hasattr(section, "resource_usages"):
+                usages.extend(section.resource_usages())
+        return usages
+
+    def allowed_instance_types(self, kind: UsageKind) -> tuple[str, ...]:
+        """Instance types `kind` may use: `cost.limits` allow-list, or every type SageMaker
+        accepts for it. Workflows check run-time overrides against the same list."""
+        return allowed_instance_types(self.cost.limits if self.cost else None, kind)
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks_fit_the_network(
+        cls, value: NotebookSettings | None, info: ValidationInfo
+    ) -> NotebookSettings | None:
+        network = info.data.get("network")
+        if value is not None and network is not None:
+            problems = value.check_network(network)
+            if problems:
+                raise ValueError("; ".join(problems))
         return value
 
     @field_validator("labeling")

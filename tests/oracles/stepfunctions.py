@@ -100,6 +100,18 @@ def _render(value: Any) -> str:
     return _token(json.dumps(value, sort_keys=True).replace('"', "'"))
 
 
+def render_intrinsics(value: Any) -> Any:
+    """`value` (e.g. a resource's properties) with every intrinsic function replaced by
+    its placeholder, so that `validate_request` can check CloudFormation-made requests."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+            return _render(value)
+        return {key: render_intrinsics(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_intrinsics(item) for item in value]
+    return value
+
+
 def sagemaker_requests(definition: dict[str, Any]) -> list[SageMakerRequest]:
     """Every SageMaker service-integration call in a definition, nested states included."""
     return list(_walk(definition.get("States", {}), ""))

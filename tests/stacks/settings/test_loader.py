@@ -284,3 +284,19 @@ def test_missing_file(tmp_path: Path) -> None:
     assert str(raised.value).startswith(
         f"{tmp_path / 'absent.yaml'}: invalid configuration (1 problem)"
     )
+
+
+def test_checking_a_config_does_not_load_the_cdk() -> None:
+    # `make synth` checks the config before the CDK CLI starts; loading aws-cdk-lib
+    # would start a Node.js process and cost seconds.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from stacks.settings import load_settings; "
+        "load_settings('config/examples/full.yaml'); print('aws_cdk' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

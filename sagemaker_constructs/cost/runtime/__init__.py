@@ -1,0 +1,1 @@
+"""Lambda code of the budget guard (deployed as this folder)."""

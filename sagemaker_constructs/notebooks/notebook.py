@@ -1,0 +1,493 @@
+"""A secure SageMaker notebook instance with kernels, idle stop and SDK defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ..common import (
+    ALLOWED_RETENTION_DAYS,
+    Problems,
+    acknowledge,
+    acknowledge_wildcards,
+    describe_allowed,
+    retention_days,
+)
+from ..common.instance_types import NOTEBOOK_INSTANCE_TYPES
+from ..foundation import NetworkPlacement
+from .kernels import Kernel, PackageSources, check_kernels
+from .repository import GitRepository
+from .scripts import HOOK_CONTENT_LIMIT, MAX_LENGTHS, OnStartScript, on_start_script
+from .sdk_defaults import sdk_defaults, to_yaml
+
+PLATFORM_IDENTIFIERS = ("notebook-al2023-v1", "notebook-al2-v3")
+"""Platforms a new notebook can use: accepted by the SageMaker API and by CloudFormation,
+and still startable (JupyterLab 1 and 3 platforms were retired in June 2025)."""
+
+_NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")
+
+# SageMaker actions a data scientist's notebook needs, by resource type (ARN suffix).
+JOB_ACTIONS: Mapping[str, Sequence[str]] = {
+    "training-job/*": (
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:StopTrainingJob",
+    ),
+    "hyper-parameter-tuning-job/*": (
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob",
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+    ),
+    "processing-job/*": (
+        "sagemaker:CreateProcessingJob",
+        "sagemaker:DescribeProcessingJob",
+        "sagemaker:StopProcessingJob",
+    ),
+    "model/*": ("sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel"),
+    "endpoint/*": (
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointAsync",
+    ),
+    "endpoint-config/*": ("sagemaker:DescribeEndpointConfig",),
+}
+TAGGED_RESOURCES = ("training-job/*", "hyper-parameter-tuning-job/*", "processing-job/*", "model/*")
+"""Resources created with tags (sagemaker:AddTags is needed to create them with `Tags`)."""
+LIST_ACTIONS = (
+    "sagemaker:ListEndpointConfigs",
+    "sagemaker:ListEndpoints",
+    "sagemaker:ListHyperParameterTuningJobs",
+    "sagemaker:ListModels",
+    "sagemaker:ListProcessingJobs",
+    "sagemaker:ListTrainingJobs",
+)
+NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
+"""Where SageMaker writes the lifecycle script's output and Jupyter's log, as the notebook's
+role (one stream per notebook and hook: `<name>/LifecycleConfigOnStart`, ...)."""
+
+
+class NotebookInstance(Construct):
+    """A SageMaker notebook instance for one person or team.
+
+    - Encrypted volume (the platform's KMS key), IMDSv2 only, root access off by default,
+      `Owner` tag; in a VPC (first subnet, the placement's security groups) with direct
+      internet access off unless asked for.
+    - Its own role: read/write the data bucket, read the artifacts bucket and write its own
+      prefix there (`notebooks/<name>/`), use the platform key, the SageMaker actions of
+      training, tuning, processing and models, describe and invoke endpoints, read
+      SageMaker's logs, pass only `job_role` (to SageMaker), stop only itself.
+    - A lifecycle configuration (on start): the SageMaker SDK defaults file, the idle
+      stop (cron, embedded script, decisions in an encrypted log group of its own) and the
+      kernels (conda environments on the volume, built in the background).
+    - Git repositories: a default one and up to three more.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        notebook_name: str,
+        owner: str,
+        encryption_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        job_role: iam.IRole,
+        instance_type: str = "ml.t3.medium",
+        volume_size_gb: int = 20,
+        platform_identifier: str = "notebook-al2023-v1",
+        root_access: bool = False,
+        network: NetworkPlacement | None = None,
+        direct_internet_access: bool | None = None,
+        kernels: Sequence[Kernel] = (),
+        package_sources: PackageSources | None = None,
+        idle_stop_minutes: int | None = 60,
+        log_retention_days: int = 365,
+        default_repository: GitRepository | None = None,
+        additional_repositories: Sequence[GitRepository] = (),
+        sdk_tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param notebook_name: Instance name: 1-63 lower-case letters, digits and hyphens,
+            starting and ending with a letter or digit (lower case: SageMaker lower-cases
+            the name in the instance's ARN, which the role's policy names).
+        :param owner: Who uses it; the `Owner` tag. 1-256 characters.
+        :param encryption_key: The platform's KMS key (volume, buckets, logs).
+        :param data_bucket: The platform's data bucket (read and write).
+        :param artifacts_bucket: The artifacts bucket (read; write under `notebooks/<name>/`).
+        :param job_role: The role jobs and models from this notebook run as: the SDK
+            defaults name it, and it is the only role the notebook may pass.
+        :param instance_type: Default: ml.t3.medium. A SageMaker notebook instance type.
+        :param volume_size_gb: Default: 20. Valid range: 5-16384.
+        :param platform_identifier: Default: notebook-al2023-v1. One of PLATFORM_IDENTIFIERS.
+        :param root_access: Root for the notebook's users. Default: False.
+        :param network: VPC placement. Default: None (SageMaker-managed networking).
+        :param direct_internet_access: Default: True without a network, False with one.
+            False needs a network.
+        :param kernels: Kernels to build. Default: none. Unique names.
+        :param package_sources: Where kernels come from. Default: conda-forge and PyPI.
+        :param idle_stop_minutes: Minutes without activity before the instance stops.
+            Default: 60. Valid range: 10-1440; None turns the idle stop off.
+        :param log_retention_days: Of the idle-stop log group. Default: 365. One of
+            CloudWatch Logs' retention periods.
+        :param default_repository: Repository Jupyter opens in. Default: none.
+        :param additional_repositories: Up to 3 more. Default: none.
+        :param sdk_tags: Tags the SDK defaults put on jobs and models; `Owner` and
+            `smkit:notebook` are added. Default: none besides those.
+        :param removal_policy: Of the instance (its volume holds the user's work), its
+            lifecycle configuration and its log group. Default: RETAIN.
+        """
+        super().__init__(scope, id_)
+        sources = package_sources or PackageSources()
+        internet = network is None if direct_internet_access is None else direct_internet_access
+        problems = Problems("NotebookInstance")
+        problems.check(
+            len(notebook_name) <= 63 and bool(_NAME.fullmatch(notebook_name)),
+            "notebook_name must be 1-63 lower-case letters, digits and hyphens, starting and "
+            f"ending with a letter or digit (got {notebook_name!r})",
+        )
+        problems.check(0 < len(owner) <= 256, f"owner must be 1-256 characters (got {owner!r})")
+        problems.check(
+            instance_type in NOTEBOOK_INSTANCE_TYPES,
+            f"instance_type must be a notebook instance type: "
+            f"{describe_allowed(NOTEBOOK_INSTANCE_TYPES)} (got {instance_type!r})",
+        )
+        problems.check(
+            5 <= volume_size_gb <= 16384,
+            f"volume_size_gb must be 5-16384 (got {volume_size_gb})",
+        )
+        problems.check(
+            platform_identifier in PLATFORM_IDENTIFIERS,
+            f"platform_identifier must be one of {', '.join(PLATFORM_IDENTIFIERS)} "
+            f"(got {platform_identifier!r})",
+        )
+        problems.check(
+            network is not None or internet,
+            "direct_internet_access=False needs a network (AWS allows it only with a subnet)",
+        )
+        if idle_stop_minutes is not None:
+            problems.check(
+                10 <= idle_stop_minutes <= 1440,
+                f"idle_stop_minutes must be 10-1440 or None (got {idle_stop_minutes})",
+            )
+        problems.check(
+            log_retention_days in ALLOWED_RETENTION_DAYS,
+            f"log_retention_days must be one of {', '.join(map(str, ALLOWED_RETENTION_DAYS))} "
+            f"(got {log_retention_days})",
+        )
+        problems.check(
+            len(additional_repositories) <= 3,
+            f"additional_repositories takes at most 3 (got {len(additional_repositories)})",
+        )
+        check_kernels(kernels, sources, problems)
+        problems.raise_if_any()
+
+        stack = Stack.of(self)
+        self.notebook_name = notebook_name
+        """The instance's name."""
+        self.notebook_arn = stack.format_arn(
+            service="sagemaker", resource="notebook-instance", resource_name=notebook_name
+        )
+        """The instance's ARN (known before it exists, so policies can name it)."""
+        self.artifacts_prefix = f"notebooks/{notebook_name}"
+        """Its own prefix in the artifacts bucket (SDK uploads and job outputs)."""
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Notebook instance {notebook_name}",
+        )
+        """The notebook's execution role (its users act with it)."""
+        self._grant_platform_access(encryption_key, data_bucket, artifacts_bucket, job_role)
+
+        self.log_group: logs.LogGroup | None = None
+        """The idle stop's decisions (None when the idle stop is off)."""
+        log_group_name = f"/smkit/notebooks/{notebook_name}/idle-stop"
+        if idle_stop_minutes is not None:
+            # A fixed name (the instance's own name is fixed too) keeps the lifecycle script
+            # free of a generated name of unknown length; outside /aws/sagemaker/, so job
+            # roles that write SageMaker's logs cannot write here.
+            self.log_group = logs.LogGroup(
+                self,
+                "IdleStopLogs",
+                log_group_name=log_group_name,
+                encryption_key=encryption_key,
+                retention=retention_days(log_retention_days),
+                removal_policy=removal_policy,
+            )
+            self.log_group.grant_write(self.role)
+        # The SDK describes the notebook it runs in; the idle stop also stops it.
+        own_actions = ["sagemaker:DescribeNotebookInstance"]
+        if idle_stop_minutes is not None:
+            own_actions.append("sagemaker:StopNotebookInstance")
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=own_actions, resources=[self.notebook_arn])
+        )
+
+        tags = {**(sdk_tags or {}), "Owner": owner, "smkit:notebook": notebook_name}
+        defaults = sdk_defaults(
+            job_role_arn=job_role.role_arn,
+            bucket_name=artifacts_bucket.bucket_name,
+            key_prefix=self.artifacts_prefix,
+            kms_key_id=encryption_key.key_arn,
+            network=network,
+            tags=tags,
+        )
+        bounds = {
+            job_role.role_arn: MAX_LENGTHS["role_arn"],
+            artifacts_bucket.bucket_name: MAX_LENGTHS["bucket_name"],
+            encryption_key.key_arn: MAX_LENGTHS["key_arn"],
+            stack.region: MAX_LENGTHS["region"],
+        }
+        if network is not None:
+            bounds.update((s, MAX_LENGTHS["subnet_id"]) for s in network.subnet_ids)
+            bounds.update((g, MAX_LENGTHS["security_group_id"]) for g in network.security_group_ids)
+        self.on_start: OnStartScript = on_start_script(
+            sdk_defaults_yaml=to_yaml(defaults),
+            notebook_name=notebook_name,
+            region=stack.region,
+            idle_minutes=idle_stop_minutes,
+            log_group_name=log_group_name if self.log_group else None,
+            kernels=kernels,
+            sources=sources,
+            bounds=bounds,
+        )
+        """The rendered on-start script."""
+        self._check_script_size(notebook_name)
+
+        self.lifecycle_config = sagemaker.CfnNotebookInstanceLifecycleConfig(
+            self,
+            "LifecycleConfig",
+            on_start=[
+                sagemaker.CfnNotebookInstanceLifecycleConfig.NotebookInstanceLifecycleHookProperty(
+                    content=Fn.base64(self.on_start.text)
+                )
+            ],
+        )
+        """The lifecycle configuration (on start)."""
+        # A retained instance keeps what it names: its lifecycle configuration too.
+        self.lifecycle_config.apply_removal_policy(removal_policy)
+
+        repositories = [
+            *([default_repository] if default_repository else []),
+            *additional_repositories,
+        ]
+        for repository in repositories:
+            repository.grant_clone(self.role)
+
+        self.instance = sagemaker.CfnNotebookInstance(
+            self,
+            "Resource",
+            notebook_instance_name=notebook_name,
+            instance_type=instance_type,
+            role_arn=self.role.role_arn,
+            kms_key_id=encryption_key.key_arn,
+            volume_size_in_gb=volume_size_gb,
+            platform_identifier=platform_identifier,
+            root_access="Enabled" if root_access else "Disabled",
+            direct_internet_access="Enabled" if internet else "Disabled",
+            subnet_id=network.subnet_ids[0] if network else None,
+            security_group_ids=list(network.security_group_ids) if network else None,
+            instance_metadata_service_configuration=sagemaker.CfnNotebookInstance.InstanceMetadataServiceConfigurationProperty(
+                minimum_instance_metadata_service_version="2"
+            ),
+            lifecycle_config_name=self.lifecycle_config.attr_notebook_instance_lifecycle_config_name,
+            default_code_repository=default_repository.repository_name
+            if default_repository
+            else None,
+            additional_code_repositories=[r.repository_name for r in additional_repositories]
+            or None,
+        )
+        """The notebook instance."""
+        self.instance.apply_removal_policy(removal_policy)
+        # The role's policy must exist before the instance starts and runs its script.
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            self.instance.node.add_dependency(policy)
+        Tags.of(self.instance).add("Owner", owner, priority=300)
+        self._acknowledge(network, internet, artifacts_bucket, data_bucket)
+
+    def grant_open(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` open this notebook's Jupyter (a presigned URL) and see it."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "sagemaker:CreatePresignedNotebookInstanceUrl",
+                "sagemaker:DescribeNotebookInstance",
+            ],
+            resource_arns=[self.notebook_arn],
+        )
+
+    def grant_start_stop(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` start and stop this notebook."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "sagemaker:DescribeNotebookInstance",
+                "sagemaker:StartNotebookInstance",
+                "sagemaker:StopNotebookInstance",
+            ],
+            resource_arns=[self.notebook_arn],
+        )
+
+    def _grant_platform_access(
+        self,
+        key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        job_role: iam.IRole,
+    ) -> None:
+        data_bucket.grant_read_write(self.role)
+        artifacts_bucket.grant_read(self.role)
+        artifacts_bucket.grant_read_write(self.role, f"{self.artifacts_prefix}/*")
+        key.grant_encrypt_decrypt(self.role)
+        for suffix, actions in JOB_ACTIONS.items():
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[self._sagemaker_arn(suffix)])
+            )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:AddTags", "sagemaker:ListTags"],
+                resources=[self._sagemaker_arn(suffix) for suffix in TAGGED_RESOURCES],
+            )
+        )
+        self.role.add_to_policy(iam.PolicyStatement(actions=list(LIST_ACTIONS), resources=["*"]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[job_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"],
+                resources=[self._log_group_arn("/aws/sagemaker/*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+                resources=[self._log_group_arn(NOTEBOOK_LOG_GROUP)],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self._notebook_streams_arn()],
+            )
+        )
+
+    def _sagemaker_arn(self, suffix: str) -> str:
+        resource, name = suffix.split("/", 1)
+        return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _log_group_arn(self, name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _notebook_streams_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{NOTEBOOK_LOG_GROUP}:log-stream:{self.notebook_name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _check_script_size(self, notebook_name: str) -> None:
+        size = self.on_start.encoded_length
+        over = size - HOOK_CONTENT_LIMIT
+        parts = ", ".join(f"{name} {length:,}" for name, length in self.on_start.parts.items())
+        problems = Problems("NotebookInstance")
+        problems.check(
+            over <= 0,
+            f"the on-start lifecycle script of notebook {notebook_name!r} is {size:,} "
+            f"characters base64-encoded, {over:,} over SageMaker's limit of "
+            f"{HOOK_CONTENT_LIMIT:,} (parts: {parts}); use fewer kernels or fewer packages "
+            "per kernel",
+        )
+        problems.raise_if_any()
+
+    def _acknowledge(
+        self,
+        network: NetworkPlacement | None,
+        internet: bool,
+        artifacts_bucket: s3.IBucket,
+        data_bucket: s3.IBucket,
+    ) -> None:
+        if network is None:
+            acknowledge(
+                self.instance,
+                "AwsSolutions-SM1",
+                "Network mode 'none' was chosen: the platform has no VPC, so the notebook uses "
+                "SageMaker-managed networking.",
+            )
+        if internet:
+            acknowledge(
+                self.instance,
+                "AwsSolutions-SM3",
+                "Direct internet access is on by configuration (network mode 'none' allows "
+                "nothing else, or the notebook's direct_internet_access setting asks for it).",
+            )
+        acknowledge_wildcards(
+            self.role,
+            reason="The notebook reads and writes the platform's data, reads its artifacts and "
+            "writes only its own artifacts prefix; the wildcards are object keys of those "
+            "buckets and the KMS actions CDK grants for encrypt/decrypt with the platform key.",
+            actions=[
+                "s3:GetObject*",
+                "s3:GetBucket*",
+                "s3:List*",
+                "s3:DeleteObject*",
+                "s3:Abort*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+            ],
+            resources=[
+                data_bucket.arn_for_objects("*"),
+                artifacts_bucket.arn_for_objects("*"),
+                artifacts_bucket.arn_for_objects(f"{self.artifacts_prefix}/*"),
+            ],
+        )
+        acknowledge_wildcards(
+            self.role,
+            reason="Job, model and endpoint names are chosen in notebook code at run time; the "
+            "role may act on those resource types in this account and region only, and List "
+            "actions have no resource type.",
+            resources=[
+                *(self._sagemaker_arn(suffix) for suffix in JOB_ACTIONS),
+                "*",
+            ],
+        )
+        acknowledge_wildcards(
+            self.role,
+            reason="SageMaker names log streams per job and notebook: the role reads SageMaker's "
+            "log groups and writes only its own notebook's streams.",
+            resources=[
+                self._log_group_arn("/aws/sagemaker/*"),
+                self._log_group_arn(NOTEBOOK_LOG_GROUP),
+                self._notebook_streams_arn(),
+            ],
+        )
+        if self.log_group is not None:
+            acknowledge_wildcards(
+                self.role,
+                reason="The idle stop writes a stream of its own notebook's log group; CDK's "
+                "grant names the group's streams with a wildcard.",
+                resources=[f"{self.log_group.log_group_arn}"],
+            )

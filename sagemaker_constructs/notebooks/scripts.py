@@ -1,0 +1,217 @@
+"""Render the notebook's lifecycle script from the files in `runtime/`.
+
+The templates are real shell files with `{{NAME}}` placeholders. Values are quoted for
+the shell here; files embedded in the script travel in quoted heredocs, so the shell
+never expands anything inside them.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import gzip
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .kernels import Kernel, PackageSources
+
+RUNTIME_DIR = Path(__file__).parent / "runtime"
+IDLE_STOP_SCRIPT = RUNTIME_DIR / "idle_stop.py"
+
+HOOK_CONTENT_LIMIT = 16_384
+"""Most characters of a lifecycle hook's `Content`. The limit applies *after* base64
+encoding: `Content` is the base64 text itself, and the API (botocore's
+NotebookInstanceLifecycleHook shape) and CloudFormation's schema both cap that string at
+16,384 characters; so the script itself may have at most 12,288 bytes."""
+
+MAX_LENGTHS: Mapping[str, int] = {
+    # arn:<partition <= 10>:iam::<account>:role/<name <= 64>; the kit's roles have no path.
+    "role_arn": 102,
+    # arn:<partition>:kms:<region <= 16>:<account>:key/<36-character id or mrk-id>
+    "key_arn": 89,
+    "bucket_name": 63,
+    "subnet_id": 24,
+    "security_group_id": 20,
+    "region": 16,
+}
+"""Longest form of each kind of value known only at deploy time. The size check counts
+each such value at its bound, so a script that passes at synth fits at deploy."""
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+# How CDK encodes a deploy-time value inside a string.
+_TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """`runtime/<template>` with every `{{NAME}}` replaced by `values[NAME]`.
+
+    Raises KeyError naming a placeholder without a value, and ValueError naming a value
+    without a placeholder: a template and its caller never drift apart silently."""
+    text = (RUNTIME_DIR / template).read_text(encoding="utf-8")
+    used = set(_PLACEHOLDER.findall(text))
+    missing = sorted(used - set(values))
+    if missing:
+        raise KeyError(f"{template}: no value for {missing}")
+    unused = sorted(set(values) - used)
+    if unused:
+        raise ValueError(f"{template}: no placeholder for {unused}")
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def quote(value: str) -> str:
+    """`value` as one shell word. A deploy-time token (`${Token[...]}`) is quoted as it
+    stands; what it resolves to (ARNs, names, ids) holds no single quote."""
+    return shlex.quote(value)
+
+
+def heredoc_body(text: str, terminator: str) -> str:
+    """`text` for a quoted heredoc ending in `terminator` (no line may equal it)."""
+    body = text.rstrip("\n")
+    if terminator in body.splitlines():
+        raise ValueError(f"the embedded text contains its heredoc terminator {terminator!r}")
+    return body
+
+
+def compact_python(path: Path) -> str:
+    """The Python file without comments and docstrings (its syntax tree, written back):
+    the same program in fewer characters."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef) and _has_docstring(node):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
+
+
+def _has_docstring(node: ast.Module | ast.FunctionDef | ast.ClassDef) -> bool:
+    first = node.body[0] if node.body else None
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+
+
+def compressed(text: str) -> str:
+    """`text` gzip-compressed and base64-encoded, in 76-character lines.
+
+    The idle-stop script is embedded this way: it is the largest part of the lifecycle
+    script, and compression leaves room under the 16,384-character limit for kernels.
+    `mtime=0` keeps the output, and so the template, the same on every synth."""
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    return base64.encodebytes(packed).decode("ascii").rstrip("\n")
+
+
+def encoded_length(script: str, bounds: Mapping[str, int]) -> int:
+    """Characters of `script` once base64-encoded. `bounds` maps each deploy-time token
+    in it to the most characters its value can take; a token without a bound is an error
+    (the check would otherwise be a guess)."""
+    size = len(_TOKEN.sub("", script).encode("utf-8"))
+    for token in _TOKEN.findall(script):
+        if token not in bounds:
+            raise ValueError(f"no length bound for the deploy-time value {token} in the script")
+        size += bounds[token]
+    return 4 * ((size + 2) // 3)
+
+
+@dataclass(frozen=True)
+class OnStartScript:
+    """The rendered on-start script and the size of each part, for error messages."""
+
+    text: str
+    """The script."""
+    parts: Mapping[str, int]
+    """Characters (base64-encoded, deploy-time values at their bound) of each part."""
+    encoded_length: int
+    """Characters of the hook's `Content` (deploy-time values at their bound)."""
+
+
+def build_kernels_script(
+    kernels: Sequence[Kernel], sources: PackageSources, *, home: str = "/home/ec2-user"
+) -> str:
+    """runtime/build_kernels.sh for these kernels, run as the user whose home is `home`."""
+    calls = []
+    for kernel in kernels:
+        conda = " ".join(quote(spec) for spec in kernel.conda_packages)
+        pip = " ".join(quote(spec) for spec in kernel.pip_packages)
+        arguments = " ".join(
+            quote(value)
+            for value in (
+                kernel.name,
+                kernel.label,
+                kernel.python,
+                kernel.environment_hash(sources),
+            )
+        )
+        calls.append(f"CONDA_PKGS=({conda}); PIP_PKGS=({pip}); build {arguments} || failed=1")
+    index = (
+        f"export PIP_INDEX_URL={quote(sources.pip_index_url)}"
+        if sources.pip_index_url
+        else "# pip uses PyPI"
+    )
+    return render(
+        "build_kernels.sh",
+        {
+            "HOME": quote(home),
+            "PIP_INDEX": index,
+            "CHANNELS": " ".join(f"-c {quote(url)}" for url in sources.conda_channels),
+            "KERNELS": "\n".join(calls),
+        },
+    )
+
+
+def on_start_script(
+    *,
+    sdk_defaults_yaml: str,
+    notebook_name: str,
+    region: str,
+    idle_minutes: int | None,
+    log_group_name: str | None,
+    kernels: Sequence[Kernel],
+    sources: PackageSources,
+    bounds: Mapping[str, int],
+) -> OnStartScript:
+    """The notebook's on-start script: SDK defaults, idle stop (None: off) and kernels.
+    `bounds`: the most characters each deploy-time token in the values can take."""
+    parts: dict[str, int] = {}
+    if idle_minutes is not None and log_group_name is not None:
+        idle_section = render(
+            "idle_stop_section.sh",
+            {
+                "IDLE_STOP_PY": heredoc_body(
+                    compressed(compact_python(IDLE_STOP_SCRIPT)), "SMKIT_IDLE_STOP_PY"
+                ),
+                "NOTEBOOK_NAME": quote(notebook_name),
+                "IDLE_MINUTES": str(int(idle_minutes)),
+                "LOG_GROUP": quote(log_group_name),
+                "REGION": quote(region),
+            },
+        )
+        parts["idle stop"] = encoded_length(idle_section, bounds)
+    else:
+        idle_section = 'echo "idle stop: off for this notebook"'
+    if kernels:
+        kernels_section = render(
+            "kernels_section.sh",
+            {
+                "BUILD_KERNELS": heredoc_body(
+                    build_kernels_script(kernels, sources), "SMKIT_BUILD_KERNELS"
+                )
+            },
+        )
+        parts[f"kernels ({len(kernels)})"] = encoded_length(kernels_section, bounds)
+    else:
+        kernels_section = 'echo "kernels: none configured"'
+    defaults = heredoc_body(sdk_defaults_yaml, "SMKIT_SDK_DEFAULTS")
+    parts["SDK defaults"] = encoded_length(defaults, bounds)
+    text = render(
+        "on_start.sh",
+        {
+            "SDK_DEFAULTS": defaults,
+            "IDLE_STOP_SECTION": idle_section,
+            "KERNELS_SECTION": kernels_section,
+        },
+    )
+    return OnStartScript(text=text, parts=parts, encoded_length=encoded_length(text, bounds))

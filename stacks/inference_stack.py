@@ -1,0 +1,212 @@
+"""The inference endpoints of a config (stateless: models, endpoint configurations and
+endpoints are rebuilt from the model source at every deploy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from sagemaker_constructs.common import ContainerImage, retention_days
+from sagemaker_constructs.foundation import NetworkPlacement
+from sagemaker_constructs.inference.endpoint import Endpoint
+from sagemaker_constructs.inference.model_source import ModelData, ModelSource
+from sagemaker_constructs.inference.options import (
+    AlarmThresholds,
+    AsyncVariant,
+    Autoscaling,
+    DataCapture,
+    Deployment,
+    EndpointVariant,
+    InstanceVariant,
+    ServerlessVariant,
+    TrafficShiftType,
+)
+
+from .settings import PlatformSettings
+from .settings.inference import (
+    PROJECT_ROOT,
+    ArtifactModelSettings,
+    AssetImageSettings,
+    AsyncScalingSettings,
+    AsyncVariantSettings,
+    BuiltinImageSettings,
+    EndpointSettings,
+    ImageSettings,
+    InstanceScalingSettings,
+    InstanceVariantSettings,
+    ModelSettings,
+    ServerlessVariantSettings,
+)
+
+
+class InferenceStack(Stack):
+    """One `Endpoint` per configured endpoint, named `<name_prefix>-<key>`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: PlatformSettings,
+        encryption_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        alerts_topic: sns.ITopic,
+        network: NetworkPlacement | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        inference = settings.inference
+        if inference is None:
+            raise ValueError("InferenceStack needs the `inference` section of the settings")
+        self._artifacts_bucket = artifacts_bucket
+
+        self.endpoints: dict[str, Endpoint] = {}
+        """The endpoints by their key in the config."""
+        for key, config in inference.endpoints.items():
+            serverless = isinstance(config.variant, ServerlessVariantSettings)
+            endpoint = Endpoint(
+                self,
+                key,
+                endpoint_name=f"{settings.name_prefix}-{key}",
+                model=self._model_source(config.model),
+                variant=_variant(config),
+                encryption_key=encryption_key,
+                alerts_topic=alerts_topic,
+                data_bucket=data_bucket,
+                autoscaling=_autoscaling(config),
+                data_capture=(
+                    DataCapture(
+                        sampling_percentage=config.data_capture.sampling_percentage,
+                        capture_request=config.data_capture.capture_request,
+                        capture_response=config.data_capture.capture_response,
+                    )
+                    if config.data_capture
+                    else None
+                ),
+                deployment=_deployment(config),
+                alarms=AlarmThresholds(
+                    server_errors=config.alarms.server_errors,
+                    p99_model_latency=Duration.millis(config.alarms.p99_model_latency_ms),
+                    period=Duration.seconds(config.alarms.period_seconds),
+                    evaluation_periods=config.alarms.evaluation_periods,
+                ),
+                # Serverless endpoints cannot join a VPC: they stay in SageMaker's network.
+                network=None if serverless else network,
+                log_retention=retention_days(inference.log_retention_days),
+            )
+            self.endpoints[key] = endpoint
+            self._outputs(key, endpoint)
+
+    def _model_source(self, model: ModelSettings) -> ModelSource:
+        if isinstance(model, ArtifactModelSettings):
+            data = (
+                ModelData.from_uri(model.model_data)
+                if model.model_data.startswith("s3://")
+                else ModelData.from_bucket(self._artifacts_bucket, model.model_data)
+            )
+            return ModelSource.from_artifact(
+                _image(model.image), data, environment=model.environment
+            )
+        return ModelSource.from_model_package(
+            model.arn,
+            image=_image(model.image) if model.image else None,
+            model_data_bucket=self._artifacts_bucket,
+            model_data_prefix=model.model_data_prefix,
+            environment=model.environment,
+        )
+
+    def _outputs(self, key: str, endpoint: Endpoint) -> None:
+        name = "".join(part.capitalize() for part in key.split("-"))
+        CfnOutput(
+            self,
+            f"{name}EndpointName",
+            value=endpoint.endpoint_name,
+            description=f"Name of the {key} endpoint (InvokeEndpoint's EndpointName)",
+        )
+        if endpoint.success_topic and endpoint.error_topic:
+            CfnOutput(
+                self,
+                f"{name}SuccessTopicArn",
+                value=endpoint.success_topic.topic_arn,
+                description=f"SNS topic announcing each finished {key} request",
+            )
+            CfnOutput(
+                self,
+                f"{name}ErrorTopicArn",
+                value=endpoint.error_topic.topic_arn,
+                description=f"SNS topic announcing each failed {key} request",
+            )
+            CfnOutput(
+                self,
+                f"{name}InputPrefix",
+                value=endpoint.async_prefix("input"),
+                description=f"Key prefix in the data bucket for {key} request payloads",
+            )
+
+
+def _image(image: ImageSettings) -> ContainerImage:
+    if isinstance(image, AssetImageSettings):
+        return ContainerImage.from_asset(PROJECT_ROOT / image.directory)
+    if isinstance(image, BuiltinImageSettings):
+        return ContainerImage.from_builtin(image.algorithm)
+    return ContainerImage.from_uri(image.uri)
+
+
+def _variant(config: EndpointSettings) -> EndpointVariant:
+    variant = config.variant
+    if isinstance(variant, InstanceVariantSettings):
+        return InstanceVariant(variant.instance_type, variant.initial_instance_count)
+    if isinstance(variant, AsyncVariantSettings):
+        return AsyncVariant(
+            variant.instance_type,
+            variant.initial_instance_count,
+            variant.max_concurrent_invocations_per_instance,
+        )
+    return ServerlessVariant(
+        memory_size_mb=variant.memory_size_mb,
+        max_concurrency=variant.max_concurrency,
+        provisioned_concurrency=variant.provisioned_concurrency,
+    )
+
+
+def _autoscaling(config: EndpointSettings) -> Autoscaling | None:
+    variant = config.variant
+    if isinstance(variant, InstanceVariantSettings) and variant.autoscaling:
+        scaling: InstanceScalingSettings | AsyncScalingSettings = variant.autoscaling
+        target = variant.autoscaling.target_invocations_per_instance
+    elif isinstance(variant, AsyncVariantSettings) and variant.autoscaling:
+        scaling = variant.autoscaling
+        target = variant.autoscaling.target_backlog_per_instance
+    else:
+        return None
+    return Autoscaling(
+        max_capacity=scaling.max_capacity,
+        min_capacity=scaling.min_capacity,
+        target_value=target,
+        scale_in_cooldown=Duration.seconds(scaling.scale_in_cooldown_seconds),
+        scale_out_cooldown=Duration.seconds(scaling.scale_out_cooldown_seconds),
+    )
+
+
+_TRAFFIC_SHIFTS: dict[str, TrafficShiftType] = {
+    "all_at_once": "ALL_AT_ONCE",
+    "canary": "CANARY",
+    "linear": "LINEAR",
+}
+
+
+def _deployment(config: EndpointSettings) -> Deployment:
+    settings = config.deployment
+    return Deployment(
+        traffic_shift=_TRAFFIC_SHIFTS[settings.traffic_shift],
+        step_percent=settings.step_percent,
+        wait=Duration.seconds(settings.wait_seconds),
+        termination_wait=Duration.seconds(settings.termination_wait_seconds),
+        maximum_execution_timeout=Duration.seconds(settings.maximum_execution_timeout_seconds),
+    )

@@ -1,0 +1,465 @@
+"""Settings of the inference endpoints: model source, variant, autoscaling, data
+capture, blue/green deployment and alarms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from sagemaker_constructs.common.builtin_images_data import BUILTIN_IMAGES
+from sagemaker_constructs.common.instance_types import (
+    ENDPOINT_INSTANCE_TYPES,
+    describe_allowed,
+    is_gpu_instance_type,
+)
+from sagemaker_constructs.inference.algorithms import CPU_ONLY_ALGORITHMS
+
+from .base import ResourceUsage, StrictModel, _matches
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _endpoint_instance_type(value: str) -> str:
+    if value not in ENDPOINT_INSTANCE_TYPES:
+        family = value.rsplit(".", 1)[0] + "."
+        hint = [t for t in ENDPOINT_INSTANCE_TYPES if t.startswith(family)]
+        raise ValueError(
+            "must be an instance type SageMaker endpoints accept, e.g. "
+            + describe_allowed(hint or ENDPOINT_INSTANCE_TYPES)
+        )
+    return value
+
+
+EndpointInstanceType = Annotated[str, AfterValidator(_endpoint_instance_type)]
+"""An ML instance type SageMaker endpoints accept (generated from botocore)."""
+
+EndpointKey = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{0,38}[a-z0-9]",
+        "must be 2-40 lower-case letters, digits and hyphens, starting with a letter and "
+        "not ending with a hyphen",
+    ),
+]
+"""Name of one endpoint in the config: 2-40 lower-case letters, digits and hyphens."""
+
+
+# --- images and model sources ---------------------------------------------------------------
+
+
+class AssetImageSettings(StrictModel):
+    """An image built from a Dockerfile of this repository by `cdk deploy` and pushed to
+    the CDK bootstrap repository (synthesis needs no Docker)."""
+
+    type: Literal["asset"]
+    """`asset`: built from a folder of this repository."""
+
+    directory: str
+    """Folder holding the Dockerfile, relative to the project root, e.g. containers/inference."""
+
+    @field_validator("directory")
+    @classmethod
+    def _has_dockerfile(cls, value: str) -> str:
+        if not (PROJECT_ROOT / value / "Dockerfile").is_file():
+            raise ValueError("must be a folder of the project that holds a Dockerfile")
+        return value
+
+
+class UriImageSettings(StrictModel):
+    """An image by URI (an ECR image of this account is granted pull on its repository)."""
+
+    type: Literal["uri"]
+    """`uri`: an image URI."""
+
+    uri: Annotated[
+        str,
+        _matches(
+            r"[\w.-]+(:\d+)?/[\w./-]+([:@][\w.:-]+)?",
+            "must look like <registry>/<repository>:<tag>",
+        ),
+    ]
+    """`<registry>/<repository>:<tag>` (or `@sha256:<digest>`)."""
+
+
+class BuiltinImageSettings(StrictModel):
+    """A SageMaker built-in algorithm's image, resolved per region at deploy time."""
+
+    type: Literal["builtin"]
+    """`builtin`: a SageMaker built-in algorithm."""
+
+    algorithm: str
+    """Algorithm name, e.g. forecasting-deepar (DeepAR), xgboost, blazingtext."""
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in BUILTIN_IMAGES:
+            raise ValueError(f"must be one of {', '.join(sorted(BUILTIN_IMAGES))}")
+        return value
+
+
+ImageSettings = Annotated[
+    AssetImageSettings | UriImageSettings | BuiltinImageSettings, Field(discriminator="type")
+]
+
+
+class ArtifactModelSettings(StrictModel):
+    """A model artifact in S3 served by an image."""
+
+    source: Literal["artifact"]
+    """`artifact`: an image plus a model.tar.gz."""
+
+    image: ImageSettings
+    """The serving image: `asset`, `uri` or `builtin`."""
+
+    model_data: Annotated[
+        str,
+        _matches(
+            r"(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/)?[^/].*\.tar\.gz",
+            "must be an s3://bucket/key URI or a key of the artifacts bucket, ending in .tar.gz",
+        ),
+    ]
+    """The model.tar.gz: a key in the platform's artifacts bucket (where training writes
+    models), e.g. `training/demand/output/model.tar.gz`, or an `s3://bucket/key` URI (the
+    endpoint may read that object; a bucket encrypted with another KMS key must also let
+    the endpoint's role decrypt)."""
+
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Environment variables of the serving container. Default: none."""
+
+
+class ModelPackageSettings(StrictModel):
+    """A versioned model package from the model registry (approved)."""
+
+    source: Literal["model_package"]
+    """`model_package`: a model package version; its inference specification names the
+    image and the artifact."""
+
+    arn: Annotated[
+        str,
+        _matches(
+            r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+",
+            "must be the ARN of a model package version: "
+            "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
+        ),
+    ]
+    """ARN of the version:
+    `arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>`."""
+
+    image: ImageSettings | None = None
+    """The image the package names, so the endpoint's role may pull it (and, for a
+    built-in algorithm, so the kit knows what it serves). Default: none (AWS-owned
+    built-in images need no grant)."""
+
+    model_data_prefix: str = ""
+    """Key prefix of the package's artifacts in the artifacts bucket; the endpoint may
+    read below it. Default: the whole artifacts bucket."""
+
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Environment variables of the serving container. Default: none."""
+
+
+ModelSettings = Annotated[
+    ArtifactModelSettings | ModelPackageSettings, Field(discriminator="source")
+]
+
+
+# --- variants -------------------------------------------------------------------------------
+
+
+class InstanceScalingSettings(StrictModel):
+    """Target tracking on invocations per instance."""
+
+    min_capacity: Annotated[int, Field(ge=1)] = 1
+    """Fewest instances. Default: 1. Minimum: 1 (only async endpoints scale to zero)."""
+
+    max_capacity: Annotated[int, Field(ge=1)]
+    """Most instances. Required. At least min_capacity."""
+
+    target_invocations_per_instance: Annotated[float, Field(gt=0)] = 100
+    """Invocations per instance per minute the policy keeps the variant at. Default: 100."""
+
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Seconds after a scale-in before the next one. Default: 300. Valid range: 0-3600."""
+
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    """Seconds after a scale-out before the next one. Default: 60. Valid range: 0-3600."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InstanceScalingSettings:
+        if self.max_capacity < self.min_capacity:
+            raise ValueError(
+                f"max_capacity ({self.max_capacity}) must be at least min_capacity "
+                f"({self.min_capacity})"
+            )
+        return self
+
+
+class AsyncScalingSettings(StrictModel):
+    """Target tracking on the request backlog per instance; with min_capacity 0 the
+    endpoint scales to zero and starts an instance as soon as a request waits."""
+
+    min_capacity: Annotated[int, Field(ge=0)] = 0
+    """Fewest instances. Default: 0 (nothing billed while the queue is empty)."""
+
+    max_capacity: Annotated[int, Field(ge=1)]
+    """Most instances. Required. At least 1 and at least min_capacity."""
+
+    target_backlog_per_instance: Annotated[float, Field(gt=0)] = 5
+    """Queued requests per instance the policy keeps the variant at. Default: 5."""
+
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 600
+    """Seconds after a scale-in before the next one. Default: 600. Valid range: 0-3600."""
+
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    """Seconds after a scale-out before the next one. Default: 60. Valid range: 0-3600."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AsyncScalingSettings:
+        if self.max_capacity < self.min_capacity:
+            raise ValueError(
+                f"max_capacity ({self.max_capacity}) must be at least min_capacity "
+                f"({self.min_capacity})"
+            )
+        return self
+
+
+class InstanceVariantSettings(StrictModel):
+    """Real-time inference on instances you choose (billed per instance-hour)."""
+
+    kind: Literal["instance"]
+    """`instance`: real-time, on provisioned instances."""
+
+    instance_type: EndpointInstanceType
+    """ML instance type, e.g. ml.c5.xlarge. DeepAR needs a CPU type."""
+
+    initial_instance_count: Annotated[int, Field(ge=1)] = 1
+    """Instances at creation and after each deployment. Default: 1. With autoscaling:
+    within min_capacity-max_capacity."""
+
+    autoscaling: InstanceScalingSettings | None = None
+    """Scale on invocations per instance. Default: none (fixed count)."""
+
+
+class ServerlessVariantSettings(StrictModel):
+    """Serverless inference: pay per request, scales to zero by itself. CPU only; no VPC,
+    no network isolation, no data capture."""
+
+    kind: Literal["serverless"]
+    """`serverless`: pay per use."""
+
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    """Memory per concurrent invocation (vCPUs grow with it). Default: 2048."""
+
+    max_concurrency: Annotated[int, Field(ge=1, le=200)] = 20
+    """Most invocations at once. Default: 20. Valid range: 1-200."""
+
+    provisioned_concurrency: Annotated[int, Field(ge=1, le=200)] | None = None
+    """Invocations kept warm, billed while idle (no cold starts). Default: none. At most
+    max_concurrency."""
+
+    @model_validator(mode="after")
+    def _provisioned_within_max(self) -> ServerlessVariantSettings:
+        provisioned = self.provisioned_concurrency
+        if provisioned is not None and provisioned > self.max_concurrency:
+            raise ValueError(
+                f"provisioned_concurrency ({provisioned}) must be at most max_concurrency "
+                f"({self.max_concurrency})"
+            )
+        return self
+
+
+class AsyncVariantSettings(StrictModel):
+    """Asynchronous inference: requests queue up, payloads and results live in the data
+    bucket, outcomes go to SNS topics; can scale to zero."""
+
+    kind: Literal["async"]
+    """`async`: queued requests, results in S3."""
+
+    instance_type: EndpointInstanceType
+    """ML instance type, e.g. ml.m5.xlarge."""
+
+    initial_instance_count: Annotated[int, Field(ge=1)] = 1
+    """Instances at creation. Default: 1 (autoscaling may then go to zero)."""
+
+    max_concurrent_invocations_per_instance: Annotated[int, Field(ge=1, le=1000)] = 4
+    """Requests one instance works on at once. Default: 4. Valid range: 1-1000."""
+
+    autoscaling: AsyncScalingSettings | None = None
+    """Scale on the backlog, to zero when min_capacity is 0. Default: none."""
+
+
+VariantSettings = Annotated[
+    InstanceVariantSettings | ServerlessVariantSettings | AsyncVariantSettings,
+    Field(discriminator="kind"),
+]
+
+
+# --- capture, deployment, alarms ------------------------------------------------------------
+
+
+class DataCaptureSettings(StrictModel):
+    """Sampled requests and responses written to the data bucket (KMS-encrypted) under
+    `inference/<endpoint>/data-capture/`."""
+
+    sampling_percentage: Annotated[int, Field(ge=1, le=100)] = 100
+    """Share of invocations captured. Default: 100. Valid range: 1-100."""
+
+    capture_request: bool = True
+    """Capture request payloads. Default: true."""
+
+    capture_response: bool = True
+    """Capture response payloads. Default: true."""
+
+    @model_validator(mode="after")
+    def _something(self) -> DataCaptureSettings:
+        if not (self.capture_request or self.capture_response):
+            raise ValueError("capture_request, capture_response or both must be true")
+        return self
+
+
+class DeploymentSettings(StrictModel):
+    """Blue/green rollout of every update, rolled back automatically when the endpoint's
+    error or latency alarm fires."""
+
+    traffic_shift: Literal["all_at_once", "canary", "linear"] = "all_at_once"
+    """`all_at_once`, `canary` (step_percent first, then the rest) or `linear` (steps of
+    step_percent). Default: all_at_once."""
+
+    step_percent: Annotated[int, Field(ge=1, le=50)] | None = None
+    """Capacity share of the canary (1-50) or of each linear step (10-50). Required for
+    canary and linear, not allowed for all_at_once."""
+
+    wait_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Baking time after each traffic step while the alarms watch. Default: 300.
+    Valid range: 0-3600."""
+
+    termination_wait_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Seconds the old fleet is kept after all traffic moved. Default: 300. Valid range: 0-3600."""
+
+    maximum_execution_timeout_seconds: Annotated[int, Field(ge=600, le=14400)] = 3600
+    """Time limit of a deployment; past it SageMaker rolls back. Default: 3600. Valid
+    range: 600-14400, and at least all waits added up."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeploymentSettings:
+        shift, percent = self.traffic_shift, self.step_percent
+        if shift == "all_at_once" and percent is not None:
+            raise ValueError(f"step_percent is for canary and linear shifts (got {percent})")
+        if shift == "canary" and percent is None:
+            raise ValueError("canary needs step_percent (1-50)")
+        if shift == "linear" and (percent is None or percent < 10):
+            raise ValueError(f"linear needs step_percent 10-50 (got {percent})")
+        steps = {"all_at_once": 1, "canary": 2}.get(shift) or -(-100 // (percent or 100))
+        needed = steps * self.wait_seconds + self.termination_wait_seconds
+        if self.maximum_execution_timeout_seconds < needed:
+            raise ValueError(
+                f"maximum_execution_timeout_seconds ({self.maximum_execution_timeout_seconds}) "
+                f"is shorter than the waits ({steps} x {self.wait_seconds} + "
+                f"{self.termination_wait_seconds} = {needed})"
+            )
+        return self
+
+
+class AlarmSettings(StrictModel):
+    """The endpoint's alarms: they roll deployments back and notify the alerts topic."""
+
+    server_errors: Annotated[int, Field(ge=1)] = 5
+    """5xx errors per period at or above which the error alarm fires. Default: 5."""
+
+    p99_model_latency_ms: Annotated[int, Field(ge=1)] = 2000
+    """p99 model latency (milliseconds) above which the latency alarm fires. Default: 2000."""
+
+    period_seconds: Literal[10, 30, 60, 120, 300, 600, 900, 3600] = 60
+    """Length of one evaluation period. Default: 60."""
+
+    evaluation_periods: Annotated[int, Field(ge=1, le=30)] = 3
+    """Consecutive breaching periods before an alarm fires. Default: 3. Valid range: 1-30."""
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+
+class EndpointSettings(StrictModel):
+    """One endpoint, named `<name_prefix>-<key>` (the name clients invoke)."""
+
+    model: ModelSettings
+    """What it serves: `source: artifact` (image + model.tar.gz) or `source:
+    model_package` (a model registry version)."""
+
+    variant: VariantSettings
+    """How it runs: `kind: instance`, `serverless` or `async`."""
+
+    data_capture: DataCaptureSettings | None = None
+    """Capture requests and responses. Default: off. Not for serverless endpoints."""
+
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    """Blue/green rollout of updates. Default: all at once with rollback on alarm."""
+
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    """Error and latency alarm thresholds."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EndpointSettings:
+        variant = self.variant
+        image = self.model.image
+        algorithm = image.algorithm if isinstance(image, BuiltinImageSettings) else None
+        if isinstance(variant, ServerlessVariantSettings):
+            if self.data_capture is not None:
+                raise ValueError("serverless endpoints do not support data capture")
+            return self
+        if algorithm in CPU_ONLY_ALGORITHMS and is_gpu_instance_type(variant.instance_type):
+            raise ValueError(
+                f"{algorithm} serves on CPUs only: variant.instance_type must be a CPU "
+                f"type such as ml.c5.xlarge (got {variant.instance_type!r})"
+            )
+        scaling = variant.autoscaling
+        if scaling is not None and not (
+            scaling.min_capacity <= variant.initial_instance_count <= scaling.max_capacity
+        ):
+            raise ValueError(
+                f"variant.initial_instance_count ({variant.initial_instance_count}) must lie "
+                f"within autoscaling min_capacity-max_capacity "
+                f"({scaling.min_capacity}-{scaling.max_capacity})"
+            )
+        if self.deployment.traffic_shift != "all_at_once" and variant.initial_instance_count < 2:
+            raise ValueError(
+                f"{self.deployment.traffic_shift} traffic shifting needs "
+                "variant.initial_instance_count of at least 2 (a step of at most 50% is at "
+                "least one instance)"
+            )
+        return self
+
+
+class InferenceSettings(StrictModel):
+    """Inference endpoints (stack `<prefix>-Inference`). Leave the section out until a
+    model exists: train, approve the model package, then point an endpoint at it."""
+
+    endpoints: Annotated[dict[EndpointKey, EndpointSettings], Field(min_length=1)]
+    """Endpoints by name; each becomes `<name_prefix>-<name>`."""
+
+    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731] = 90
+    """Days the endpoints' container logs are kept. Default: 90."""
+
+    def resource_usages(self) -> list[ResourceUsage]:
+        """One usage per endpoint: its instance type and most instances (serverless
+        endpoints choose no instance type)."""
+        usages = []
+        for name, endpoint in self.endpoints.items():
+            variant = endpoint.variant
+            path = f"inference.endpoints.{name}"
+            if isinstance(variant, ServerlessVariantSettings):
+                usages.append(ResourceUsage(kind="endpoint", path=path, instance_type=None))
+                continue
+            most = variant.autoscaling.max_capacity if variant.autoscaling else 0
+            usages.append(
+                ResourceUsage(
+                    kind="endpoint",
+                    path=path,
+                    instance_type=variant.instance_type,
+                    instance_count=max(most, variant.initial_instance_count),
+                )
+            )
+        return usages

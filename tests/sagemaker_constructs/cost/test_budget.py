@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from sagemaker_constructs.cost import SageMakerBudget
+from tests.oracles.synth import new_stack
+
+
+def budget_stack(**kwargs: Any) -> tuple[Template, dict[str, str]]:
+    stack = new_stack()
+    key = kms.Key(stack, "Key")
+    alerts = sns.Topic(stack, "Alerts", master_key=key)
+    guard = sns.Topic(stack, "Guard", master_key=key)
+    props: dict[str, Any] = {
+        "budget_name": "demo-sagemaker-monthly",
+        "monthly_limit_usd": 1500,
+        "tag_key": "smkit:platform",
+        "tag_value": "demo",
+        "alerts_topic": alerts,
+    }
+    props.update({k: guard if v == "guard" else v for k, v in kwargs.items()})
+    SageMakerBudget(stack, "Budget", **props)
+    ids = {
+        "alerts": stack.get_logical_id(alerts.node.default_child),  # type: ignore[arg-type]
+        "guard": stack.get_logical_id(guard.node.default_child),  # type: ignore[arg-type]
+    }
+    return Template.from_stack(stack), ids
+
+
+def notifications(template: Template) -> list[tuple[str, float, list[Any]]]:
+    [budget] = template.find_resources("AWS::Budgets::Budget").values()
+    return [
+        (
+            n["Notification"]["NotificationType"],
+            n["Notification"]["Threshold"],
+            [s["Address"] for s in n["Subscribers"]],
+        )
+        for n in budget["Properties"]["NotificationsWithSubscribers"]
+    ]
+
+
+def test_monthly_cost_budget_on_sagemaker_and_the_platform_tag() -> None:
+    template, _ = budget_stack()
+    template.has_resource_properties(
+        "AWS::Budgets::Budget",
+        {
+            "Budget": {
+                "BudgetName": "demo-sagemaker-monthly",
+                "BudgetType": "COST",
+                "TimeUnit": "MONTHLY",
+                "BudgetLimit": {"Amount": 1500, "Unit": "USD"},
+                "CostFilters": {
+                    "Service": ["Amazon SageMaker"],
+                    "TagKeyValue": ["user:smkit:platform$demo"],
+                },
+                "CostTypes": {"IncludeCredit": False, "IncludeRefund": False},
+            }
+        },
+    )
+
+
+def test_default_notifications_go_to_the_alerts_topic_and_emails() -> None:
+    template, ids = budget_stack(emails=["finops@example.com"])
+    alerts = {"Ref": ids["alerts"]}
+    assert notifications(template) == [
+        ("ACTUAL", 50, [alerts, "finops@example.com"]),
+        ("ACTUAL", 80, [alerts, "finops@example.com"]),
+        ("ACTUAL", 100, [alerts, "finops@example.com"]),
+        ("FORECASTED", 100, [alerts, "finops@example.com"]),
+    ]
+    template.has_resource_properties(
+        "AWS::Budgets::Budget",
+        {
+            "NotificationsWithSubscribers": Match.array_with(
+                [
+                    {
+                        "Notification": {
+                            "NotificationType": "FORECASTED",
+                            "ComparisonOperator": "GREATER_THAN",
+                            "Threshold": 100,
+                            "ThresholdType": "PERCENTAGE",
+                        },
+                        "Subscribers": [
+                            {"SubscriptionType": "SNS", "Address": alerts},
+                            {"SubscriptionType": "EMAIL", "Address": "finops@example.com"},
+                        ],
+                    }
+                ]
+            )
+        },
+    )
+
+
+def test_guard_threshold_notifies_the_guard_topic_instead() -> None:
+    template, ids = budget_stack(guard_topic="guard", guard_threshold_percent=100)
+    alerts, guard = {"Ref": ids["alerts"]}, {"Ref": ids["guard"]}
+    assert notifications(template) == [
+        ("ACTUAL", 50, [alerts]),
+        ("ACTUAL", 80, [alerts]),
+        ("ACTUAL", 100, [guard]),
+        ("FORECASTED", 100, [alerts]),
+    ]
+
+
+def test_guard_threshold_of_its_own_adds_a_notification() -> None:
+    template, ids = budget_stack(
+        guard_topic="guard", guard_threshold_percent=120, forecasted_thresholds_percent=[]
+    )
+    alerts, guard = {"Ref": ids["alerts"]}, {"Ref": ids["guard"]}
+    assert notifications(template) == [
+        ("ACTUAL", 50, [alerts]),
+        ("ACTUAL", 80, [alerts]),
+        ("ACTUAL", 100, [alerts]),
+        ("ACTUAL", 120, [guard]),
+    ]
+
+
+def test_budgets_may_publish_to_each_topic_from_this_account_only() -> None:
+    template, ids = budget_stack(guard_topic="guard")
+    for topic in ("alerts", "guard"):
+        template.has_resource_properties(
+            "AWS::SNS::TopicPolicy",
+            {
+                "Topics": [{"Ref": ids[topic]}],
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Sid": "BudgetsPublishFromThisAccount",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "budgets.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": {"Ref": ids[topic]},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                "ArnLike": {
+                                    "aws:SourceArn": {
+                                        "Fn::Join": [
+                                            "",
+                                            [
+                                                "arn:",
+                                                {"Ref": "AWS::Partition"},
+                                                ":budgets::",
+                                                {"Ref": "AWS::AccountId"},
+                                                ":*",
+                                            ],
+                                        ]
+                                    }
+                                },
+                            },
+                        }
+                    ],
+                    "Version": "2012-10-17",
+                },
+            },
+        )
+
+
+def test_two_budgets_on_one_topic_add_one_statement() -> None:
+    stack = new_stack()
+    alerts = sns.Topic(stack, "Alerts")
+    for team in ("a", "b"):
+        SageMakerBudget(
+            stack,
+            team,
+            budget_name=f"demo-{team}",
+            monthly_limit_usd=10,
+            tag_key="Team",
+            tag_value=team,
+            alerts_topic=alerts,
+        )
+    [policy] = Template.from_stack(stack).find_resources("AWS::SNS::TopicPolicy").values()
+    assert len(policy["Properties"]["PolicyDocument"]["Statement"]) == 1
+
+
+def test_invalid_props_are_all_reported() -> None:
+    with pytest.raises(ValueError) as raised:
+        budget_stack(
+            budget_name="a:b",
+            monthly_limit_usd=0,
+            actual_thresholds_percent=[50, 50, 2000],
+            forecasted_thresholds_percent=[80, 90, 100],
+            guard_topic="guard",
+            guard_threshold_percent=150,
+            emails=[f"p{i}@example.com" for i in range(11)],
+        )
+    assert str(raised.value) == (
+        "Invalid SageMakerBudget props: budget_name must be 1-100 characters without ':' or "
+        "'\\' (got 'a:b'); monthly_limit_usd must be greater than 0 (got 0); "
+        "actual_thresholds_percent must be unique values of 1-1000 (got [50, 50, 2000]); "
+        "a budget takes 1-5 notifications (got 7); emails takes at most 10 (got 11)"
+    )

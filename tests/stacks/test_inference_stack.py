@@ -1,0 +1,121 @@
+"""The Inference stack of the shipped configs: none by default; in the full config a
+DeepAR real-time endpoint, the serverless text classifier and an async endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.oracles.synth import Synthesis
+
+
+def by_type(synthesis: Synthesis, type_: str) -> dict[str, dict[str, Any]]:
+    return synthesis.resources("Inference", type_)
+
+
+def only(resources: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
+    (found,) = [r for logical_id, r in resources.items() if logical_id.startswith(prefix)]
+    return found
+
+
+def test_default_config_deploys_no_endpoint(default_synth: Synthesis) -> None:
+    assert default_synth.platform.inference is None
+    assert default_synth.stack_names == ["smkit-Foundation"]
+
+
+def test_full_config_has_three_endpoints_of_each_kind(full_synth: Synthesis) -> None:
+    assert "smkit-full-Inference" in full_synth.stack_names
+    inference = full_synth.platform.inference
+    assert inference is not None and not inference.termination_protection
+    endpoints = by_type(full_synth, "AWS::SageMaker::Endpoint")
+    assert sorted(r["Properties"]["EndpointName"] for r in endpoints.values()) == [
+        "smkit-full-batch-forecast",
+        "smkit-full-demand-forecast",
+        "smkit-full-text-classifier",
+    ]
+    configs = by_type(full_synth, "AWS::SageMaker::EndpointConfig")
+    demand = only(configs, "demandforecast")["Properties"]
+    assert demand["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
+    assert demand["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
+    classifier = only(configs, "textclassifier")["Properties"]
+    assert classifier["ProductionVariants"][0]["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 10,
+        "ProvisionedConcurrency": 1,
+    }
+    batch = only(configs, "batchforecast")["Properties"]
+    assert batch["AsyncInferenceConfig"]["ClientConfig"] == {
+        "MaxConcurrentInvocationsPerInstance": 2
+    }
+
+
+def test_deepar_endpoint_rolls_out_as_a_canary_and_autoscales(full_synth: Synthesis) -> None:
+    endpoint = only(by_type(full_synth, "AWS::SageMaker::Endpoint"), "demandforecast")
+    routing = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
+        "TrafficRoutingConfiguration"
+    ]
+    assert routing == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+        "WaitIntervalInSeconds": 600,
+    }
+    target = only(
+        by_type(full_synth, "AWS::ApplicationAutoScaling::ScalableTarget"), "demandforecast"
+    )
+    assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (2, 4)
+
+
+def test_instance_endpoints_run_in_the_private_vpc_and_serverless_does_not(
+    full_synth: Synthesis,
+) -> None:
+    models = by_type(full_synth, "AWS::SageMaker::Model")
+    for prefix in ("demandforecast", "batchforecast"):
+        properties = only(models, prefix)["Properties"]
+        assert properties["EnableNetworkIsolation"] is True
+        assert len(properties["VpcConfig"]["Subnets"]) == 2
+    classifier = only(models, "textclassifier")["Properties"]
+    assert "VpcConfig" not in classifier and classifier["EnableNetworkIsolation"] is False
+
+
+def test_classifier_serves_the_inference_container_image_asset(full_synth: Synthesis) -> None:
+    container = only(by_type(full_synth, "AWS::SageMaker::Model"), "textclassifier")["Properties"][
+        "PrimaryContainer"
+    ]
+    image_hash = container["Image"]["Fn::Sub"].rsplit(":", 1)[1]
+    manifest = json.loads((full_synth.outdir / "smkit-full-Inference.assets.json").read_text())
+    source = manifest["dockerImages"][image_hash]["source"]
+    assert (full_synth.outdir / source["directory"] / "Dockerfile").is_file()
+    assert container["ModelDataUrl"] == (
+        "s3://smkit-full-models-123456789012/text-classifier/model.tar.gz"
+    )
+
+
+def test_async_endpoint_serves_an_approved_model_package(full_synth: Synthesis) -> None:
+    container = only(by_type(full_synth, "AWS::SageMaker::Model"), "batchforecast")["Properties"][
+        "PrimaryContainer"
+    ]
+    assert container == {
+        "ModelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/deepar-demand/1"
+    }
+    outputs = full_synth.template("Inference")["Outputs"]
+    assert outputs["BatchForecastInputPrefix"]["Value"] == (
+        "inference/smkit-full-batch-forecast/async/input/"
+    )
+    assert {"BatchForecastSuccessTopicArn", "BatchForecastErrorTopicArn"} <= set(outputs)
+
+
+def test_alarms_notify_the_platform_alerts_topic(full_synth: Synthesis) -> None:
+    alarms = [
+        r["Properties"]
+        for r in by_type(full_synth, "AWS::CloudWatch::Alarm").values()
+        if r["Properties"]["MetricName"] in ("Invocation5XXErrors", "ModelLatency")
+    ]
+    assert len(alarms) == 6
+    for alarm in alarms:
+        (action,) = alarm["AlarmActions"]
+        assert "AlertsTopic" in json.dumps(action)
+
+
+def test_endpoints_carry_the_platform_tag(full_synth: Synthesis) -> None:
+    for endpoint in by_type(full_synth, "AWS::SageMaker::Endpoint").values():
+        assert {"Key": "smkit:platform", "Value": "smkit-full"} in endpoint["Properties"]["Tags"]
