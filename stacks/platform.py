@@ -11,8 +11,10 @@ from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
 from .inference_stack import InferenceStack
 from .labeling_stack import LabelingStack
+from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
+from .training_stack import TrainingStack
 from .workforce_stack import WorkforceStack
 
 
@@ -24,8 +26,14 @@ class Platform:
     cost: CostStack | None = None
     notebooks: NotebooksStack | None = None
     inference: InferenceStack | None = None
+    model_registry: ModelRegistryStack | None = None
+    """Model package groups (stateful); present with `training` settings."""
+    training: TrainingStack | None = None
+    """Training and tuning workflows; present with `training` settings."""
     workforce: WorkforceStack | None = None
+    """Ground Truth workforce and work teams (stateful); with `labeling.workforce`."""
     labeling: LabelingStack | None = None
+    """Labeling and auto-labeling workflows; with `labeling` workflows."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -44,9 +52,12 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         termination_protection=settings.protect_stateful_stacks,
     )
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
+    model_registry, training = _training(base)
     workforce = _workforce(base)
     platform = Platform(
         foundation=foundation,
+        model_registry=model_registry,
+        training=training,
         cost=_cost(base),
         notebooks=_notebooks(base),
         inference=_inference(base),
@@ -101,6 +112,39 @@ def _notebooks(base: _Base) -> NotebooksStack | None:
         description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
         termination_protection=settings.protect_stateful_stacks,
     )
+
+
+def _training(base: _Base) -> tuple[ModelRegistryStack | None, TrainingStack | None]:
+    settings = base.settings
+    if settings.training is None:
+        return None, None
+    foundation = base.foundation
+    model_registry = ModelRegistryStack(
+        base.app,
+        settings.stack_name("ModelRegistry"),
+        settings=settings,
+        env=base.env,
+        description="sagemaker-platform-kit: model package groups (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+    training = TrainingStack(
+        base.app,
+        settings.stack_name("Training"),
+        training=settings.training,
+        name_prefix=settings.name_prefix,
+        encryption_key=foundation.key,
+        data_bucket=foundation.data_bucket,
+        artifacts_bucket=foundation.artifacts_bucket,
+        alerts_topic=foundation.alerts_topic,
+        network=foundation.network,
+        model_package_groups=model_registry.group_names,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: training and tuning workflows",
+    )
+    # The workflows name the groups (no cross-stack export to pin them).
+    training.add_stack_dependency(model_registry)
+    return model_registry, training
 
 
 def _inference(base: _Base) -> InferenceStack | None:
