@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Fn, Stack
-from aws_cdk.aws_s3 import CfnBucket
 from constructs import Construct
 
 from sagemaker_constructs.common import retention_days, stable_logical_id
@@ -16,6 +15,7 @@ from sagemaker_constructs.foundation import (
     PlatformKey,
     PlatformStorage,
 )
+from sagemaker_constructs.labeling.ground_truth import worker_image_cors_rule
 
 from .settings import PlatformSettings
 from .settings.foundation import ExistingNetwork, PrivateNetwork
@@ -45,6 +45,7 @@ class FoundationStack(Stack):
         stable_logical_id(self.key, LOGICAL_IDS["key"])
 
         storage_settings = settings.storage
+        labeling = settings.labeling
         storage = PlatformStorage(
             self,
             "Storage",
@@ -56,20 +57,20 @@ class FoundationStack(Stack):
                 storage_settings.abort_incomplete_upload_days
             ),
             access_log_retention=Duration.days(storage_settings.access_log_retention_days),
+            # Ground Truth's worker UI loads images from the data bucket in the browser.
+            data_bucket_cors=[worker_image_cors_rule()]
+            if labeling and labeling.uses_images
+            else (),
+            # Training workflows start on new data, and auto-labeling's external review
+            # resumes when labels arrive, through the bucket's EventBridge events.
+            data_bucket_events=bool(labeling and labeling.waits_for_labels)
+            or bool(settings.training is not None and settings.training.watches_data_bucket),
         )
         self.data_bucket = storage.data_bucket
         self.artifacts_bucket = storage.artifacts_bucket
         self.access_logs_bucket = storage.access_logs_bucket
         for name in ("data_bucket", "artifacts_bucket", "access_logs_bucket"):
             stable_logical_id(getattr(storage, name), LOGICAL_IDS[name])
-        if settings.training is not None and settings.training.watches_data_bucket:
-            # Workflows start on new data through EventBridge; CloudFormation's own
-            # property needs no notification custom resource.
-            data = self.data_bucket.node.default_child
-            assert isinstance(data, CfnBucket)
-            data.add_property_override(
-                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
-            )
 
         alerts = AlertsTopic(
             self, "Alerts", encryption_key=self.key, emails=list(settings.alerts.emails)

@@ -11,10 +11,12 @@ from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
 from .github_deploy_stack import GitHubDeployStack
 from .inference_stack import InferenceStack
+from .labeling_stack import LabelingStack
 from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 from .training_stack import TrainingStack
+from .workforce_stack import WorkforceStack
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class Platform:
     """Training and tuning workflows; present with `training` settings."""
     github_deploy: GitHubDeployStack | None = None
     """GitHub OIDC provider and deploy role; present with `github_deploy` settings."""
+    workforce: WorkforceStack | None = None
+    """Ground Truth workforce and work teams (stateful); with `labeling.workforce`."""
+    labeling: LabelingStack | None = None
+    """Labeling and auto-labeling workflows; with `labeling` workflows."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -50,6 +56,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
     )
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
     model_registry, training = _training(base)
+    workforce = _workforce(base)
     platform = Platform(
         foundation=foundation,
         model_registry=model_registry,
@@ -58,6 +65,8 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         notebooks=_notebooks(base),
         inference=_inference(base),
         github_deploy=_github_deploy(base),
+        workforce=workforce,
+        labeling=_labeling(base, workforce),
     )
     apply_tags(app, settings)
     return platform
@@ -170,6 +179,43 @@ def _github_deploy(base: _Base) -> GitHubDeployStack | None:
         settings=settings.github_deploy,
         env=base.env,
         description="sagemaker-platform-kit: GitHub OIDC provider and deploy role",
+    )
+
+
+def _workforce(base: _Base) -> WorkforceStack | None:
+    settings = base.settings
+    if settings.labeling is None or settings.labeling.workforce is None:
+        return None
+    return WorkforceStack(
+        base.app,
+        settings.stack_name("Workforce"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        network=base.foundation.network,
+        env=base.env,
+        description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _labeling(base: _Base, workforce: WorkforceStack | None) -> LabelingStack | None:
+    settings = base.settings
+    section = settings.labeling
+    if section is None or not (section.workflows or section.auto_labeling):
+        return None
+    return LabelingStack(
+        base.app,
+        settings.stack_name("Labeling"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        workforce=workforce,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: labeling and auto-labeling workflows",
     )
 
 

@@ -10,6 +10,7 @@ from .cost import CostSettings, UsageKind, allowed_instance_types
 from .delivery import GitHubDeploySettings
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .inference import InferenceSettings
+from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 from .training import TrainingSettings
@@ -62,6 +63,10 @@ class PlatformSettings(StrictModel):
     github_deploy: GitHubDeploySettings | None = None
     """The GitHub OIDC provider and a deploy role for GitHub Actions (stack
     `<name_prefix>-GitHubDeploy`). Default: none, no such stack."""
+
+    labeling: LabelingSettings | None = None
+    """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
+    none (nothing deployed)."""
 
     @field_validator("region")
     @classmethod
@@ -129,6 +134,16 @@ class PlatformSettings(StrictModel):
             problems = value.name_problems(name_prefix)
             if problems:
                 raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("labeling")
+    @classmethod
+    def _labeling_region(
+        cls, value: LabelingSettings | None, info: ValidationInfo
+    ) -> LabelingSettings | None:
+        problem = value.region_problem(info.data.get("region")) if value else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property

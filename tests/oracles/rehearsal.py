@@ -409,6 +409,14 @@ def rehearsable_template(
     return rehearsed, reasons, adapted
 
 
+def _placeholder(name: str, attribute: str) -> str:
+    """A stand-in for an attribute moto cannot give; ARN-shaped where an ARN is expected
+    (IAM refuses a policy whose resource is not an ARN)."""
+    if attribute.endswith("Arn"):
+        return f"arn:aws:rehearsal:us-east-1:123456789012:placeholder/{name}"
+    return f"rehearsal-placeholder-{name}-{attribute}"
+
+
 def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"Fn::GetAtt"}:
@@ -416,7 +424,7 @@ def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -
             name, attribute = target.split(".", 1) if isinstance(target, str) else target
             if name in unmodelled:
                 replaced.append(f"Fn::GetAtt {name}.{attribute} ({unmodelled[name]})")
-                return f"rehearsal-placeholder-{name}-{attribute}"
+                return _placeholder(name, attribute)
         if set(value) == {"Fn::Sub"}:
             arg = value["Fn::Sub"]
             text = arg[0] if isinstance(arg, list) else arg
@@ -425,7 +433,7 @@ def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -
                     replaced.append(f"Fn::Sub ${{{name}.*}} ({unmodelled[name]})")
                     text = re.sub(
                         r"\$\{" + re.escape(name) + r"\.([^}]+)\}",
-                        lambda m, n=name: f"rehearsal-placeholder-{n}-{m.group(1)}",
+                        lambda m, n=name: _placeholder(n, m.group(1)),
                         text,
                     )
             rest = (

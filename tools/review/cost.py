@@ -52,6 +52,7 @@ FREE_TYPES = frozenset(
         "AWS::EC2::InternetGateway",
         "AWS::EC2::VPCGatewayAttachment",
         "AWS::Lambda::Permission",
+        "AWS::Lambda::LayerVersion",
         "AWS::Lambda::EventInvokeConfig",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Logs::SubscriptionFilter",
