@@ -9,6 +9,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import explain
+from .commands.label import label
 from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.status import status
@@ -68,7 +69,7 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (status, forecast, classify, notebook):
+for command in (status, label, forecast, classify, notebook):
     cli.add_command(command)
 
 

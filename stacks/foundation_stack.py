@@ -15,6 +15,7 @@ from sagemaker_constructs.foundation import (
     PlatformKey,
     PlatformStorage,
 )
+from sagemaker_constructs.labeling.ground_truth import worker_image_cors_rule
 
 from .settings import PlatformSettings
 from .settings.foundation import ExistingNetwork, PrivateNetwork
@@ -44,6 +45,7 @@ class FoundationStack(Stack):
         stable_logical_id(self.key, LOGICAL_IDS["key"])
 
         storage_settings = settings.storage
+        labeling = settings.labeling
         storage = PlatformStorage(
             self,
             "Storage",
@@ -55,6 +57,12 @@ class FoundationStack(Stack):
                 storage_settings.abort_incomplete_upload_days
             ),
             access_log_retention=Duration.days(storage_settings.access_log_retention_days),
+            # Ground Truth's worker UI loads images from the data bucket in the browser;
+            # auto-labeling's external review resumes when labels arrive in it.
+            data_bucket_cors=[worker_image_cors_rule()]
+            if labeling and labeling.uses_images
+            else (),
+            data_bucket_events=bool(labeling and labeling.waits_for_labels),
         )
         self.data_bucket = storage.data_bucket
         self.artifacts_bucket = storage.artifacts_bucket

@@ -10,8 +10,10 @@ from cdk_nag import AwsSolutionsChecks
 from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
 from .inference_stack import InferenceStack
+from .labeling_stack import LabelingStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
+from .workforce_stack import WorkforceStack
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Platform:
     cost: CostStack | None = None
     notebooks: NotebooksStack | None = None
     inference: InferenceStack | None = None
+    workforce: WorkforceStack | None = None
+    labeling: LabelingStack | None = None
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -40,11 +44,14 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         termination_protection=settings.protect_stateful_stacks,
     )
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
+    workforce, labeling = _labeling_stacks(base)
     platform = Platform(
         foundation=foundation,
         cost=_cost(base),
         notebooks=_notebooks(base),
         inference=_inference(base),
+        workforce=workforce,
+        labeling=labeling,
     )
     apply_tags(app, settings)
     return platform
@@ -112,6 +119,43 @@ def _inference(base: _Base) -> InferenceStack | None:
         env=base.env,
         description="sagemaker-platform-kit: inference endpoints (stateless)",
     )
+
+
+def _labeling_stacks(base: _Base) -> tuple[WorkforceStack | None, LabelingStack | None]:
+    """The Ground Truth stacks the `labeling` section asks for."""
+    settings, foundation, env = base.settings, base.foundation, base.env
+    section = settings.labeling
+    if section is None:
+        return None, None
+    workforce = None
+    if section.workforce is not None:
+        workforce = WorkforceStack(
+            base.app,
+            settings.stack_name("Workforce"),
+            settings=settings,
+            encryption_key=foundation.key,
+            network=foundation.network,
+            env=env,
+            description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
+            termination_protection=settings.protect_stateful_stacks,
+        )
+    labeling = None
+    if section.workflows or section.auto_labeling:
+        labeling = LabelingStack(
+            base.app,
+            settings.stack_name("Labeling"),
+            settings=settings,
+            encryption_key=foundation.key,
+            data_bucket=foundation.data_bucket,
+            artifacts_bucket=foundation.artifacts_bucket,
+            alerts_topic=foundation.alerts_topic,
+            network=foundation.network,
+            workforce=workforce,
+            job_tags=platform_tags(settings),
+            env=env,
+            description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+        )
+    return workforce, labeling
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

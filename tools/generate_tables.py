@@ -3,11 +3,13 @@
     python -m tools.generate_tables          rewrite the tables
     python -m tools.generate_tables --check  exit 1 if a committed table is stale
 
-Tables: SageMaker regions, instance types per kind, built-in algorithm images.
+Tables: SageMaker regions, instance types per kind, built-in algorithm images, Ground
+Truth's AWS-owned pre-annotation and consolidation Lambda accounts per region.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -134,10 +136,39 @@ def builtin_images() -> str:
     )
 
 
+def ground_truth_lambdas() -> str:
+    """Accounts of the AWS-owned PRE-/ACS- Lambdas of Ground Truth's built-in task types,
+    per region, as the SageMaker API reference lists them (HumanTaskConfig)."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    human: Any = model.shape_for("HumanTaskConfig")
+    consolidation: Any = model.shape_for("AnnotationConsolidationConfig")
+    pre = human.members["PreHumanTaskLambdaArn"].documentation
+    acs = consolidation.members["AnnotationConsolidationLambdaArn"].documentation
+
+    def accounts(doc: str, kind: str) -> dict[str, str]:
+        found: dict[str, set[str]] = {}
+        for region, account in re.findall(
+            rf"arn:aws:lambda:([a-z0-9-]+):(\d{{12}}):function:{kind}-", doc
+        ):
+            found.setdefault(region, set()).add(account)
+        assert all(len(a) == 1 for a in found.values()), found
+        return {region: next(iter(a)) for region, a in sorted(found.items())}
+
+    table = accounts(pre, "PRE")
+    assert table == accounts(acs, "ACS"), "PRE and ACS Lambdas differ in accounts"
+    rows = "".join(f'    "{region}": "{account}",\n' for region, account in table.items())
+    text = HEADER.format(
+        doc="Accounts of Ground Truth's AWS-owned PRE-/ACS- Lambdas, per region.",
+        source=f"botocore {botocore.__version__}'s SageMaker API documentation",
+    )
+    return text + f"GROUND_TRUTH_LAMBDA_ACCOUNTS: dict[str, str] = {{\n{rows}}}\n"
+
+
 TABLES: dict[Path, Callable[[], str]] = {
     ROOT / "sagemaker_constructs" / "common" / "builtin_images_data.py": builtin_images,
     ROOT / "sagemaker_constructs" / "common" / "instance_types_data.py": instance_types,
     ROOT / "stacks" / "settings" / "regions.py": regions,
+    ROOT / "sagemaker_constructs" / "labeling" / "ground_truth_data.py": ground_truth_lambdas,
 }
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 _MODULES = {
     "ALLOWED_RETENTION_DAYS": "retention",
+    "LABELING_JOB": "workflow",
     "PROCESSING_JOB": "workflow",
     "TRAINING_JOB": "workflow",
     "TRANSFORM_JOB": "workflow",
@@ -25,6 +26,7 @@ _MODULES = {
     "SageMakerJobKind": "workflow",
     "SageMakerJobTask": "workflow",
     "acknowledge": "nag",
+    "acknowledge_policy_wildcards": "nag",
     "acknowledge_wildcards": "nag",
     "describe_allowed": "instance_types",
     "has_local_nvme_storage": "instance_types",
@@ -53,11 +55,13 @@ if TYPE_CHECKING:
     from .instance_types import has_local_nvme_storage as has_local_nvme_storage
     from .instance_types import is_gpu_instance_type as is_gpu_instance_type
     from .nag import acknowledge as acknowledge
+    from .nag import acknowledge_policy_wildcards as acknowledge_policy_wildcards
     from .nag import acknowledge_wildcards as acknowledge_wildcards
     from .retention import ALLOWED_RETENTION_DAYS as ALLOWED_RETENTION_DAYS
     from .retention import retention_days as retention_days
     from .validation import Problems as Problems
     from .validation import stable_logical_id as stable_logical_id
+    from .workflow import LABELING_JOB as LABELING_JOB
     from .workflow import PROCESSING_JOB as PROCESSING_JOB
     from .workflow import TRAINING_JOB as TRAINING_JOB
     from .workflow import TRANSFORM_JOB as TRANSFORM_JOB

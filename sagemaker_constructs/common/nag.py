@@ -16,6 +16,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct, IValidation
 
 NAG_METADATA = "cdk_nag"
@@ -42,6 +43,18 @@ def acknowledge_wildcards(
         scope.node.add_validation(_ResourceAcknowledgement(scope, list(resources), reason))
 
 
+def acknowledge_policy_wildcards(scope: IConstruct, *, reason: str) -> None:
+    """Acknowledge AwsSolutions-IAM5 for every wildcard action and resource of the IAM
+    policies under `scope`, each by its exact finding ID.
+
+    Only for policies whose statements CDK writes itself and the kit cannot name in
+    advance (a BucketDeployment's handler, a Distributed Map's child-execution policy);
+    `reason` must say what those statements allow. Grants the kit writes use
+    `acknowledge_wildcards` with the exact actions and resources instead.
+    """
+    scope.node.add_validation(_PolicyAcknowledgement(scope, reason))
+
+
 def flatten_reference(node: Any) -> str:
     """A CloudFormation value flattened the way cdk-nag names it in findings."""
     if node is None:
@@ -64,6 +77,51 @@ def flatten_reference(node: Any) -> str:
     return json.dumps(node, separators=(",", ":"))
 
 
+def _copy_to_metadata(scope: IConstruct, rules: dict[str, str]) -> None:
+    """The aspect that copies acknowledgements into template metadata ran before
+    validation; copy the ones made at validation time ourselves so reviewers see them."""
+    for child in scope.node.find_all():
+        if isinstance(child, CfnResource):
+            existing = child.get_metadata(NAG_METADATA) or {}
+            listed = list(existing.get("rules_to_suppress", []))
+            known = {rule["id"] for rule in listed}
+            listed += [{"id": i, "reason": r} for i, r in rules.items() if i not in known]
+            child.add_metadata(NAG_METADATA, {"rules_to_suppress": listed})
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@jsii.implements(IValidation)
+class _PolicyAcknowledgement:
+    """Runs after references are resolved: names every wildcard of the scope's policies."""
+
+    def __init__(self, scope: IConstruct, reason: str) -> None:
+        self._scope = scope
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._scope)
+        rules: dict[str, str] = {}
+        for child in self._scope.node.find_all():
+            if not isinstance(child, iam.CfnPolicy):
+                continue
+            document = stack.resolve(child.policy_document)
+            for statement in document.get("Statement", []):
+                for action in _as_list(statement.get("Action", [])):
+                    if isinstance(action, str) and "*" in action:
+                        rules[f"AwsSolutions-IAM5[Action::{action}]"] = self._reason
+                for resource in _as_list(statement.get("Resource", [])):
+                    flat = flatten_reference(resource)
+                    if "*" in flat:
+                        rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
+        for rule_id, reason in rules.items():
+            acknowledge(self._scope, rule_id, reason)
+        _copy_to_metadata(self._scope, rules)
+        return []
+
+
 @jsii.implements(IValidation)
 class _ResourceAcknowledgement:
     """Runs after references are resolved: turns resource tokens into finding IDs."""
@@ -82,13 +140,5 @@ class _ResourceAcknowledgement:
                 rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
         for rule_id, reason in rules.items():
             acknowledge(self._scope, rule_id, reason)
-        # The aspect that copies acknowledgements into template metadata ran before
-        # this; copy these ones ourselves so reviewers see them too.
-        for child in self._scope.node.find_all():
-            if isinstance(child, CfnResource):
-                existing = child.get_metadata(NAG_METADATA) or {}
-                listed = list(existing.get("rules_to_suppress", []))
-                known = {rule["id"] for rule in listed}
-                listed += [{"id": i, "reason": r} for i, r in rules.items() if i not in known]
-                child.add_metadata(NAG_METADATA, {"rules_to_suppress": listed})
+        _copy_to_metadata(self._scope, rules)
         return []

@@ -131,6 +131,14 @@ TRANSFORM_JOB = SageMakerJobKind(
     "TransformJob",
     "StepFunctionsGetEventsForSageMakerTransformJobsRule",
 )
+# SageMaker sends no labeling-job state events to EventBridge (only task events), so
+# Step Functions follows a labeling job by polling DescribeLabelingJob: no managed rule.
+LABELING_JOB = SageMakerJobKind(
+    "createLabelingJob",
+    "labeling-job",
+    "LabelingJob",
+    None,
+)
 
 
 class SageMakerJobTask:
@@ -158,7 +166,8 @@ class SageMakerJobTask:
         comment: str | None = None,
     ) -> None:
         """
-        :param kind: TRAINING_JOB, TUNING_JOB, PROCESSING_JOB or TRANSFORM_JOB (or your own).
+        :param kind: TRAINING_JOB, TUNING_JOB, PROCESSING_JOB, TRANSFORM_JOB or LABELING_JOB
+            (or your own).
         :param parameters: The Create* request.
         :param job_name_prefix: Lower-case prefix of every job name this task creates.
         :param passed_roles: Roles the request passes to SageMaker (iam:PassRole,

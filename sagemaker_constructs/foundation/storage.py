@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Acknowledgment, Duration, FeatureFlags, RemovalPolicy, Validations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -36,6 +38,8 @@ class PlatformStorage(Construct):
         abort_incomplete_upload_after: Duration = Duration.days(7),
         access_log_retention: Duration = Duration.days(365),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        data_bucket_cors: Sequence[s3.CorsRule] = (),
+        data_bucket_events: bool = False,
     ) -> None:
         """
         :param encryption_key: KMS key of the data and artifacts buckets.
@@ -46,6 +50,11 @@ class PlatformStorage(Construct):
         :param access_log_retention: How long access logs are kept. Default: 365 days.
             Valid range: 30-3650 days.
         :param removal_policy: Default: RETAIN. Buckets are never emptied by the kit.
+        :param data_bucket_cors: CORS rules of the data bucket, for browsers that load its
+            objects through presigned URLs (Ground Truth's worker UI loads images so).
+            Default: none.
+        :param data_bucket_events: Send the data bucket's events to EventBridge (workflows
+            that wait for files to arrive react to them). Default: false.
         """
         super().__init__(scope, id_)
         problems = Problems("PlatformStorage")
@@ -100,7 +109,7 @@ class PlatformStorage(Construct):
             )
         )
 
-        def kms_bucket(id_: str) -> s3.Bucket:
+        def kms_bucket(id_: str, cors: Sequence[s3.CorsRule] = ()) -> s3.Bucket:
             return s3.Bucket(
                 self,
                 id_,
@@ -115,9 +124,18 @@ class PlatformStorage(Construct):
                 server_access_logs_prefix=f"{id_.lower()}/",
                 lifecycle_rules=lifecycle(),
                 removal_policy=removal_policy,
+                cors=list(cors) or None,
             )
 
-        self.data_bucket = kms_bucket("Data")
+        self.data_bucket = kms_bucket("Data", data_bucket_cors)
+        if data_bucket_events:
+            # The bucket property itself: CDK's `event_bridge_enabled` would add a custom
+            # resource and its Lambda to do the same.
+            cfn = self.data_bucket.node.default_child
+            assert isinstance(cfn, s3.CfnBucket)
+            cfn.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
         """Datasets, labeling manifests and labeling outputs."""
         self.artifacts_bucket = kms_bucket("Artifacts")
         """Model artifacts, checkpoints, code, templates."""

@@ -27,7 +27,27 @@ def expected_units(deployment: Deployment) -> list[str]:
         units.append("Notebooks")
     if settings.inference is not None:
         units.append("Inference")
+    labeling = settings.labeling
+    if labeling is not None and labeling.workforce is not None:
+        units.append("Workforce")
+    if labeling is not None and (labeling.workflows or labeling.auto_labeling):
+        units.append("Labeling")
     return units
+
+
+def workflows(deployment: Deployment) -> list[tuple[str, str, str, str]]:
+    """(kind, name, stack unit, output key) of every workflow (state machine) deployed."""
+    found = []
+    labeling = deployment.settings.labeling
+    if labeling is not None:
+        for workflow in labeling.workflows:
+            key = f"LabelingWorkflow{pascal(workflow.name)}Arn"
+            found.append(("labeling", workflow.name, "Labeling", key))
+        for auto in labeling.auto_labeling:
+            found.append(
+                ("auto-labeling", auto.name, "Labeling", f"AutoLabeling{pascal(auto.name)}Arn")
+            )
+    return found
 
 
 class Report:
@@ -59,6 +79,50 @@ def _stacks(deployment: Deployment, report: Report) -> list[dict[str, str]]:
                 raise
             report.problems.append(err.message)
         rows.append({"stack": name, "status": deployment.stack_statuses.get(unit, "NOT_DEPLOYED")})
+    return rows
+
+
+def _workforce(operator: Operator) -> dict[str, Any] | None:
+    labeling = operator.deployment.settings.labeling
+    if labeling is None or labeling.workforce is None:
+        return None
+    outputs = operator.deployment.outputs("Workforce")
+    return {
+        "name": outputs.get("WorkforceName"),
+        "portal_url": outputs.get("LabelingPortalUrl"),
+        "teams": [
+            {
+                "name": team.name,
+                "workteam_arn": outputs.get(f"WorkTeam{pascal(team.name)}Arn"),
+                "workers": len(team.workers),
+            }
+            for team in labeling.teams
+        ],
+    }
+
+
+def _running_workflows(operator: Operator) -> list[dict[str, Any]]:
+    """Runs in progress of every workflow of the deployment."""
+    client = operator.aws.client("stepfunctions")
+    now = operator.now()
+    rows = []
+    for kind, name, unit, key in workflows(operator.deployment):
+        arn = operator.deployment.output(unit, key)
+        pages = client.get_paginator("list_executions").paginate(
+            stateMachineArn=arn, statusFilter="RUNNING"
+        )
+        for page in pages:
+            for execution in page["executions"]:
+                rows.append(
+                    {
+                        "kind": kind,
+                        "workflow": name,
+                        "run": execution["name"],
+                        "started": execution["startDate"],
+                        "elapsed": duration(since(execution["startDate"], now)),
+                        "execution_arn": execution["executionArn"],
+                    }
+                )
     return rows
 
 
@@ -191,8 +255,10 @@ def status(operator: Operator, as_json: bool) -> None:
     report.data["account"] = deployment.account
     report.data["region"] = operator.aws.region
     report.data["stacks"] = _stacks(deployment, report)
+    report.section("workforce", lambda: _workforce(operator))
     report.section("notebooks", lambda: _notebooks(operator))
     report.section("endpoints", lambda: _endpoints(operator))
+    report.section("workflows", lambda: _running_workflows(operator))
     report.section("jobs", lambda: _jobs(operator))
     report.section("budget", lambda: _budget(operator))
     report.data["problems"] = report.problems = list(dict.fromkeys(report.problems))
@@ -226,6 +292,21 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
     console.print(
         _table("Stacks", ["stack", "status"], [[s["stack"], s["status"]] for s in data["stacks"]])
     )
+    workforce = data.get("workforce")
+    if workforce:
+        console.print(
+            f"Workforce {workforce['name']}: workers sign in at "
+            f"{workforce['portal_url'] or '(the portal URL of the existing workforce)'}",
+            soft_wrap=True,
+        )
+        if workforce["teams"]:
+            console.print(
+                _table(
+                    "Work teams",
+                    ["team", "invited workers", "work team"],
+                    [[t["name"], t["workers"], t["workteam_arn"]] for t in workforce["teams"]],
+                )
+            )
     if data.get("notebooks"):
         console.print(
             _table(
@@ -248,6 +329,17 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
                 ],
             )
         )
+    runs = data.get("workflows") or []
+    if runs:
+        console.print(
+            _table(
+                "Running workflows",
+                ["kind", "workflow", "run", "elapsed"],
+                [[r["kind"], r["workflow"], r["run"], r["elapsed"]] for r in runs],
+            )
+        )
+    elif data.get("workflows") is not None and workflows(operator.deployment):
+        console.print("No workflow run is in progress.")
     jobs = data.get("jobs") or []
     if jobs:
         console.print(

@@ -9,6 +9,7 @@ from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictM
 from .cost import CostSettings, UsageKind, allowed_instance_types
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .inference import InferenceSettings
+from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 
@@ -54,6 +55,10 @@ class PlatformSettings(StrictModel):
 
     inference: InferenceSettings | None = None
     """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
+
+    labeling: LabelingSettings | None = None
+    """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
+    none (nothing deployed)."""
 
     @field_validator("region")
     @classmethod
@@ -109,6 +114,16 @@ class PlatformSettings(StrictModel):
             problems = value.check_network(network)
             if problems:
                 raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("labeling")
+    @classmethod
+    def _labeling_region(
+        cls, value: LabelingSettings | None, info: ValidationInfo
+    ) -> LabelingSettings | None:
+        problem = value.region_problem(info.data.get("region")) if value else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property

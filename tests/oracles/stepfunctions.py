@@ -94,7 +94,10 @@ def _render(value: Any) -> str:
             return _token(f"Select:{_render(argument[0])}")
         if function == "Fn::Sub":
             return _token("Sub")
-    return _token(json.dumps(value, sort_keys=True))
+        if function == "Fn::FindInMap":
+            return _token(f"FindInMap:{_render(argument[0])}")
+    # Whatever else: a placeholder that stays valid inside a JSON string.
+    return _token(json.dumps(value, sort_keys=True).replace('"', "'"))
 
 
 def render_intrinsics(value: Any) -> Any:

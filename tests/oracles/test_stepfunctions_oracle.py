@@ -135,3 +135,25 @@ def test_definition_substitutions_are_rendered() -> None:
         },
     }
     assert render_definition(resource)["States"]["A"]["Result"] == "us-east-1"
+
+
+def test_mapping_lookups_are_rendered_as_placeholders() -> None:
+    resource = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "DefinitionString": {
+                "Fn::Join": [
+                    "",
+                    [
+                        '{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"arn:',
+                        {"Fn::FindInMap": ["Accounts", {"Ref": "AWS::Region"}, "Account"]},
+                        '","End":true}}}',
+                    ],
+                ]
+            }
+        },
+    }
+    assert (
+        render_definition(resource)["States"]["A"]["Result"]
+        == "arn:${FindInMap:Accounts|resolved-at-deploy}"
+    )

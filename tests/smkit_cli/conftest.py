@@ -56,12 +56,15 @@ class Platform:
 
     config: Path
     clock: Clock
+    deploy_outputs: dict[str, str] = field(default_factory=dict)
+    """Every output deployed so far."""
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     def deploy(self, unit: str, outputs: dict[str, str], *, prefix: str = "ops") -> None:
         """Stack `<prefix>-<unit>` with these outputs (one SNS topic as its resource)."""
+        self.deploy_outputs.update(outputs)
         template = {
             "Resources": {"Marker": {"Type": "AWS::SNS::Topic"}},
             "Outputs": {key: {"Value": value} for key, value in outputs.items()},
@@ -70,9 +73,37 @@ class Platform:
             StackName=f"{prefix}-{unit}", TemplateBody=json.dumps(template)
         )
 
+    def state_machine(self, name: str) -> str:
+        """A state machine in moto (its definition does not matter: runs are set by tests)."""
+        return str(
+            self.client("stepfunctions").create_state_machine(
+                name=name,
+                definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/workflow",
+            )["stateMachineArn"]
+        )
+
     def deploy_ops(self) -> None:
         """Every stack of ops.yaml, with its real output names."""
         self.deploy("Foundation", {"DataBucketName": "ops-data", "AlertsTopicArn": "arn"})
+        self.deploy(
+            "Workforce",
+            {
+                "WorkforceName": "ops-workforce",
+                "LabelingPortalUrl": "https://abc123.labeling.us-east-1.sagemaker.aws",
+                "WorkTeamTextReviewersArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:workteam/"
+                "private-crowd/ops-text-reviewers",
+                "UserPoolId": "us-east-1_abc",
+            },
+        )
+        self.deploy(
+            "Labeling",
+            {
+                "LabelingWorkflowSentimentArn": self.state_machine("ops-sentiment"),
+                "AutoLabelingSentimentAutoArn": self.state_machine("ops-sentiment-auto"),
+                "AutoLabelingSentimentAutoReviewTopicArn": "arn:aws:sns:review",
+            },
+        )
         self.deploy("Cost", {"BudgetName": "ops-sagemaker-monthly"})
         self.deploy("Notebooks", {})
         self.deploy(
@@ -209,6 +240,30 @@ class Platform:
 def platform() -> Iterator[Platform]:
     with mock_aws():
         yield Platform(config=OPS_CONFIG, clock=Clock())
+
+
+def executions(state_machine_name: str) -> list[Any]:
+    """moto's executions of one state machine, oldest first."""
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    backend = stepfunctions_backends[ACCOUNT][REGION]
+    machine = next(m for m in backend.state_machines if m.name == state_machine_name)
+    return list(machine.executions)
+
+
+def finish(
+    execution: Any,
+    status: str,
+    *,
+    output: Any = None,
+    error: str | None = None,
+    cause: str | None = None,
+) -> None:
+    """End a run in moto as Step Functions would."""
+    execution.status = status
+    execution.stop_date = execution.start_date + timedelta(minutes=42)
+    execution.output = json.dumps(output) if output is not None else None
+    execution.error, execution.cause = error, cause
 
 
 def sagemaker_backend() -> Any:

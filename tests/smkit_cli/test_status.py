@@ -8,7 +8,7 @@ from moto.cloudformation.models import cloudformation_backends
 
 from tests.conftest import ROOT
 
-from .conftest import ACCOUNT, Platform, sagemaker_backend
+from .conftest import ACCOUNT, Platform, executions, finish, sagemaker_backend
 
 
 def deploy_everything(platform: Platform) -> None:
@@ -19,6 +19,12 @@ def deploy_everything(platform: Platform) -> None:
     platform.training_job("ops-demand-0123-1", "InProgress")
     platform.training_job("other-team-job", "InProgress", tags={"smkit:platform": "other"})
     platform.training_job("ops-demand-old-1", "Completed")
+    sfn = platform.client("stepfunctions")
+    for name in ("batch-6", "batch-7"):
+        sfn.start_execution(
+            stateMachineArn=platform.deploy_outputs["LabelingWorkflowSentimentArn"], name=name
+        )
+    finish(executions("ops-sentiment")[0], "SUCCEEDED", output={})
     platform.client("budgets").create_budget(
         AccountId=ACCOUNT,
         Budget={
@@ -47,7 +53,22 @@ def test_status_json_has_every_section(platform: Platform) -> None:
     assert data["account"] == ACCOUNT and data["region"] == "us-east-1"
     assert data["stacks"] == [
         {"stack": f"ops-{unit}", "status": "CREATE_COMPLETE"}
-        for unit in ("Foundation", "Cost", "Notebooks", "Inference")
+        for unit in ("Foundation", "Cost", "Notebooks", "Inference", "Workforce", "Labeling")
+    ]
+    assert data["workforce"] == {
+        "name": "ops-workforce",
+        "portal_url": "https://abc123.labeling.us-east-1.sagemaker.aws",
+        "teams": [
+            {
+                "name": "text-reviewers",
+                "workteam_arn": "arn:aws:sagemaker:us-east-1:123456789012:workteam/"
+                "private-crowd/ops-text-reviewers",
+                "workers": 2,
+            }
+        ],
+    }
+    assert [(w["kind"], w["workflow"], w["run"], w["elapsed"]) for w in data["workflows"]] == [
+        ("labeling", "sentiment", "batch-7", "0:00:00")
     ]
     assert data["notebooks"] == [
         {
@@ -83,7 +104,12 @@ def test_status_screen(platform: Platform) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "ops from " in out and "(account 123456789012, us-east-1)" in out
-    for text in ("Stacks", "Notebooks", "Endpoints", "Running jobs", "ops-demand-0123-1"):
+    assert (
+        "Workforce ops-workforce: workers sign in at "
+        "https://abc123.labeling.us-east-1.sagemaker.aws" in out
+    )
+    for text in ("Work teams", "Stacks", "Notebooks", "Endpoints", "Running workflows",
+                 "batch-7", "Running jobs", "ops-demand-0123-1"):  # fmt: skip
         assert text in out
     assert "other-team-job" not in out
     assert (
@@ -106,14 +132,18 @@ def test_status_reports_missing_stacks_and_exits_4(platform: Platform) -> None:
         "NOT_DEPLOYED",
         "CREATE_COMPLETE",
         "NOT_DEPLOYED",
+        "NOT_DEPLOYED",
+        "NOT_DEPLOYED",
     ]
     assert data["notebooks"][0]["status"] == "Stopped"
     assert data["endpoints"] is None and data["budget"] is None
+    assert data["workforce"] is None and data["workflows"] is None
     assert "not everything the config deploys is deployed:" in result.stderr
     assert "stack ops-Cost is not deployed in account 123456789012, us-east-1" in result.stderr
-    assert "stack ops-Inference is not deployed in account 123456789012, us-east-1" in (
-        result.stderr
-    )
+    for unit in ("Inference", "Workforce", "Labeling"):
+        assert f"stack ops-{unit} is not deployed in account 123456789012, us-east-1" in (
+            result.stderr
+        )
 
 
 def test_status_of_a_failed_first_deployment(platform: Platform) -> None:

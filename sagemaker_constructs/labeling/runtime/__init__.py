@@ -1,0 +1,1 @@
+"""Runtime code of the labeling constructs: Lambda handlers (plain Python + boto3)."""

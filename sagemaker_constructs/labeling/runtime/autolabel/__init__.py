@@ -1,0 +1,1 @@
+"""Auto-labeling with a user-set confidence threshold: one module per step."""

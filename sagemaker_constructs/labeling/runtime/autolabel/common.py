@@ -1,0 +1,260 @@
+"""What every auto-labeling step shares: the run's S3 layout, streaming JSON-lines
+I/O (memory stays bounded whatever the manifest's size) and Ground Truth's output
+format.
+
+Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
+
+    work/chunks.json            index of the batches (the Distributed Map's items)
+    work/chunks/<n>.jsonl       the manifest's lines of batch n: {"line", "record"}
+    work/predictions/<n>.jsonl  the model's answer for each: {"line", "record", "label",
+                                "confidence", "predicted_at"}
+    human/to-label.manifest     objects below the threshold, each with "smkit-line"
+    human/request.json          external review: what was asked and the task token
+    human/labels.manifest       external review: the labels people put back
+    human/ground-truth.manifest Ground Truth review: the labeling job's output
+    output/output.manifest      the merged, augmented manifest (written last but one)
+    output/summary.json         counts and savings; its presence marks a finished run
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+import boto3
+from botocore.config import Config
+
+LINE_KEY = "smkit-line"
+"""Key the kit adds to each object it hands to people, to find its label again."""
+
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
+_READ_SIZE = 1 << 20
+
+
+class InvalidInputError(Exception):
+    """The execution input or a file it names cannot be used; the message says why."""
+
+
+class MalformedManifestError(Exception):
+    """Lines of a manifest cannot be used; the message lists them by line number."""
+
+
+@functools.cache
+def client(service: str) -> Any:
+    """A boto3 client with standard retries (throttling is retried with backoff), made
+    once per process so warm invocations reuse its connections."""
+    return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def parse_s3_uri(uri: object) -> tuple[str, str]:
+    """(bucket, key) of an `s3://bucket/key` URI."""
+    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    if not match:
+        raise InvalidInputError(f"expected an s3://bucket/key URI (got {uri!r})")
+    return match.group("bucket"), match.group("key")
+
+
+@dataclass(frozen=True)
+class RunLocation:
+    """Where one run keeps its files."""
+
+    bucket: str
+    prefix: str
+    """`<prefix><workflow>/<run id>/`, ending in a slash."""
+
+    def key(self, name: str) -> str:
+        """Key of a file of the run, e.g. `work/chunks.json`."""
+        return f"{self.prefix}{name}"
+
+    def uri(self, name: str) -> str:
+        """S3 URI of a file of the run."""
+        return f"s3://{self.bucket}/{self.key(name)}"
+
+    def chunk_key(self, index: int) -> str:
+        """Key of batch `index`."""
+        return self.key(f"work/chunks/{index:06d}.jsonl")
+
+    def predictions_key(self, index: int) -> str:
+        """Key of the predictions of batch `index`."""
+        return self.key(f"work/predictions/{index:06d}.jsonl")
+
+    @classmethod
+    def of(cls, run: dict[str, Any]) -> RunLocation:
+        """The location of the run described by the prepare step's output."""
+        return cls(bucket=run["bucket"], prefix=run["prefix"])
+
+
+def iter_lines(s3: Any, bucket: str, key: str) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, line without its line break) of an S3 object, streamed.
+
+    Splits on LF only (a CR before it is dropped): JSON text cannot contain a raw line
+    break, so this matches what a JSON-lines writer meant, however the object is
+    chunked on the wire.
+    """
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    yield from _split_lines(iter(lambda: body.read(_READ_SIZE), b""))
+
+
+def iter_file_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """`iter_lines` for a local binary stream."""
+    yield from _split_lines(iter(lambda: stream.read(_READ_SIZE), b""))
+
+
+def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    pending = b""
+    number = 0
+    for chunk in chunks:
+        parts = (pending + chunk).split(b"\n")
+        pending = parts.pop()
+        for part in parts:
+            number += 1
+            yield number, part.removesuffix(b"\r")
+    if pending:
+        yield number + 1, pending.removesuffix(b"\r")
+
+
+def iter_jsonl(s3: Any, bucket: str, key: str) -> Iterator[dict[str, Any]]:
+    """Objects of a JSON-lines file the kit wrote itself (trusted, one object per line)."""
+    for _number, line in iter_lines(s3, bucket, key):
+        if line.strip():
+            yield json.loads(line)
+
+
+def exists(s3: Any, bucket: str, key: str) -> bool:
+    """Whether an object exists (a missing one is not an error)."""
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as err:
+        if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def read_json(s3: Any, bucket: str, key: str) -> Any:
+    """A small JSON object."""
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def write_json(s3: Any, bucket: str, key: str, value: Any) -> None:
+    """Write a small JSON object (deterministic bytes, so re-runs write the same)."""
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(value, indent=2, sort_keys=True).encode(),
+        ContentType="application/json",
+    )
+
+
+def dump_line(value: Any) -> bytes:
+    """One JSON-lines line (compact, keys in insertion order)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+@contextmanager
+def spooled_upload(s3: Any, bucket: str, key: str) -> Iterator[IO[bytes]]:
+    """A local temporary file that is uploaded to `key` only if the block succeeds, so
+    a failure never leaves a partial object behind."""
+    with tempfile.TemporaryFile(dir=_tmp_dir()) as handle:
+        yield handle
+        handle.seek(0)
+        s3.upload_fileobj(handle, bucket, key)
+
+
+def _tmp_dir() -> str | None:
+    return os.environ.get("SMKIT_TMP_DIR") or None
+
+
+class LineIndex:
+    """A disk-backed map of line number -> JSON object (SQLite in a temporary file),
+    so joining the labels of any number of objects keeps memory bounded."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(dir=_tmp_dir())
+        self._db = sqlite3.connect(os.path.join(self._dir.name, "index.sqlite"))
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE entries (line INTEGER PRIMARY KEY, value TEXT)")
+
+    def add(self, line: int, value: Any) -> bool:
+        """Store `value` for `line`; False if the line already has one."""
+        try:
+            self._db.execute(
+                "INSERT INTO entries VALUES (?, ?)", (line, json.dumps(value, ensure_ascii=False))
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def get(self, line: int) -> Any:
+        """The value stored for `line`, or None."""
+        row = self._db.execute("SELECT value FROM entries WHERE line = ?", (line,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def lines(self) -> Iterator[int]:
+        """Stored line numbers, ascending."""
+        for (line,) in self._db.execute("SELECT line FROM entries ORDER BY line"):
+            yield line
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def close(self) -> None:
+        """Remove the temporary database."""
+        self._db.close()
+        self._dir.cleanup()
+
+    def __enter__(self) -> LineIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def describe_lines(problems: list[tuple[int, str]], *, shown: int = 20) -> str:
+    """`line 3: not JSON; line 9: ...` for the first `shown`, then the remaining line
+    numbers (up to 200) and how many there are in all."""
+    text = "; ".join(f"line {line}: {why}" for line, why in problems[:shown])
+    rest = [line for line, _ in problems[shown:]]
+    if rest:
+        listed = ", ".join(map(str, rest[:200]))
+        more = f" and {len(rest) - 200} more" if len(rest) > 200 else ""
+        text += f"; also lines {listed}{more}"
+    return text
+
+
+def ground_truth_record(
+    record: dict[str, Any],
+    *,
+    attribute: str,
+    class_id: int,
+    class_name: str,
+    confidence: float,
+    human: bool,
+    output_type: str,
+    job_name: str,
+    creation_date: str,
+) -> dict[str, Any]:
+    """A line of a Ground Truth augmented manifest for single-label classification:
+    the object, its class id under `attribute`, and `<attribute>-metadata`."""
+    return {
+        **record,
+        attribute: class_id,
+        f"{attribute}-metadata": {
+            "class-name": class_name,
+            "confidence": confidence,
+            "type": output_type,
+            "job-name": job_name,
+            "human-annotated": "yes" if human else "no",
+            "creation-date": creation_date,
+        },
+    }

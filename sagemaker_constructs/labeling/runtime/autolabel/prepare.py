@@ -1,0 +1,237 @@
+"""First step of an auto-labeling run: check the execution input, derive the run id
+from it (same input, same id, same output keys), and split the manifest into batches
+for the parallel pre-labeling, checking every line on the way.
+
+A manifest with malformed lines fails the run here, naming every bad line; nothing is
+written under the run's `output/`.
+
+Execution input (all but `manifest_uri` optional):
+
+    {"manifest_uri": "s3://<data bucket>/path/input.manifest",
+     "threshold": 0.9, "endpoint_name": "...", "human_mode": "external", "run_id": "..."}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from typing import Any
+
+from .common import (
+    LINE_KEY,
+    InvalidInputError,
+    MalformedManifestError,
+    RunLocation,
+    client,
+    describe_lines,
+    dump_line,
+    exists,
+    iter_lines,
+    parse_s3_uri,
+    read_json,
+    spooled_upload,
+    write_json,
+)
+
+LOG = logging.getLogger(__name__)
+LOG.setLevel(logging.INFO)
+
+INPUT_KEYS = ("manifest_uri", "threshold", "endpoint_name", "human_mode", "run_id")
+_RUN_ID = re.compile(r"^[a-z0-9](-?[a-z0-9]){0,39}$")
+# Problems kept in memory for the message; all are counted.
+_MAX_KEPT_PROBLEMS = 1000
+
+
+def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
+    """Check the input and split the manifest; returns the run (see `common`)."""
+    settings = _Settings.from_environment()
+    run = _resolve_input(event.get("input"), settings)
+    s3 = client("s3")
+    bucket, key = parse_s3_uri(run["manifest_uri"])
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as err:
+        raise InvalidInputError(
+            f"manifest_uri {run['manifest_uri']} cannot be read "
+            f"({err.response['Error'].get('Code')})"
+        ) from None
+    version = head.get("VersionId") or head["ETag"]
+    run_id = run.pop("run_id") or _run_id(run, version, settings)
+    location = RunLocation(settings.bucket, f"{settings.prefix}{run_id}/")
+    run.update(
+        run_id=run_id,
+        run_name=f"{settings.workflow}-{run_id}",
+        bucket=location.bucket,
+        prefix=location.prefix,
+        manifest_version=version,
+    )
+    summary_key = location.key("output/summary.json")
+    if exists(s3, location.bucket, summary_key):
+        LOG.info("run %s already finished; reusing its output", run_id)
+        return {**run, "completed": True, "summary": read_json(s3, location.bucket, summary_key)}
+    total, batches = _split(s3, bucket, key, location, run["manifest_uri"], settings)
+    run.update(
+        completed=False, total=total, batches=batches, chunks_key=location.key("work/chunks.json")
+    )
+    LOG.info("run %s: %d objects in %d batches", run_id, total, batches)
+    return run
+
+
+class _Settings:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.bucket = env["DATA_BUCKET"]
+        self.prefix = env["RUN_PREFIX"]
+        self.workflow = env["WORKFLOW"]
+        self.data_key = "source" if env["DATA_TYPE"] == "text" else "source-ref"
+        self.labels: list[str] = json.loads(env["LABELS"])
+        self.endpoints: list[str] = json.loads(env["ENDPOINTS"])
+        self.default_threshold = float(env["DEFAULT_THRESHOLD"])
+        self.attribute = env["LABEL_ATTRIBUTE"]
+        self.human_modes: list[str] = json.loads(env["HUMAN_MODES"])
+        self.batch_size = int(env["OBJECTS_PER_BATCH"])
+
+    @classmethod
+    def from_environment(cls) -> _Settings:
+        return cls(dict(os.environ))
+
+
+def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise InvalidInputError(
+            'the execution input must be a JSON object such as {"manifest_uri": "s3://..."}'
+        )
+    problems = []
+    unknown = sorted(set(raw) - set(INPUT_KEYS))
+    if unknown:
+        problems.append(f"unknown keys {unknown}; allowed: {', '.join(INPUT_KEYS)}")
+    manifest_uri = raw.get("manifest_uri")
+    try:
+        bucket, _key = parse_s3_uri(manifest_uri)
+        if bucket != settings.bucket:
+            problems.append(
+                f"manifest_uri must be in the data bucket {settings.bucket} (got {manifest_uri})"
+            )
+    except InvalidInputError as err:
+        problems.append(f"manifest_uri: {err}")
+    threshold = raw.get("threshold", settings.default_threshold)
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not (0 <= threshold <= 1)
+    ):
+        problems.append(f"threshold must be a number from 0 to 1 (got {threshold!r})")
+    endpoint = raw.get("endpoint_name", settings.endpoints[0])
+    known = {name.lower(): name for name in settings.endpoints}
+    if not isinstance(endpoint, str) or endpoint.lower() not in known:
+        problems.append(
+            f"endpoint_name must be one of {', '.join(settings.endpoints)} (got {endpoint!r})"
+        )
+    human_mode = raw.get("human_mode", settings.human_modes[0])
+    if human_mode not in settings.human_modes:
+        problems.append(
+            f"human_mode must be one of {', '.join(settings.human_modes)} (got {human_mode!r})"
+        )
+    run_id = raw.get("run_id")
+    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID.match(run_id)):
+        problems.append(
+            f"run_id must be 1-40 lower-case letters, digits and single hyphens (got {run_id!r})"
+        )
+    if problems:
+        raise InvalidInputError("invalid execution input: " + "; ".join(problems))
+    return {
+        "manifest_uri": manifest_uri,
+        "threshold": float(threshold),
+        "endpoint_name": known[str(endpoint).lower()],
+        "human_mode": human_mode,
+        "label_attribute": settings.attribute,
+        "run_id": run_id,
+    }
+
+
+def _run_id(run: dict[str, Any], version: str, settings: _Settings) -> str:
+    """A digest of everything that decides the output: same input, same run id."""
+    identity = {
+        "manifest_uri": run["manifest_uri"],
+        "manifest_version": version,
+        "threshold": run["threshold"],
+        "endpoint_name": run["endpoint_name"],
+        "human_mode": run["human_mode"],
+        "label_attribute": settings.attribute,
+        "labels": settings.labels,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return digest[:16]
+
+
+def _split(
+    s3: Any, bucket: str, key: str, location: RunLocation, uri: str, settings: _Settings
+) -> tuple[int, int]:
+    """Check every line and write the batches; returns (objects, batches)."""
+    problems: list[tuple[int, str]] = []
+    bad_lines = 0
+    batches: list[dict[str, int]] = []
+    pending: list[bytes] = []
+    first_line = 0
+    total = 0
+
+    def flush() -> None:
+        index = len(batches)
+        with spooled_upload(s3, location.bucket, location.chunk_key(index)) as out:
+            out.writelines(pending)
+        batches.append({"index": index, "first_line": first_line, "count": len(pending)})
+        pending.clear()
+
+    for number, raw in iter_lines(s3, bucket, key):
+        if not raw.strip():
+            continue  # blank lines carry no object; line numbers still count them
+        record, why = _check_line(raw, settings)
+        if why is not None:
+            bad_lines += 1
+            if len(problems) < _MAX_KEPT_PROBLEMS:
+                problems.append((number, why))
+            continue
+        total += 1
+        if bad_lines:
+            continue  # the run will fail: only keep checking
+        if not pending:
+            first_line = number
+        pending.append(dump_line({"line": number, "record": record}))
+        if len(pending) >= settings.batch_size:
+            flush()
+    if bad_lines:
+        raise MalformedManifestError(
+            f"{uri} has {bad_lines} malformed line{'s' if bad_lines != 1 else ''}: "
+            + describe_lines(problems)
+        )
+    if pending:
+        flush()
+    write_json(s3, location.bucket, location.key("work/chunks.json"), batches)
+    return total, len(batches)
+
+
+def _check_line(raw: bytes, settings: _Settings) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        record = json.loads(raw)
+    except ValueError as err:
+        return None, f"not valid JSON ({err})"
+    if not isinstance(record, dict):
+        return None, f"not a JSON object (got {type(record).__name__})"
+    value = record.get(settings.data_key)
+    if not isinstance(value, str) or not value:
+        return None, f"needs a non-empty string '{settings.data_key}'"
+    if settings.data_key == "source-ref" and not value.startswith("s3://"):
+        return None, f"'source-ref' must be an s3:// URI (got {value[:80]!r})"
+    taken = [
+        name
+        for name in (settings.attribute, f"{settings.attribute}-metadata", LINE_KEY)
+        if name in record
+    ]
+    if taken:
+        return None, (
+            f"already has {', '.join(repr(t) for t in taken)}; the run would overwrite it "
+            "(use another label_attribute, or remove it)"
+        )
+    return record, None

@@ -1,0 +1,154 @@
+"""External review: hand the low-confidence objects to people working in any labeling
+tool, and resume the run when their labels arrive.
+
+`request_handler` runs as a `.waitForTaskToken` task: it records the request (with the
+task token) in `human/request.json` and publishes where the objects are and where the
+labels go. The run then waits.
+
+`labels_arrived_handler` runs when an object lands at `<run>/human/labels.manifest`
+(S3 -> EventBridge). It checks the labels against the request; if they are complete and
+valid the run resumes (SendTaskSuccess), otherwise it publishes what is wrong, line by
+line, and the run keeps waiting for a corrected file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+from typing import Any
+
+from .common import (
+    LINE_KEY,
+    LineIndex,
+    RunLocation,
+    client,
+    exists,
+    iter_lines,
+    read_json,
+    write_json,
+)
+from .labels import LabelFormat, index_labels, problems_message
+
+LOG = logging.getLogger(__name__)
+LOG.setLevel(logging.INFO)
+
+REQUEST_FILE = "human/request.json"
+LABELS_FILE = "human/labels.manifest"
+
+
+def request_handler(event: dict[str, Any], _context: object = None) -> None:
+    """Record the review request of run `event["run"]` and tell people about it."""
+    run, route = event["run"], event["route"]
+    location = RunLocation.of(run)
+    labels = json.loads(os.environ["LABELS"])
+    request = {
+        "task_token": event["token"],
+        "run_id": run["run_id"],
+        "run_name": run["run_name"],
+        "to_label_uri": route["to_label_uri"],
+        "labels_uri": location.uri(LABELS_FILE),
+        "objects": route["human_count"],
+        "label_attribute": run["label_attribute"],
+        "labels": labels,
+        "requested_at": _now(),
+    }
+    s3 = client("s3")
+    write_json(s3, location.bucket, location.key(REQUEST_FILE), request)
+    example = json.dumps({LINE_KEY: 1, run["label_attribute"]: labels[0]})
+    _publish(
+        f"Labels needed: {run['run_name']}",
+        f"{route['human_count']} objects of run {run['run_name']} need a person's label "
+        f"(the model was less sure than the threshold {run['threshold']}).\n\n"
+        f"Objects to label (JSON lines):  {route['to_label_uri']}\n"
+        f"Put the labels back at:         {location.uri(LABELS_FILE)}\n\n"
+        f"One JSON line per object, in any order, copying its '{LINE_KEY}': {example}\n"
+        f"Allowed labels: {', '.join(labels)}. The run resumes when the file is complete.",
+    )
+    LOG.info("run %s waits for %d labels", run["run_id"], route["human_count"])
+
+
+def labels_arrived_handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
+    """Resume the waiting run if the labels just put back are complete and valid."""
+    detail = event.get("detail", {})
+    bucket = detail.get("bucket", {}).get("name")
+    key = detail.get("object", {}).get("key", "")
+    if bucket != os.environ["DATA_BUCKET"] or not key.endswith("/" + LABELS_FILE):
+        return {"status": "ignored"}
+    location = RunLocation(bucket, key[: -len(LABELS_FILE)])
+    s3 = client("s3")
+    if not exists(s3, bucket, location.key(REQUEST_FILE)):
+        # Labels put back before any run asked (or for a finished run): the next run of
+        # the same input finds them and does not ask again.
+        return {"status": "no-request"}
+    request = read_json(s3, bucket, location.key(REQUEST_FILE))
+    if request.get("resumed_at"):
+        return {"status": "already-resumed"}
+    problems = _check(s3, location, request)
+    if problems:
+        _publish(f"Labels rejected: {request['run_name']}", problems + "\nThe run keeps waiting.")
+        LOG.warning("labels for run %s rejected: %s", request["run_id"], problems)
+        return {"status": "rejected", "problems": problems}
+    sfn = client("stepfunctions")
+    try:
+        sfn.send_task_success(
+            taskToken=request["task_token"],
+            output=json.dumps({"labels_uri": location.uri(LABELS_FILE)}),
+        )
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist) as err:
+        _publish(
+            f"Run no longer waiting: {request['run_name']}",
+            f"The labels are valid but run {request['run_name']} stopped waiting ({err}). "
+            "Start it again with the same input: it will use these labels.",
+        )
+        return {"status": "not-waiting"}
+    write_json(s3, bucket, location.key(REQUEST_FILE), {**request, "resumed_at": _now()})
+    LOG.info("run %s resumed with %d labels", request["run_id"], request["objects"])
+    return {"status": "resumed"}
+
+
+def _check(s3: Any, location: RunLocation, request: dict[str, Any]) -> str | None:
+    """Why the labels cannot be used yet, or None."""
+    form = LabelFormat(
+        attribute=request["label_attribute"],
+        labels=request["labels"],
+        default_job_name=f"labeling-job/{request['run_name']}",
+        default_date=request["requested_at"],
+    )
+    with LineIndex() as expected:
+        for _number, raw in iter_lines(
+            s3, location.bucket, location.key("human/to-label.manifest")
+        ):
+            if raw.strip():
+                expected.add(json.loads(raw)[LINE_KEY], True)
+        labels, problems, count = index_labels(
+            iter_lines(s3, location.bucket, location.key(LABELS_FILE)), form, expected
+        )
+        with labels:
+            if count:
+                return problems_message(request["labels_uri"], problems, count)
+            missing = 0
+            shown: list[int] = []
+            for line in expected.lines():
+                if labels.get(line) is None:
+                    missing += 1
+                    if len(shown) < 50:
+                        shown.append(line)
+    if missing:
+        listed = ", ".join(map(str, shown)) + (" ..." if missing > len(shown) else "")
+        return (
+            f"{request['labels_uri']} labels {request['objects'] - missing} of "
+            f"{request['objects']} objects; still missing {LINE_KEY} {listed}"
+        )
+    return None
+
+
+def _publish(subject: str, message: str) -> None:
+    client("sns").publish(
+        TopicArn=os.environ["REVIEW_TOPIC_ARN"], Subject=subject[:100], Message=message
+    )
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat()

@@ -1,0 +1,1 @@
+"""The labeling workflow's input check."""

@@ -1,0 +1,1 @@
+"""The private workforce's custom resources."""

@@ -1,0 +1,313 @@
+"""The `labeling` section: what it accepts, and each mistake named with its path."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.settings import ConfigError, parse_settings
+from stacks.settings.labeling import CognitoWorkforce, ExistingWorkforce, GroundTruthReview
+
+WORKFLOW = """
+    - name: sentiment
+      task_type: text_classification
+      labels: [positive, negative]
+      title: Sentiment
+      description: Pick the sentiment.
+      instructions: Read it all.
+      workforce: {type: private, team: reviewers}
+"""
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(text, source="test.yaml")
+    return raised.value.problems
+
+
+def config(labeling: str, head: str = "name_prefix: demo\n") -> str:
+    return head + "labeling:\n" + labeling
+
+
+def test_a_complete_section_loads_with_its_defaults() -> None:
+    settings = parse_settings(
+        config(
+            """
+  workforce: {mode: cognito, domain_prefix: demo-labelers}
+  teams:
+    - name: reviewers
+      workers: [a@example.com]
+  workflows:"""
+            + WORKFLOW
+            + """
+  auto_labeling:
+    - name: sentiment-auto
+      data_type: text
+      endpoint_names: [text-classifier]
+      human_review: {mode: ground_truth, labeling_workflow: sentiment}
+"""
+        )
+    )
+    labeling = settings.labeling
+    assert labeling is not None and isinstance(labeling.workforce, CognitoWorkforce)
+    assert (labeling.workforce.mfa, labeling.workforce.feature_plan) == ("required", "plus")
+    workflow = labeling.workflows[0]
+    assert (workflow.workers_per_object, workflow.task_time_limit_seconds) == (1, 300)
+    assert workflow.task_availability_seconds == 864_000 and workflow.automated_labeling is False
+    auto = labeling.auto_labeling[0]
+    assert auto.default_threshold == 0.9 and isinstance(auto.human_review, GroundTruthReview)
+    assert labeling.labels_of(auto) == ["positive", "negative"]
+    assert auto.human_cost_per_object_usd == 0.08
+    assert labeling.waits_for_labels and not labeling.uses_images
+
+
+def test_cross_references_are_checked() -> None:
+    problems = problems_of(
+        config(
+            """
+  teams: [{name: reviewers, workers: [a@example.com]}]
+  workflows:"""
+            + WORKFLOW.replace("team: reviewers", "team: nobody")
+            + """
+    - name: photos
+      task_type: image_classification_multi_label
+      labels: [a, b]
+      title: t
+      description: d
+      instructions: i
+      workforce:
+        type: vendor
+        workteam_arn: arn:aws:sagemaker:us-east-1:123456789012:workteam/vendor-crowd/acme
+  auto_labeling:
+    - name: auto
+      data_type: image
+      labels: [x, y]
+      endpoint_names: [m]
+      human_review: {mode: ground_truth, labeling_workflow: photos}
+    - name: other
+      data_type: text
+      endpoint_names: [m]
+      human_review: {mode: ground_truth, labeling_workflow: missing}
+"""
+        )
+    )
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.startswith("labeling (line 2): ")
+    assert "teams need a workforce (labeling.workforce)" in problem
+    assert (
+        "teams.reviewers.workers: workers can be invited only into a Cognito workforce the kit "
+        "creates (workforce.mode 'cognito')"
+    ) in problem
+    assert (
+        "workflows.sentiment.workforce.team: no team 'nobody' in labeling.teams (teams: reviewers)"
+        in problem
+    )
+    assert (
+        "auto_labeling.auto.human_review.labeling_workflow: 'photos' is "
+        "image_classification_multi_label; auto-labeling image needs image_classification"
+    ) in problem
+    assert (
+        "auto_labeling.auto.labels: must equal the labels of 'photos' in the same order" in problem
+    )
+    assert (
+        "auto_labeling.other.human_review.labeling_workflow: no workflow 'missing' in "
+        "labeling.workflows (workflows: sentiment, photos)"
+    ) in problem
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        (
+            "  workforce: {mode: cognito, domain_prefix: Bad_Prefix}\n",
+            "labeling.workforce.domain_prefix (line 3): must be lower-case letters, digits and "
+            "single hyphens, not starting or ending with a hyphen (got 'Bad_Prefix')",
+        ),
+        (
+            "  workforce: {mode: cognito, domain_prefix: demo, mfa: sms}\n",
+            "labeling.workforce.mfa (line 3): Input should be 'off', 'optional' or 'required' "
+            "(got 'sms')",
+        ),
+        (
+            "  workforce: {mode: cognito, domain_prefix: demo, source_ip_cidrs: [10.0.0.1/8]}\n",
+            "labeling.workforce.source_ip_cidrs[0] (line 3): must be an IPv4 or IPv6 CIDR block",
+        ),
+        (
+            "  workforce: {mode: saml}\n",
+            "labeling.workforce.mode (line 3): got 'saml'; allowed: 'cognito', 'oidc', 'existing'",
+        ),
+        (
+            "  workforce: {mode: existing, identity: cognito}\n",
+            "labeling.workforce (line 3): identity 'cognito' needs user_pool_id and client_id",
+        ),
+        (
+            "  workforce: {mode: oidc, issuer: 'http://idp', authorization_endpoint: 'https://a', "
+            "token_endpoint: 'https://t', user_info_endpoint: 'https://u', logout_endpoint: "
+            "'https://l', jwks_uri: 'https://j', client_id: 'a-b', client_secret_arn: 'secret'}\n",
+            "labeling.workforce.issuer (line 3): must be an https:// URL (got 'http://idp')",
+        ),
+    ],
+)
+def test_workforce_mistakes_name_the_field(snippet: str, expected: str) -> None:
+    problems = problems_of(config(snippet))
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_oidc_client_id_and_secret_follow_cloudformations_rules() -> None:
+    problems = problems_of(
+        config(
+            "  workforce: {mode: oidc, issuer: 'https://i', authorization_endpoint: 'https://a', "
+            "token_endpoint: 'https://t', user_info_endpoint: 'https://u', logout_endpoint: "
+            "'https://l', jwks_uri: 'https://j', client_id: 'a-b', client_secret_arn: 'secret'}\n"
+        )
+    )
+    assert problems == [
+        "labeling.workforce.client_id (line 3): must be letters, digits, underscores and plus "
+        "signs (CloudFormation's rule) (got 'a-b')",
+        "labeling.workforce.client_secret_arn (line 3): must be a Secrets Manager secret ARN "
+        "(arn:aws:secretsmanager:<region>:<account>:secret:<name>) (got 'secret')",
+    ]
+
+
+def test_workflow_mistakes_name_the_field_and_the_rule() -> None:
+    problems = problems_of(
+        config(
+            """
+  workflows:
+    - name: Sentiment
+      task_type: video
+      labels: [a, a]
+      title: t
+      description: d
+      instructions: i
+      workers_per_object: 10
+      label_attribute: label-metadata
+      workforce: {type: public, price_per_task_usd: 0.05}
+    - name: boxes
+      task_type: bounding_box
+      labels: [car]
+      title: t
+      description: d
+      instructions: i
+      automated_labeling: true
+      task_time_limit_seconds: 7200
+      task_availability_seconds: 86400
+      workforce: {type: public, price_per_task_usd: 0.024}
+    - name: ner
+      task_type: named_entity_recognition
+      labels: [person]
+      title: t
+      description: d
+      instructions: i
+      automated_labeling: true
+      workforce: {type: vendor, workteam_arn: "arn:aws:iam::123456789012:role/x"}
+"""
+        )
+    )
+    joined = "\n".join(problems)
+    assert "labeling.workflows[0].name (line 5): must be lower-case letters" in joined
+    assert (
+        "labeling.workflows[0].task_type (line 6): Input should be 'image_classification'" in joined
+    )
+    assert "labeling.workflows[0].labels (line 7): each label may appear only once" in joined
+    assert (
+        "labeling.workflows[0].workers_per_object (line 11): Input should be less than or "
+        "equal to 9" in joined
+    )
+    assert (
+        "labeling.workflows[0].label_attribute (line 12): must not end with -metadata or -ref"
+        in joined
+    )
+    assert (
+        "labeling.workflows[0].workforce.price_per_task_usd (line 13): must be one of "
+        "Mechanical Turk's prices" in joined
+    )
+    assert (
+        "labeling.workflows[1] (line 14): price_per_task_usd for bounding_box must be at least "
+        "0.036; task_time_limit_seconds must be at most 3600 for the public crowd (got 7200); "
+        "task_availability_seconds must be at most 43200 for the public crowd (got 86400)"
+    ) in joined
+    assert (
+        "labeling.workflows[2].workforce.workteam_arn (line 31): must be a SageMaker work team ARN"
+        in joined
+    )
+
+
+def test_auto_labeling_mistakes_name_the_field() -> None:
+    problems = problems_of(
+        config(
+            """
+  auto_labeling:
+    - name: auto
+      data_type: audio
+      endpoint_names: [good, GOOD, "bad name"]
+      default_threshold: 1.5
+      instances_per_request: 0
+      human_review: {mode: external}
+"""
+        )
+    )
+    joined = "\n".join(problems)
+    assert (
+        "labeling.auto_labeling[0].data_type (line 6): Input should be 'text' or 'image'" in joined
+    )
+    assert (
+        "labeling.auto_labeling[0].endpoint_names[2] (line 7): must be a SageMaker endpoint name"
+        in joined
+    )
+    assert (
+        "labeling.auto_labeling[0].default_threshold (line 8): Input should be less than or "
+        "equal to 1" in joined
+    )
+    assert (
+        "labeling.auto_labeling[0].instances_per_request (line 9): Input should be greater "
+        "than or equal to 1" in joined
+    )
+    fixed = problems_of(
+        config(
+            """
+  auto_labeling:
+    - name: auto
+      data_type: text
+      endpoint_names: [good, GOOD]
+      human_review: {mode: external}
+"""
+        )
+    )
+    assert fixed == [
+        "labeling.auto_labeling[0].endpoint_names (line 7): each endpoint may appear only once "
+        "(got ['good', 'GOOD'])"
+    ]
+
+
+def test_regions_without_ground_truth_are_refused_but_external_review_alone_is_fine() -> None:
+    (problem,) = problems_of(
+        config(
+            "  workforce: {mode: existing, identity: oidc}\n",
+            head="name_prefix: demo\nregion: sa-east-1\n",
+        )
+    )
+    assert problem.startswith(
+        "labeling (line 3): Ground Truth is not available in region 'sa-east-1'; labeling "
+        "needs one of: ap-northeast-1, "
+    )
+    assert problem.endswith("us-west-2")
+    settings = parse_settings(
+        config(
+            """
+  auto_labeling:
+    - name: auto
+      data_type: text
+      labels: [a, b]
+      endpoint_names: [m]
+      human_review: {mode: external, notify_emails: [ops@example.com]}
+""",
+            head="name_prefix: demo\nregion: sa-east-1\n",
+        )
+    )
+    assert settings.labeling is not None and settings.labeling.workforce is None
+    existing = parse_settings(config("  workforce: {mode: existing, identity: oidc}\n"))
+    assert existing.labeling is not None and isinstance(
+        existing.labeling.workforce, ExistingWorkforce
+    )
+    assert existing.labeling.workforce.name == "default"
