@@ -100,7 +100,12 @@ def follow(
     """Poll the run until it ends, showing `view` (default: its status and elapsed time)
     live; returns the final description. Ctrl-C stops following, not the run."""
     render = view or (lambda e: _status_line(operator, e))
-    live = None if quiet else Live(console=operator.console, auto_refresh=False)
+    # A terminal gets a live view; a pipe or file gets the final state once.
+    live = (
+        Live(console=operator.console, auto_refresh=False)
+        if not quiet and operator.console.is_terminal
+        else None
+    )
     try:
         if live is not None:
             live.start()
@@ -109,6 +114,8 @@ def follow(
             if live is not None:
                 live.update(render(execution), refresh=True)
             if not execution.running:
+                if live is None and not quiet:
+                    operator.console.print(render(execution))
                 return execution
             operator.runtime.sleep(interval)
     except KeyboardInterrupt:

@@ -138,7 +138,8 @@ def run(
         )
     elif execution.status == "SUCCEEDED":
         counters = output.get("label_counters", {})
-        table = Table(title=f"Labeling job {output.get('job_name', '')}", title_justify="left")
+        operator.console.print(f"Labeling job {output.get('job_name', '')}", soft_wrap=True)
+        table = Table()
         table.add_column("labeled by")
         table.add_column("objects", justify="right")
         for label_, key in (
@@ -247,19 +248,20 @@ def _show_summary(operator: Operator, summary: dict[str, Any]) -> None:
     """Per class, how many objects the model labeled and how many people did."""
     auto, human = summary.get("auto_labeled", 0), summary.get("human_labeled", 0)
     total = summary.get("total", auto + human)
-    table = Table(
-        title=f"Auto-labeling run {summary.get('run_id')} "
-        f"(threshold {summary.get('threshold')}, model {summary.get('endpoint_name')}, "
-        f"people: {summary.get('human_mode')})",
-        title_justify="left",
+    operator.console.print(
+        f"Auto-labeling run {summary.get('run_id')} (threshold {summary.get('threshold')}, "
+        f"model {summary.get('endpoint_name')}, people: {summary.get('human_mode')})",
+        soft_wrap=True,
     )
+    table = Table()
     for column in ("class", "model", "people", "total"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for name, counts in (summary.get("per_class") or {}).items():
         both = counts.get("auto", 0) + counts.get("human", 0)
         table.add_row(name, str(counts.get("auto", 0)), str(counts.get("human", 0)), str(both))
     share = f"{100 * auto / total:.1f}% by the model" if total else "nothing to label"
-    table.add_row("all", str(auto), str(human), str(total), end_section=True)
+    table.add_section()
+    table.add_row("all", str(auto), str(human), str(total))
     operator.console.print(table)
     operator.console.print(
         f"{share}; estimated human labeling saved: "
