@@ -111,11 +111,13 @@ def follow(
             live.start()
         while True:
             execution = describe(operator, arn)
+            # Rendering polls what the view shows and prints what changed, every time.
+            shown = None if quiet else render(execution)
             if live is not None:
-                live.update(render(execution), refresh=True)
+                live.update(shown or "", refresh=True)
             if not execution.running:
-                if live is None and not quiet:
-                    operator.console.print(render(execution))
+                if live is None and shown is not None:
+                    operator.console.print(shown)
                 return execution
             operator.runtime.sleep(interval)
     except KeyboardInterrupt:

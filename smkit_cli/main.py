@@ -13,6 +13,7 @@ from .commands.label import label
 from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.status import status
+from .commands.train import train, tune
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode
 
@@ -69,7 +70,7 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (status, label, forecast, classify, notebook):
+for command in (status, label, train, tune, forecast, classify, notebook):
     cli.add_command(command)
 
 

@@ -190,6 +190,10 @@ class Platform:
         **extra: Any,
     ) -> Any:
         """Training job `name` in moto; returns moto's job to set more state on."""
+        request: dict[str, Any] = {
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+            **extra,
+        }
         self.client("sagemaker").create_training_job(
             TrainingJobName=name,
             AlgorithmSpecification={"TrainingImage": "img:1", "TrainingInputMode": "File"},
@@ -200,9 +204,8 @@ class Platform:
                 "InstanceCount": 1,
                 "VolumeSizeInGB": 30,
             },
-            StoppingCondition={"MaxRuntimeInSeconds": 3600},
             Tags=[{"Key": k, "Value": v} for k, v in (tags or {"smkit:platform": "ops"}).items()],
-            **extra,
+            **request,
         )
         job = sagemaker_backend().training_jobs[name]
         job.training_job_status = job.secondary_status = status
@@ -214,6 +217,7 @@ class Platform:
         config: Path | None = None,
         input: str | None = None,
         session_factory: Callable[[str | None, str | None], boto3.Session] | None = None,
+        terminal: bool = False,
     ) -> Result:
         """`smkit --config <config> ARGS`, in process."""
         runtime = Runtime(
@@ -226,6 +230,7 @@ class Platform:
             clock=self.clock,
             sleep=self.clock.sleep,
             width=160,
+            console_kwargs={"force_terminal": True} if terminal else {},
         )
         return CliRunner().invoke(
             cli,
@@ -258,10 +263,11 @@ def finish(
     output: Any = None,
     error: str | None = None,
     cause: str | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """End a run in moto as Step Functions would."""
+    """End a run in moto as Step Functions would (`at`, default 42 minutes after it began)."""
     execution.status = status
-    execution.stop_date = execution.start_date + timedelta(minutes=42)
+    execution.stop_date = at or execution.start_date + timedelta(minutes=42)
     execution.output = json.dumps(output) if output is not None else None
     execution.error, execution.cause = error, cause
 

@@ -201,3 +201,18 @@ def test_labeling_stack_not_deployed(platform: Platform) -> None:
     assert "stack ops-Labeling is not deployed in account 123456789012, us-east-1" in (
         result.stderr
     )
+
+
+def test_wait_on_a_terminal_shows_a_live_view(platform: Platform) -> None:
+    platform.deploy_ops()
+    platform.clock.on_sleep.append(
+        lambda: finish(executions("ops-sentiment-auto")[0], "SUCCEEDED", output=SUMMARY)
+    )
+    result = platform.run(
+        "label", "auto", "sentiment-auto", "-m", "m.manifest", "--wait", terminal=True
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b[?25l" in result.stdout  # the live display hides the cursor while it runs
+    assert ": RUNNING after 0:00:00" in result.stdout
+    assert ": SUCCEEDED after 0:42:00" in result.stdout
+    assert "estimated human labeling saved:" in result.stdout
