@@ -4,6 +4,8 @@ CLI never loads aws-cdk-lib (no jsii, no Node.js process)."""
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -35,53 +37,39 @@ def test_package_is_installed_with_the_project() -> None:
     assert "smkit_cli*" in find["packages"]["find"]["include"]
 
 
-# Runs the CLI for real (status and a forecast, against moto) in a fresh interpreter and
-# lists what it imported from aws-cdk-lib and jsii.
+# The console script's function in a fresh interpreter: it loads the config (every
+# settings section) and every command, then stops at the missing credentials. At exit it
+# lists what it imported from aws-cdk-lib, jsii and constructs.
 SCRIPT = """
-import json, sys, boto3
-from click.testing import CliRunner
-from moto import mock_aws
-from moto.moto_api._internal import moto_api_backend
-from smkit_cli.context import Runtime
-from smkit_cli.main import cli
-
-with mock_aws():
-    cf = boto3.client("cloudformation", region_name="us-east-1")
-    inference = {"DemandForecastEndpointName": "ops-demand-forecast"}
-    for unit, outputs in (("Foundation", {}), ("Inference", inference)):
-        cf.create_stack(StackName=f"ops-{unit}", TemplateBody=json.dumps({
-            "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}))
-    moto_api_backend.set_sagemaker_result(
-        body=json.dumps({"predictions": [{"mean": [1.0], "quantiles": {"0.5": [1.0]}}]}),
-        content_type="application/json", prod_variant="AllTraffic", custom_attrs="",
-        account_id="123456789012", region="us-east-1")
-    runner = CliRunner()
-    runtime = Runtime(session_factory=lambda p, r: boto3.Session(region_name=r))
-    config = sys.argv[1]
-    results = [
-        runner.invoke(cli, ["--config", config, "status", "--json"], obj=runtime),
-        runner.invoke(cli, ["--config", config, "forecast", "-e", "demand-forecast", "-s", "-",
-                            "-q", "0.5", "--csv", sys.argv[2]],
-                      obj=runtime, input='{"start": "2026-01-01", "target": [1]}'),
-    ]
-print(json.dumps({
-    "exit_codes": [r.exit_code for r in results],
-    "cdk": sorted(m for m in sys.modules if m.split(".")[0] in ("aws_cdk", "jsii", "constructs")),
-}))
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted(
+    m for m in sys.modules if m.split(".")[0] in ("aws_cdk", "jsii", "constructs")))))
+from smkit_cli.main import main
+sys.argv = ["smkit", "--config", sys.argv[1], "status"]
+main()
 """
 
 
-def test_cli_runs_without_loading_aws_cdk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_runs_without_loading_aws_cdk() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS_KEY")}
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env.pop("AWS_SESSION_TOKEN", None)
     config = ROOT / "tests" / "smkit_cli" / "ops.yaml"
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(config), str(tmp_path / "f.csv")],
+        [sys.executable, "-c", SCRIPT, str(config)],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
-    report = __import__("json").loads(result.stdout.strip().splitlines()[-1])
-    # status exits 4: ops.yaml's other stacks are not deployed here.
-    assert report == {"exit_codes": [4, 0], "cdk": []}
+    assert result.returncode == 5, result.stderr
+    assert "Error: no usable AWS credentials (Unable to locate credentials)" in result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_platform_tag_is_the_stacks_tag() -> None:
+    from smkit_cli.deployment import PLATFORM_TAG
+    from stacks.platform import PLATFORM_TAG as STACKS_TAG
+
+    assert PLATFORM_TAG == STACKS_TAG

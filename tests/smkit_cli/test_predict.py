@@ -229,3 +229,22 @@ def test_classify_needs_texts(platform: Platform) -> None:
     result = platform.run("classify", "-e", "text-classifier")
     assert result.exit_code == 2
     assert "nothing to classify: give TEXTS or --file" in result.stderr
+
+
+def test_forecast_from_an_endpoint_that_is_gone(platform: Platform, tmp_path: Path) -> None:
+    platform.deploy_ops()
+    series = tmp_path / "s.jsonl"
+    series.write_text('{"start": "2026-03-01", "target": [1]}\n')
+    gone = {
+        "Error": {
+            "Code": "ValidationError",
+            "Message": "Endpoint ops-demand-forecast of account 123456789012 not found.",
+        }
+    }
+    with platform.answering("InvokeEndpoint", gone, service="sagemaker-runtime", status=400):
+        result = platform.run("forecast", "-e", "demand-forecast", "-s", str(series))
+    assert result.exit_code == 4
+    assert (
+        "endpoint ops-demand-forecast is not deployed: Endpoint ops-demand-forecast of account "
+        "123456789012 not found." in result.stderr
+    )
