@@ -57,12 +57,14 @@ class FoundationStack(Stack):
                 storage_settings.abort_incomplete_upload_days
             ),
             access_log_retention=Duration.days(storage_settings.access_log_retention_days),
-            # Ground Truth's worker UI loads images from the data bucket in the browser;
-            # auto-labeling's external review resumes when labels arrive in it.
+            # Ground Truth's worker UI loads images from the data bucket in the browser.
             data_bucket_cors=[worker_image_cors_rule()]
             if labeling and labeling.uses_images
             else (),
-            data_bucket_events=bool(labeling and labeling.waits_for_labels),
+            # Training workflows start on new data, and auto-labeling's external review
+            # resumes when labels arrive, through the bucket's EventBridge events.
+            data_bucket_events=bool(labeling and labeling.waits_for_labels)
+            or bool(settings.training is not None and settings.training.watches_data_bucket),
         )
         self.data_bucket = storage.data_bucket
         self.artifacts_bucket = storage.artifacts_bucket

@@ -11,8 +11,10 @@ from .cost_stack import CostStack
 from .foundation_stack import FoundationStack
 from .inference_stack import InferenceStack
 from .labeling_stack import LabelingStack
+from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
+from .training_stack import TrainingStack
 from .workforce_stack import WorkforceStack
 
 
@@ -24,8 +26,14 @@ class Platform:
     cost: CostStack | None = None
     notebooks: NotebooksStack | None = None
     inference: InferenceStack | None = None
+    model_registry: ModelRegistryStack | None = None
+    """Model package groups (stateful); present with `training` settings."""
+    training: TrainingStack | None = None
+    """Training and tuning workflows; present with `training` settings."""
     workforce: WorkforceStack | None = None
+    """Ground Truth workforce and work teams (stateful); with `labeling.workforce`."""
     labeling: LabelingStack | None = None
+    """Labeling and auto-labeling workflows; with `labeling` workflows."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -44,14 +52,17 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         termination_protection=settings.protect_stateful_stacks,
     )
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
-    workforce, labeling = _labeling_stacks(base)
+    model_registry, training = _training(base)
+    workforce = _workforce(base)
     platform = Platform(
         foundation=foundation,
+        model_registry=model_registry,
+        training=training,
         cost=_cost(base),
         notebooks=_notebooks(base),
         inference=_inference(base),
         workforce=workforce,
-        labeling=labeling,
+        labeling=_labeling(base, workforce),
     )
     apply_tags(app, settings)
     return platform
@@ -103,6 +114,39 @@ def _notebooks(base: _Base) -> NotebooksStack | None:
     )
 
 
+def _training(base: _Base) -> tuple[ModelRegistryStack | None, TrainingStack | None]:
+    settings = base.settings
+    if settings.training is None:
+        return None, None
+    foundation = base.foundation
+    model_registry = ModelRegistryStack(
+        base.app,
+        settings.stack_name("ModelRegistry"),
+        settings=settings,
+        env=base.env,
+        description="sagemaker-platform-kit: model package groups (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+    training = TrainingStack(
+        base.app,
+        settings.stack_name("Training"),
+        training=settings.training,
+        name_prefix=settings.name_prefix,
+        encryption_key=foundation.key,
+        data_bucket=foundation.data_bucket,
+        artifacts_bucket=foundation.artifacts_bucket,
+        alerts_topic=foundation.alerts_topic,
+        network=foundation.network,
+        model_package_groups=model_registry.group_names,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: training and tuning workflows",
+    )
+    # The workflows name the groups (no cross-stack export to pin them).
+    training.add_stack_dependency(model_registry)
+    return model_registry, training
+
+
 def _inference(base: _Base) -> InferenceStack | None:
     settings = base.settings
     if settings.inference is None:
@@ -121,41 +165,41 @@ def _inference(base: _Base) -> InferenceStack | None:
     )
 
 
-def _labeling_stacks(base: _Base) -> tuple[WorkforceStack | None, LabelingStack | None]:
-    """The Ground Truth stacks the `labeling` section asks for."""
-    settings, foundation, env = base.settings, base.foundation, base.env
+def _workforce(base: _Base) -> WorkforceStack | None:
+    settings = base.settings
+    if settings.labeling is None or settings.labeling.workforce is None:
+        return None
+    return WorkforceStack(
+        base.app,
+        settings.stack_name("Workforce"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        network=base.foundation.network,
+        env=base.env,
+        description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _labeling(base: _Base, workforce: WorkforceStack | None) -> LabelingStack | None:
+    settings = base.settings
     section = settings.labeling
-    if section is None:
-        return None, None
-    workforce = None
-    if section.workforce is not None:
-        workforce = WorkforceStack(
-            base.app,
-            settings.stack_name("Workforce"),
-            settings=settings,
-            encryption_key=foundation.key,
-            network=foundation.network,
-            env=env,
-            description="sagemaker-platform-kit: Ground Truth workforce and work teams (stateful)",
-            termination_protection=settings.protect_stateful_stacks,
-        )
-    labeling = None
-    if section.workflows or section.auto_labeling:
-        labeling = LabelingStack(
-            base.app,
-            settings.stack_name("Labeling"),
-            settings=settings,
-            encryption_key=foundation.key,
-            data_bucket=foundation.data_bucket,
-            artifacts_bucket=foundation.artifacts_bucket,
-            alerts_topic=foundation.alerts_topic,
-            network=foundation.network,
-            workforce=workforce,
-            job_tags=platform_tags(settings),
-            env=env,
-            description="sagemaker-platform-kit: labeling and auto-labeling workflows",
-        )
-    return workforce, labeling
+    if section is None or not (section.workflows or section.auto_labeling):
+        return None
+    return LabelingStack(
+        base.app,
+        settings.stack_name("Labeling"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        workforce=workforce,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+    )
 
 
 # Names this deployment on every resource, including jobs the workflows start at run

@@ -76,7 +76,15 @@ RUN_PREFIX = "auto-labeling/"
 
 class AutoLabelingWorkflow(Construct):
     """A state machine that auto-labels a manifest above a confidence threshold and has
-    people label the rest (see the module docstring for the contract and the steps).
+    people label the rest (the steps are in the module docstring).
+
+    Classifier contract (docs/classifier-contract.md): the endpoints take
+    `{"instances": [{"source": "<text>"}, ...]}` (images: `{"source-ref": "s3://..."}`,
+    read by the endpoint itself) as `application/json` and answer
+    `{"predictions": [{"label": "<class>", "confidence": <0..1>, "probabilities": {...}},
+    ...]}`: one prediction per instance, in order, `label` one of `labels`, `confidence`
+    a number from 0 to 1, `probabilities` optional. Anything else fails the run, naming
+    the endpoint and the manifest line.
 
     Execution input: `{"manifest_uri": "s3://<data bucket>/..."}`, optionally `threshold`
     (0-1), `endpoint_name` (one of `endpoint_names`), `human_mode` (`ground_truth` when a

@@ -12,6 +12,7 @@ from .inference import InferenceSettings
 from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
+from .training import TrainingSettings
 
 
 class PlatformSettings(StrictModel):
@@ -55,6 +56,9 @@ class PlatformSettings(StrictModel):
 
     inference: InferenceSettings | None = None
     """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
+
+    training: TrainingSettings | None = None
+    """Training and tuning workflows and the model registry. Default: none (off)."""
 
     labeling: LabelingSettings | None = None
     """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
@@ -112,6 +116,18 @@ class PlatformSettings(StrictModel):
         network = info.data.get("network")
         if value is not None and network is not None:
             problems = value.check_network(network)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("training")
+    @classmethod
+    def _training_names_fit(
+        cls, value: TrainingSettings | None, info: ValidationInfo
+    ) -> TrainingSettings | None:
+        name_prefix = info.data.get("name_prefix")
+        if value is not None and name_prefix is not None:
+            problems = value.name_problems(name_prefix)
             if problems:
                 raise ValueError("; ".join(problems))
         return value

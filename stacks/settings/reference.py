@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .loader import _is_model, _is_union, _unwrap
+from .loader import DISCRIMINATOR_KEYS, _is_model, _is_union, _unwrap
 from .platform import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,8 @@ def write_all() -> list[Path]:
 
 def _section(model: type[BaseModel], prefix: str, out: list[str], level: int) -> None:
     title = f"`{prefix}`" if prefix else "Top level"
-    out.append(f"{'#' * level} {title}\n")
+    # Markdown has six heading levels; deeper sections stay at the sixth.
+    out.append(f"{'#' * min(level, 6)} {title}\n")
     if model.__doc__:
         out.append(" ".join(model.__doc__.split()) + "\n")
     out.append("| Key | Type | Default | Description |")
@@ -85,12 +86,15 @@ def _section(model: type[BaseModel], prefix: str, out: list[str], level: int) ->
 
 
 def _variant_label(model: type[BaseModel]) -> str:
-    mode = model.model_fields.get("mode")
-    if mode is None:
-        return ""
-    literal = _unwrap(mode.annotation)
-    if get_origin(literal) is Literal:
-        return f" (mode: {get_args(literal)[0]})"
+    for key in DISCRIMINATOR_KEYS:
+        field = model.model_fields.get(key)
+        if field is None:
+            continue
+        literal = _unwrap(field.annotation)
+        # A variant's tag has exactly one value; a plain choice (`type: Maximize |
+        # Minimize`) is no tag.
+        if get_origin(literal) is Literal and len(get_args(literal)) == 1:
+            return f" ({key}: {get_args(literal)[0]})"
     return ""
 
 

@@ -171,6 +171,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
         timeout=180,
         check=False,
     )
+    assert result.returncode == 0, f"train failed:\n{result.stderr}"
     return TrainedModel(
         base=base,
         returncode=result.returncode,

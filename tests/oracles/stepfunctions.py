@@ -28,8 +28,11 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::StackName": "stack",
 }
+# Optimized integrations (`sagemaker:createTrainingJob.sync`) and SDK integrations
+# (`aws-sdk:sagemaker:createModelPackage`) alike pass their parameters to the API.
 SAGEMAKER_RESOURCE = re.compile(
-    r"^arn:[^:]+:states:::sagemaker:(?P<api>[A-Za-z]+)(?P<pattern>\.sync|\.waitForTaskToken)?$"
+    r"^arn:[^:]+:states:::(aws-sdk:)?sagemaker:(?P<api>[A-Za-z]+)"
+    r"(?P<pattern>\.sync|\.waitForTaskToken)?$"
 )
 
 
@@ -96,7 +99,7 @@ def _render(value: Any) -> str:
             return _token("Sub")
         if function == "Fn::FindInMap":
             return _token(f"FindInMap:{_render(argument[0])}")
-    # Whatever else: a placeholder that stays valid inside a JSON string.
+    # Inside the definition's JSON text: no double quotes.
     return _token(json.dumps(value, sort_keys=True).replace('"', "'"))
 
 

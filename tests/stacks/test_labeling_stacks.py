@@ -358,7 +358,9 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
         {
             "Action": "sagemaker:InvokeEndpoint",
             "Effect": "Allow",
-            "Resource": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/text-classifier",
+            "Resource": (
+                "arn:aws:sagemaker:us-east-1:123456789012:endpoint/smkit-full-text-classifier"
+            ),
         }
     ]
     route = statements_of(full_synth, "Labeling", logical_id(full_synth, made.route.role))

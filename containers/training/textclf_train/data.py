@@ -77,6 +77,7 @@ class _Reader:
         self.problem_count = 0
         self._index_of_name: dict[str, int] = {}
         self._name_of_index: dict[int, str] = {}
+        self.hint = ""
 
     def problem(self, where: str, message: str) -> None:
         self.problem_count += 1
@@ -109,6 +110,7 @@ class _Reader:
                 f"channel {self.channel!r}: {self.problem_count} bad record(s): "
                 + "; ".join(self.problems)
                 + tail
+                + self.hint
             )
         self.data.class_indices = dict(self._index_of_name)
         return self.data
@@ -209,6 +211,13 @@ def _read_pipe(fifo: Path, config: ChannelConfig, reader: _Reader) -> None:
         if config.record_wrapper == "RecordIO":
             _read_augmented_records(raw, fifo.name, reader)
         else:
+            hp = reader.hp
+            names = [hp.text_attribute, hp.label_attribute, f"{hp.label_attribute}-metadata"]
+            reader.hint = (
+                ". (A Pipe-mode channel without a record wrapper is read as JSON lines; for "
+                "an AugmentedManifestFile channel set RecordWrapperType to RecordIO and "
+                f"AttributeNames to {names})"
+            )
             _read_json_lines(_text_stream(raw), fifo.name, reader)
 
 

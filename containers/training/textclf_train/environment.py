@@ -31,7 +31,6 @@ BASE_DIR_ENV = "SAGEMAKER_BASE_DIR"
 DEFAULT_BASE_DIR = "/opt/ml"
 TRAIN_CHANNEL = "train"
 VALIDATION_CHANNEL = "validation"
-KNOWN_CHANNELS = (TRAIN_CHANNEL, VALIDATION_CHANNEL)
 DEFAULT_MASTER_PORT = 29500
 
 
@@ -97,7 +96,6 @@ class ChannelConfig:
     input_mode: str = "File"
     record_wrapper: str = "None"
     distribution: str = "FullyReplicated"
-    content_type: str | None = None
 
     @property
     def is_pipe(self) -> bool:
@@ -196,7 +194,6 @@ def read_channels(paths: Paths) -> dict[str, ChannelConfig]:
             input_mode=str(entry.get("TrainingInputMode", "File")),
             record_wrapper=str(entry.get("RecordWrapperType", "None")),
             distribution=str(entry.get("S3DistributionType", "FullyReplicated")),
-            content_type=entry.get("ContentType"),
         )
     return channels
 

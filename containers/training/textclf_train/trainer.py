@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from . import metrics
 from .artifact import write_model
 from .checkpoint import load_latest_checkpoint, save_checkpoint
-from .data import TrainingData
+from .data import Example, TrainingData
 from .environment import Paths, WorldPlan
 from .errors import TrainingError, TrainingStoppedError
 from .features import feature_ids
@@ -92,23 +92,8 @@ class _Trainer:
                 "the training texts yield no features: they are empty, or min_count "
                 f"({hp.min_count}) is above every feature's count"
             )
-        index = {feature: i for i, feature in enumerate(vocabulary)}
-        label_index = {label: i for i, label in enumerate(data.labels)}
-        self.train_ids = [
-            feature_ids(example.text, index, hp.max_length, hp.ngram_size) for example in data.train
-        ]
-        self.train_y = torch.tensor(
-            [label_index[example.label] for example in data.train], device=self.device
-        )
-        self.validation_ids = [
-            feature_ids(example.text, index, hp.max_length, hp.ngram_size)
-            for example in data.validation
-        ]
-        self.validation_y = torch.tensor(
-            [label_index[example.label] for example in data.validation],
-            dtype=torch.long,
-            device=self.device,
-        )
+        self.train_ids, self.train_y = self._encode(data.train, vocabulary)
+        self.validation_ids, self.validation_y = self._encode(data.validation, vocabulary)
 
         torch.manual_seed(hp.seed)
         self.model = TextClassifier(len(vocabulary), hp.embedding_dim, len(data.labels))
@@ -156,6 +141,23 @@ class _Trainer:
             self._write_model(vocabulary, last_epoch, history)
         if self.plan.distributed:
             dist.barrier()
+
+    def _encode(
+        self, examples: Sequence[Example], vocabulary: list[str]
+    ) -> tuple[list[list[int]], torch.Tensor]:
+        """Each example's feature ids, and the class indices on the training device."""
+        hp = self.hp
+        index = {feature: i for i, feature in enumerate(vocabulary)}
+        label_index = {label: i for i, label in enumerate(self.data.labels)}
+        ids = [
+            feature_ids(example.text, index, hp.max_length, hp.ngram_size) for example in examples
+        ]
+        labels = torch.tensor(
+            [label_index[example.label] for example in examples],
+            dtype=torch.long,
+            device=self.device,
+        )
+        return ids, labels
 
     def _resume(self, fingerprint: dict[str, Any]) -> tuple[int, list[dict[str, float]]]:
         """The newest checkpoint's epoch and metrics, its weights and optimizer state

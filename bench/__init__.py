@@ -1,0 +1,1 @@
+"""Benchmarks of the kit's containers (not tests: they measure, they do not assert)."""
