@@ -32,6 +32,8 @@ def expected_units(deployment: Deployment) -> list[str]:
         units.append("Workforce")
     if labeling is not None and (labeling.workflows or labeling.auto_labeling):
         units.append("Labeling")
+    if settings.training is not None:
+        units += ["ModelRegistry", "Training"]
     return units
 
 

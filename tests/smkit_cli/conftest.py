@@ -104,6 +104,18 @@ class Platform:
                 "AutoLabelingSentimentAutoReviewTopicArn": "arn:aws:sns:review",
             },
         )
+        self.deploy("ModelRegistry", {})
+        self.deploy(
+            "Training",
+            {
+                "TextClassifierTrainingStateMachineArn": self.state_machine(
+                    "ops-text-classifier-training"
+                ),
+                "TextClassifierHpoTuningStateMachineArn": self.state_machine(
+                    "ops-text-classifier-hpo-tuning"
+                ),
+            },
+        )
         self.deploy("Cost", {"BudgetName": "ops-sagemaker-monthly"})
         self.deploy("Notebooks", {})
         self.deploy(

@@ -53,7 +53,16 @@ def test_status_json_has_every_section(platform: Platform) -> None:
     assert data["account"] == ACCOUNT and data["region"] == "us-east-1"
     assert data["stacks"] == [
         {"stack": f"ops-{unit}", "status": "CREATE_COMPLETE"}
-        for unit in ("Foundation", "Cost", "Notebooks", "Inference", "Workforce", "Labeling")
+        for unit in (
+            "Foundation",
+            "Cost",
+            "Notebooks",
+            "Inference",
+            "Workforce",
+            "Labeling",
+            "ModelRegistry",
+            "Training",
+        )
     ]
     assert data["workforce"] == {
         "name": "ops-workforce",
@@ -134,13 +143,15 @@ def test_status_reports_missing_stacks_and_exits_4(platform: Platform) -> None:
         "NOT_DEPLOYED",
         "NOT_DEPLOYED",
         "NOT_DEPLOYED",
+        "NOT_DEPLOYED",
+        "NOT_DEPLOYED",
     ]
     assert data["notebooks"][0]["status"] == "Stopped"
     assert data["endpoints"] is None and data["budget"] is None
     assert data["workforce"] is None and data["workflows"] is None
     assert "not everything the config deploys is deployed:" in result.stderr
     assert "stack ops-Cost is not deployed in account 123456789012, us-east-1" in result.stderr
-    for unit in ("Inference", "Workforce", "Labeling"):
+    for unit in ("Inference", "Workforce", "Labeling", "ModelRegistry", "Training"):
         assert f"stack ops-{unit} is not deployed in account 123456789012, us-east-1" in (
             result.stderr
         )

@@ -238,3 +238,106 @@ def test_watch_refuses_what_is_no_run(platform: Platform) -> None:
     result = platform.run("tune", "watch", missing)
     assert result.exit_code == 4
     assert f"no run {missing} in account 123456789012, us-east-1" in result.stderr
+
+
+def test_train_start_sends_the_checked_overrides(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "train", "start", "text-classifier", "--hp", "epochs=20", "--hp", "learning_rate=0.005",
+        "--channel", "train=s3://ops-data/labeling/batch-7/output.manifest",
+        "--instance-type", "ml.g5.2xlarge", "--name", "retrain-7", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [execution] = executions("ops-text-classifier-training")
+    expected = {
+        "hyperparameters": {"epochs": "20", "learning_rate": "0.005"},
+        "channels": {"train": "s3://ops-data/labeling/batch-7/output.manifest"},
+        "instance_type": "ml.g5.2xlarge",
+    }
+    assert json.loads(execution.execution_input) == expected
+    assert execution.name == "retrain-7"
+    assert json.loads(result.stdout) == {
+        "workflow": "text-classifier",
+        "execution_arn": execution.execution_arn,
+        "input": expected,
+    }
+    # Without overrides the input is empty: the run uses the definition as deployed.
+    result = platform.run("train", "start", "ops-text-classifier")
+    assert result.exit_code == 0, result.output
+    assert json.loads(executions("ops-text-classifier-training")[1].execution_input) == {}
+    assert "Follow it: smkit train watch arn:aws:states:us-east-1:" in result.stdout
+
+
+def test_start_refuses_what_the_state_machine_would(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "train", "start", "text-classifier", "--hp", "dropout=0.2",
+        "--channel", "validation=s3://ops-data/text-classifier/validation/v2/",
+        "--channel", "train=s3://ops-data/private/all.manifest",
+        "--instance-type", "ml.p4d.24xlarge",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    for fragment in (
+        "hyperparameters text-classifier lets a run set: epochs, learning_rate, batch_size "
+        "(got dropout)",
+        "channels text-classifier lets a run point elsewhere: train (got validation)",
+        "channel train must be an S3 URI under s3://ops-data/labeling/ (the job may read "
+        "nothing else; got s3://ops-data/private/all.manifest)",
+        "instance type ml.p4d.24xlarge is not allowed for text-classifier; allowed: "
+        "ml.g5.xlarge, ml.g5.2xlarge",
+    ):
+        assert fragment in message, fragment
+    result = platform.run("tune", "start", "text-classifier-hpo", "--hp", "learning_rate=0.1")
+    assert result.exit_code == 2
+    assert (
+        "hyperparameters text-classifier-hpo lets a run set: epochs, batch_size (got "
+        "learning_rate) (tuned: learning_rate)" in result.stderr
+    )
+    result = platform.run("train", "start", "text-classifier", "--hp", "epochs")
+    assert result.exit_code == 2
+    assert "--hp takes name=value (got 'epochs')" in result.stderr
+    result = platform.run("train", "start", "deepar")
+    assert result.exit_code == 2
+    assert "no training definition 'deepar' in" in result.stderr
+    assert executions("ops-text-classifier-training") == []
+    assert executions("ops-text-classifier-hpo-tuning") == []
+
+
+def test_tune_start_wait_follows_the_tuning_job(platform: Platform) -> None:
+    platform.deploy_ops()
+    name = "ops-tc-hpo-5e6f7a8b9c0d"
+
+    def tuning_started() -> None:
+        execution = executions("ops-text-classifier-hpo-tuning")[0]
+        event = scheduled(
+            "createHyperParameterTuningJob.sync", {"HyperParameterTuningJobName": name}, 9
+        )
+        execution.get_execution_history = lambda role_arn: [event]
+        platform.client("sagemaker").create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name,
+            HyperParameterTuningJobConfig={
+                "Strategy": "Bayesian",
+                "ResourceLimits": {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2},
+            },
+        )
+
+    def finished() -> None:
+        finish(
+            executions("ops-text-classifier-hpo-tuning")[0],
+            "SUCCEEDED",
+            output={"tuning_job": name},
+            at=platform.clock.now,
+        )
+
+    platform.clock.on_sleep += [tuning_started, finished]
+    result = platform.run("tune", "start", "text-classifier-hpo", "--hp", "epochs=5", "--wait")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert json.loads(executions("ops-text-classifier-hpo-tuning")[0].execution_input) == {
+        "hyperparameters": {"epochs": "5"}
+    }
+    assert f"Tuning job {name}" in out
+    # moto's tuning job: one training job completed, its best objective "Accuracy" 1.
+    assert "Completed: 1 done, 0 running, 0 failed, 0 stopped; best Accuracy = 1" in out
+    assert "tuning_job  ops-tc-hpo-5e6f7a8b9c0d" in out
