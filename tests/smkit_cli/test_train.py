@@ -1,0 +1,343 @@
+"""`smkit train watch` and `smkit tune watch` against moto: a workflow run in Step
+Functions (its history names the job, as a `.sync` task's TaskScheduled event does), the
+job's statuses set on moto's SageMaker backend between polls, metrics in CloudWatch."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from .conftest import Platform, executions, finish, sagemaker_backend
+
+
+def scheduled(resource: str, parameters: dict[str, Any], event_id: int) -> dict[str, Any]:
+    """A TaskScheduled event as Step Functions records a `.sync` SageMaker task."""
+    return {
+        "timestamp": "2026-03-02T09:00:05Z",
+        "type": "TaskScheduled",
+        "id": event_id,
+        "previousEventId": event_id - 1,
+        "taskScheduledEventDetails": {
+            "resourceType": "sagemaker",
+            "resource": resource,
+            "region": "us-east-1",
+            "parameters": json.dumps(parameters),
+        },
+    }
+
+
+def start_run(platform: Platform, machine: str, events: list[dict[str, Any]]) -> str:
+    """A run of `machine` whose history holds `events` (after ExecutionStarted)."""
+    arn = platform.state_machine(machine)
+    execution_arn = str(
+        platform.client("stepfunctions").start_execution(stateMachineArn=arn, name="retrain-7")[
+            "executionArn"
+        ]
+    )
+    started = {"timestamp": "2026-03-02T09:00:00Z", "type": "ExecutionStarted", "id": 1}
+    execution = executions(machine)[0]
+    execution.start_date = platform.clock.now
+    execution.get_execution_history = lambda role_arn: [started, *events]
+    return execution_arn
+
+
+def test_train_watch_follows_the_job_to_its_end(platform: Platform) -> None:
+    platform.deploy_ops()
+    # The first attempt hit a capacity error; the run's history names the second attempt.
+    run = start_run(
+        platform,
+        "ops-text-classifier-training",
+        [
+            scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-tc-abc-1"}, 5),
+            scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-tc-abc-2"}, 12),
+        ],
+    )
+    now = platform.clock.now
+    job = platform.training_job(
+        "ops-tc-abc-2",
+        "InProgress",
+        StoppingCondition={"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200},
+        EnableManagedSpotTraining=True,
+    )
+    job.creation_time = now - timedelta(minutes=10)
+    job.training_start_time = None
+    job.secondary_status = "Starting"
+    job.secondary_status_transitions = [
+        {"Status": "Starting", "StartTime": now - timedelta(minutes=10),
+         "StatusMessage": "Preparing the instances for training"},
+    ]  # fmt: skip
+    job.final_metric_data_list = []
+    job.algorithm_specification["MetricDefinitions"] = [
+        {"Name": "train:loss", "Regex": "loss=(\\S+)"},
+        {"Name": "validation:macro_f1", "Regex": "f1=(\\S+)"},
+    ]
+
+    def training() -> None:
+        job.secondary_status = "Training"
+        job.training_start_time = now - timedelta(minutes=5)
+        job.secondary_status_transitions += [
+            {"Status": "Downloading", "StartTime": now - timedelta(minutes=7),
+             "StatusMessage": "Downloading input data"},
+            {"Status": "Training", "StartTime": now - timedelta(minutes=5),
+             "StatusMessage": "Training image download completed. Training in progress."},
+        ]  # fmt: skip
+        host = [{"Name": "Host", "Value": "ops-tc-abc-2/algo-1"}]
+        platform.client("cloudwatch").put_metric_data(
+            Namespace="/aws/sagemaker/TrainingJobs",
+            MetricData=[
+                {"MetricName": "train:loss", "Dimensions": host, "Value": 0.42,
+                 "Timestamp": now + timedelta(minutes=9)},
+                {"MetricName": "validation:macro_f1", "Dimensions": host, "Value": 0.87,
+                 "Timestamp": now + timedelta(minutes=9)},
+            ],
+        )  # fmt: skip
+
+    def completed() -> None:
+        job.training_job_status = job.secondary_status = "Completed"
+        job.training_end_time = now + timedelta(minutes=25)
+        finish(
+            executions("ops-text-classifier-training")[0],
+            "SUCCEEDED",
+            output={"training_job": "ops-tc-abc-2", "model_package": "arn:...:model-package/x/3"},
+        )
+
+    platform.clock.on_sleep += [training, completed]
+    result = platform.run("train", "watch", run, "--interval", "600")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    lines = out.splitlines()
+    assert lines[0] == "Training job ops-tc-abc-2"
+    assert lines[1:4] == [
+        "08:50:00  Starting     Preparing the instances for training",
+        "08:53:00  Downloading  Downloading input data",
+        "08:55:00  Training     Training image download completed. Training in progress.",
+    ]
+    assert "ops-tc-abc-2: Completed / Completed" in out
+    assert "1 x ml.g5.xlarge (spot)" in out
+    # Trained 09:00-09:25 of at most an hour; waited 08:50-09:25 of at most two.
+    assert "0:30:00 of 1:00:00 (0:30:00 left)" in out
+    assert "0:35:00 of 2:00:00 (1:25:00 left)" in out
+    assert "train:loss 0.42, validation:macro_f1 0.87" in out
+    assert "model_package" in out and "arn:...:model-package/x/3" in out
+    assert platform.clock.slept == [600, 600]
+
+
+def test_train_watch_json_and_a_failed_run(platform: Platform) -> None:
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-deepar-training",
+        [scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-deepar-abc-1"}, 5)],
+    )
+    job = platform.training_job("ops-deepar-abc-1", "Failed")
+    job.secondary_status = "Failed"
+    job.failure_reason = "AlgorithmError: prediction_length is required"
+    finish(
+        executions("ops-deepar-training")[0],
+        "FAILED",
+        error="TrainingFailed",
+        cause="AlgorithmError: prediction_length is required",
+    )
+
+    result = platform.run("train", "watch", run, "--json")
+
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["status"] == "FAILED" and data["training_job"] == "ops-deepar-abc-1"
+    assert data["job_status"] == "Failed"
+    assert data["metrics"] == {"train:progress": 100.0}  # moto's final metric
+    assert (
+        "run retrain-7 ended FAILED (TrainingFailed: AlgorithmError: prediction_length is "
+        "required)" in result.stderr
+    )
+
+
+def test_tune_watch_shows_jobs_done_running_and_the_best(platform: Platform) -> None:
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-tc-hpo-tuning",
+        [
+            scheduled(
+                "createHyperParameterTuningJob.sync",
+                {"HyperParameterTuningJobName": "ops-tc-hpo-0a1b2c3d4e5f"},
+                7,
+            )
+        ],
+    )
+    platform.client("sagemaker").create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="ops-tc-hpo-0a1b2c3d4e5f",
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "ResourceLimits": {
+                "MaxNumberOfTrainingJobs": 10,
+                "MaxParallelTrainingJobs": 2,
+                "MaxRuntimeInSeconds": 7200,
+            },
+        },
+    )
+    job = sagemaker_backend().hyper_parameter_tuning_jobs["ops-tc-hpo-0a1b2c3d4e5f"]
+    job.creation_time = platform.clock.now - timedelta(minutes=30)
+    job.hyper_parameter_tuning_job_status = "InProgress"
+    job.hyper_parameter_tuning_end_time = None
+    job.training_job_status_counters = {"Completed": 2, "InProgress": 2, "RetryableError": 0,
+                                        "NonRetryableError": 0, "Stopped": 0}  # fmt: skip
+
+    def best(value: float, name: str) -> dict[str, Any]:
+        objective = {"Type": "Maximize", "MetricName": "validation:macro_f1", "Value": value}
+        return {
+            **job.best_training_job,
+            "TrainingJobName": name,
+            "FinalHyperParameterTuningJobObjectiveMetric": objective,
+        }
+
+    job.best_training_job = best(0.81, "ops-tc-hpo-0a1b2c3d4e5f-002-aa")
+
+    def more_done() -> None:
+        counters = {"Completed": 9, "InProgress": 1, "Stopped": 1}
+        job.training_job_status_counters = {**job.training_job_status_counters, **counters}
+        job.best_training_job = best(0.88, "ops-tc-hpo-0a1b2c3d4e5f-007-bb")
+
+    def done() -> None:
+        job.hyper_parameter_tuning_job_status = "Completed"
+        job.training_job_status_counters = {**job.training_job_status_counters,
+                                            "Completed": 10, "InProgress": 0}  # fmt: skip
+        finish(
+            executions("ops-tc-hpo-tuning")[0],
+            "SUCCEEDED",
+            output={"best": "x"},
+            at=platform.clock.now,
+        )
+
+    platform.clock.on_sleep += [more_done, done]
+    result = platform.run("tune", "watch", run, "--interval", "300")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "Tuning job ops-tc-hpo-0a1b2c3d4e5f",
+        "09:00:00  InProgress: 2 done, 2 running, 0 failed, 0 stopped; best validation:macro_f1 "
+        "= 0.81 (ops-tc-hpo-0a1b2c3d4e5f-002-aa)",
+        "09:05:00  InProgress: 9 done, 1 running, 0 failed, 1 stopped; best validation:macro_f1 "
+        "= 0.88 (ops-tc-hpo-0a1b2c3d4e5f-007-bb)",
+        "09:10:00  Completed: 10 done, 0 running, 0 failed, 1 stopped; best validation:macro_f1 "
+        "= 0.88 (ops-tc-hpo-0a1b2c3d4e5f-007-bb)",
+    ]
+    assert "10 done, 0 running, 0 failed, 1 stopped of 10 (2 at a time)" in result.stdout
+    assert "0:40:00 of 2:00:00 (1:20:00 left)" in result.stdout
+
+
+def test_watch_refuses_what_is_no_run(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run("train", "watch", "retrain-7")
+    assert result.exit_code == 2
+    assert "'retrain-7' is not an execution ARN" in result.stderr
+    missing = "arn:aws:states:us-east-1:123456789012:execution:ops-x:retrain-7"
+    result = platform.run("tune", "watch", missing)
+    assert result.exit_code == 4
+    assert f"no run {missing} in account 123456789012, us-east-1" in result.stderr
+
+
+def test_train_start_sends_the_checked_overrides(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "train", "start", "text-classifier", "--hp", "epochs=20", "--hp", "learning_rate=0.005",
+        "--channel", "train=s3://ops-data/labeling/batch-7/output.manifest",
+        "--instance-type", "ml.g5.2xlarge", "--name", "retrain-7", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [execution] = executions("ops-text-classifier-training")
+    expected = {
+        "hyperparameters": {"epochs": "20", "learning_rate": "0.005"},
+        "channels": {"train": "s3://ops-data/labeling/batch-7/output.manifest"},
+        "instance_type": "ml.g5.2xlarge",
+    }
+    assert json.loads(execution.execution_input) == expected
+    assert execution.name == "retrain-7"
+    assert json.loads(result.stdout) == {
+        "workflow": "text-classifier",
+        "execution_arn": execution.execution_arn,
+        "input": expected,
+    }
+    # Without overrides the input is empty: the run uses the definition as deployed.
+    result = platform.run("train", "start", "ops-text-classifier")
+    assert result.exit_code == 0, result.output
+    assert json.loads(executions("ops-text-classifier-training")[1].execution_input) == {}
+    assert "Follow it: smkit train watch arn:aws:states:us-east-1:" in result.stdout
+
+
+def test_start_refuses_what_the_state_machine_would(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "train", "start", "text-classifier", "--hp", "dropout=0.2",
+        "--channel", "validation=s3://ops-data/text-classifier/validation/v2/",
+        "--channel", "train=s3://ops-data/private/all.manifest",
+        "--instance-type", "ml.p4d.24xlarge",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    for fragment in (
+        "hyperparameters text-classifier lets a run set: epochs, learning_rate, batch_size "
+        "(got dropout)",
+        "channels text-classifier lets a run point elsewhere: train (got validation)",
+        "channel train must be an S3 URI under s3://ops-data/labeling/ (the job may read "
+        "nothing else; got s3://ops-data/private/all.manifest)",
+        "instance type ml.p4d.24xlarge is not allowed for text-classifier; allowed: "
+        "ml.g5.xlarge, ml.g5.2xlarge",
+    ):
+        assert fragment in message, fragment
+    result = platform.run("tune", "start", "text-classifier-hpo", "--hp", "learning_rate=0.1")
+    assert result.exit_code == 2
+    assert (
+        "hyperparameters text-classifier-hpo lets a run set: epochs, batch_size (got "
+        "learning_rate) (tuned: learning_rate)" in result.stderr
+    )
+    result = platform.run("train", "start", "text-classifier", "--hp", "epochs")
+    assert result.exit_code == 2
+    assert "--hp takes name=value (got 'epochs')" in result.stderr
+    result = platform.run("train", "start", "deepar")
+    assert result.exit_code == 2
+    assert "no training definition 'deepar' in" in result.stderr
+    assert executions("ops-text-classifier-training") == []
+    assert executions("ops-text-classifier-hpo-tuning") == []
+
+
+def test_tune_start_wait_follows_the_tuning_job(platform: Platform) -> None:
+    platform.deploy_ops()
+    name = "ops-tc-hpo-5e6f7a8b9c0d"
+
+    def tuning_started() -> None:
+        execution = executions("ops-text-classifier-hpo-tuning")[0]
+        event = scheduled(
+            "createHyperParameterTuningJob.sync", {"HyperParameterTuningJobName": name}, 9
+        )
+        execution.get_execution_history = lambda role_arn: [event]
+        platform.client("sagemaker").create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name,
+            HyperParameterTuningJobConfig={
+                "Strategy": "Bayesian",
+                "ResourceLimits": {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2},
+            },
+        )
+
+    def finished() -> None:
+        finish(
+            executions("ops-text-classifier-hpo-tuning")[0],
+            "SUCCEEDED",
+            output={"tuning_job": name},
+            at=platform.clock.now,
+        )
+
+    platform.clock.on_sleep += [tuning_started, finished]
+    result = platform.run("tune", "start", "text-classifier-hpo", "--hp", "epochs=5", "--wait")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert json.loads(executions("ops-text-classifier-hpo-tuning")[0].execution_input) == {
+        "hyperparameters": {"epochs": "5"}
+    }
+    assert f"Tuning job {name}" in out
+    # moto's tuning job: one training job completed, its best objective "Accuracy" 1.
+    assert "Completed: 1 done, 0 running, 0 failed, 0 stopped; best Accuracy = 1" in out
+    assert "tuning_job  ops-tc-hpo-5e6f7a8b9c0d" in out
