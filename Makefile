@@ -48,8 +48,12 @@ synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.
 	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
 	@echo "Synthesized $(CONFIG) into $(OUT)/:" $$(cd $(OUT) && ls *.template.json)
 
+# Workers: one per core, at most 4; each worker synthesizes the two shipped configs
+# once, and a module's tests stay on one worker (module fixtures run once).
+PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadscope
+
 test: $(DEV_STAMP) $(NPM_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m ruff check .

@@ -4,7 +4,6 @@ synthesis of each shipped config for the whole session."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ _NODE_BIN = ROOT / ".venv" / "node-bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
+from tests.oracles.rehearsal import REPORT_PROPERTY  # noqa: E402
 from tests.oracles.synth import DEFAULT_CONFIG, FULL_CONFIG, Synthesis, synthesize  # noqa: E402
 
 
@@ -56,8 +56,14 @@ def any_synth(request: pytest.FixtureRequest) -> Synthesis:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The deploy rehearsal's report: what moto created, skipped and could not run."""
-    rehearsal = sys.modules.get("tests.oracles.rehearsal")
-    reports = getattr(rehearsal, "REPORTS", [])
+    reports = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == REPORT_PROPERTY
+    ]
     if reports:
         terminalreporter.section("deploy rehearsal")
         for report in reports:

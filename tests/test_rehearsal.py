@@ -10,7 +10,7 @@ import pytest
 
 from tests.oracles.rehearsal import (
     MOTO_DELETE_GAPS,
-    REPORTS,
+    REPORT_PROPERTY,
     Rehearsal,
     rehearsable_template,
     rehearse,
@@ -26,7 +26,6 @@ def rehearsals(default_synth: Synthesis, full_synth: Synthesis) -> dict[str, Reh
     results = {}
     for name, synth in (("default", default_synth), ("full", full_synth)):
         results[name] = rehearse(load_assembly(synth.outdir), f"the {name} config")
-        REPORTS.append(results[name].report())
     return results
 
 
@@ -35,7 +34,11 @@ def rehearsal(request: pytest.FixtureRequest, rehearsals: dict[str, Rehearsal]) 
     return rehearsals[request.param]
 
 
-def test_every_stack_is_created_and_deleted(rehearsal: Rehearsal) -> None:
+def test_every_stack_is_created_and_deleted(
+    rehearsal: Rehearsal, request: pytest.FixtureRequest
+) -> None:
+    # Reaches the session's summary (conftest.py), from pytest-xdist workers too.
+    request.node.user_properties.append((REPORT_PROPERTY, rehearsal.report()))
     assert rehearsal.stacks
     assert rehearsal.ok, rehearsal.report()
 

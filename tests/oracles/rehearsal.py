@@ -120,8 +120,8 @@ MOTO_VALUE_GAPS: dict[
 }
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
-REPORTS: list[str] = []
-"""Reports of the session's rehearsals, printed at its end (tests/conftest.py)."""
+REPORT_PROPERTY = "rehearsal_report"
+"""User property of a rehearsal test that carries its report to the session summary."""
 
 
 @dataclass
