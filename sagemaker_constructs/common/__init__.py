@@ -8,8 +8,9 @@ process), so `python -m stacks.settings check` stays fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 _MODULES = {
     "ALLOWED_RETENTION_DAYS": "retention",
@@ -32,19 +33,13 @@ _MODULES = {
     "has_local_nvme_storage": "instance_types",
     "is_gpu_instance_type": "instance_types",
     "retention_days": "retention",
+    "retention_problem": "retention",
     "stable_logical_id": "validation",
 }
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES)
 
 
 if TYPE_CHECKING:
@@ -59,6 +54,7 @@ if TYPE_CHECKING:
     from .nag import acknowledge_wildcards as acknowledge_wildcards
     from .retention import ALLOWED_RETENTION_DAYS as ALLOWED_RETENTION_DAYS
     from .retention import retention_days as retention_days
+    from .retention import retention_problem as retention_problem
     from .validation import Problems as Problems
     from .validation import stable_logical_id as stable_logical_id
     from .workflow import LABELING_JOB as LABELING_JOB

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .retention import ALLOWED_RETENTION_DAYS, retention_days
+from .retention import retention_days, retention_problem
 from .validation import Problems
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -75,11 +75,8 @@ class PythonFunction(Construct):
         problems.check(
             128 <= memory_size <= 10240, f"memory_size must be 128-10240 MB (got {memory_size})"
         )
-        problems.check(
-            log_retention_days in ALLOWED_RETENTION_DAYS,
-            f"log_retention_days must be one of {', '.join(map(str, ALLOWED_RETENTION_DAYS))} "
-            f"(got {log_retention_days})",
-        )
+        retention = retention_problem(log_retention_days)
+        problems.check(retention is None, retention or "")
         problems.raise_if_any()
 
         self.log_group = logs.LogGroup(

@@ -36,3 +36,11 @@ def retention_days(days: int) -> logs.RetentionDays:
     except KeyError:
         allowed = ", ".join(map(str, ALLOWED_RETENTION_DAYS))
         raise ValueError(f"log retention must be one of {allowed} days (got {days})") from None
+
+
+def retention_problem(days: int, name: str = "log_retention_days") -> str | None:
+    """The message for a retention CloudWatch Logs does not accept, or None."""
+    if days in _BY_DAYS:
+        return None
+    allowed = ", ".join(map(str, ALLOWED_RETENTION_DAYS))
+    return f"{name} must be one of {allowed} (got {days})"

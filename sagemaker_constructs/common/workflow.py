@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .nag import acknowledge, acknowledge_wildcards
-from .retention import ALLOWED_RETENTION_DAYS, retention_days
+from .retention import retention_days, retention_problem
 from .validation import Problems
 
 
@@ -49,11 +49,8 @@ class LoggedStateMachine(Construct):
         problems.check(
             1 <= seconds <= 365 * 24 * 3600, f"timeout must be 1 second to 1 year (got {seconds} s)"
         )
-        problems.check(
-            log_retention_days in ALLOWED_RETENTION_DAYS,
-            f"log_retention_days must be one of {', '.join(map(str, ALLOWED_RETENTION_DAYS))} "
-            f"(got {log_retention_days})",
-        )
+        retention = retention_problem(log_retention_days)
+        problems.check(retention is None, retention or "")
         problems.raise_if_any()
 
         self.log_group = logs.LogGroup(

@@ -8,29 +8,24 @@ when one of them is asked for.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "Endpoint": ".endpoint",
-    "CPU_ONLY_ALGORITHMS": ".algorithms",
-    "VARIANT_NAME": ".endpoint",
-    "ModelData": ".model_source",
-    "ModelSource": ".model_source",
-    "AlarmThresholds": ".options",
-    "AsyncVariant": ".options",
-    "Autoscaling": ".options",
-    "DataCapture": ".options",
-    "Deployment": ".options",
-    "EndpointVariant": ".options",
-    "InstanceVariant": ".options",
-    "ServerlessVariant": ".options",
+    "Endpoint": "endpoint",
+    "CPU_ONLY_ALGORITHMS": "algorithms",
+    "VARIANT_NAME": "endpoint",
+    "ModelData": "model_source",
+    "ModelSource": "model_source",
+    "AlarmThresholds": "options",
+    "AsyncVariant": "options",
+    "Autoscaling": "options",
+    "DataCapture": "options",
+    "Deployment": "options",
+    "EndpointVariant": "options",
+    "InstanceVariant": "options",
+    "ServerlessVariant": "options",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name], __name__), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -14,12 +14,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..common import (
-    ALLOWED_RETENTION_DAYS,
     Problems,
     acknowledge,
     acknowledge_wildcards,
     describe_allowed,
     retention_days,
+    retention_problem,
 )
 from ..common.instance_types import NOTEBOOK_INSTANCE_TYPES
 from ..foundation import NetworkPlacement
@@ -180,11 +180,8 @@ class NotebookInstance(Construct):
                 10 <= idle_stop_minutes <= 1440,
                 f"idle_stop_minutes must be 10-1440 or None (got {idle_stop_minutes})",
             )
-        problems.check(
-            log_retention_days in ALLOWED_RETENTION_DAYS,
-            f"log_retention_days must be one of {', '.join(map(str, ALLOWED_RETENTION_DAYS))} "
-            f"(got {log_retention_days})",
-        )
+        retention = retention_problem(log_retention_days)
+        problems.check(retention is None, retention or "")
         problems.check(
             len(additional_repositories) <= 3,
             f"additional_repositories takes at most 3 (got {len(additional_repositories)})",

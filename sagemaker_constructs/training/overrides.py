@@ -24,12 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..common import Problems
+
+if TYPE_CHECKING:
+    from .job import TrainingJob
 
 # Names an override may address: JSONPath dot notation must reach them safely.
 OVERRIDABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -56,6 +59,43 @@ class OverridePolicy:
     """Channels the input may point elsewhere -> the URI prefix the new URI must start with."""
     allowed_instance_types: Sequence[str] = ()
     """Instance types the input may choose besides `instance_type`."""
+
+    @classmethod
+    def for_job(
+        cls,
+        job: TrainingJob,
+        *,
+        hyperparameters: Mapping[str, str],
+        overridable_hyperparameters: Sequence[str],
+        overridable_channels: Sequence[str],
+    ) -> tuple[OverridePolicy, list[str]]:
+        """The policy of a workflow that runs `job` from `hyperparameters`, and what is
+        wrong with it (unknown channels, bad names, hyperparameters the job refuses)."""
+        channels = {c.name: c for c in job.channels}
+        policy = cls(
+            hyperparameters=hyperparameters,
+            channel_uris={c.name: job.channel_uri(c) for c in job.channels},
+            instance_type=job.instance_type,
+            overridable_hyperparameters=list(overridable_hyperparameters),
+            overridable_channels={
+                name: job.channel_access_uri(channels[name])
+                for name in overridable_channels
+                if name in channels
+            },
+            allowed_instance_types=job.allowed_instance_types,
+        )
+        unknown_channels = sorted(set(overridable_channels) - set(channels))
+        found = (
+            [
+                f"overridable channels {unknown_channels} are not channels of the job "
+                f"(channels: {sorted(channels)})"
+            ]
+            if unknown_channels
+            else []
+        )
+        found += policy.problems()
+        found += job.override_problems(list(overridable_hyperparameters))
+        return policy, found
 
     def problems(self) -> list[str]:
         """What is wrong with the policy itself."""

@@ -176,29 +176,13 @@ class TuningWorkflow(Construct):
             f"model approval must be one of {', '.join(APPROVAL_STATUSES)} "
             f"(got {model_package.approval!r})",
         )
-        channels = {c.name: c for c in job.channels}
-        policy = OverridePolicy(
+        policy, policy_problems = OverridePolicy.for_job(
+            job,
             hyperparameters=static,
-            channel_uris={c.name: job.channel_uri(c) for c in job.channels},
-            instance_type=job.instance_type,
-            overridable_hyperparameters=list(overridable_hyperparameters),
-            overridable_channels={
-                name: job.channel_access_uri(channels[name])
-                for name in overridable_channels
-                if name in channels
-            },
-            allowed_instance_types=job.allowed_instance_types,
+            overridable_hyperparameters=overridable_hyperparameters,
+            overridable_channels=overridable_channels,
         )
-        unknown_channels = sorted(set(overridable_channels) - set(channels))
-        problems.check(
-            not unknown_channels,
-            f"overridable channels {unknown_channels} are not channels of the job "
-            f"(channels: {sorted(channels)})",
-        )
-        for problem in [
-            *policy.problems(),
-            *job.override_problems(list(overridable_hyperparameters)),
-        ]:
+        for problem in policy_problems:
             problems.add(problem)
         problems.raise_if_any()
 
