@@ -7,6 +7,7 @@
     /opt/ml/model/                              the model, uploaded as model.tar.gz
     /opt/ml/output/failure                      why the job failed
     /opt/ml/checkpoints/                        synced with the job's CheckpointConfig S3 URI
+                                                (in a tuning job: its <job name>/ folder)
 
 `SAGEMAKER_BASE_DIR` relocates /opt/ml (local runs and tests). Other environment
 variables of this container, all optional:
@@ -32,6 +33,9 @@ DEFAULT_BASE_DIR = "/opt/ml"
 TRAIN_CHANNEL = "train"
 VALIDATION_CHANNEL = "validation"
 DEFAULT_MASTER_PORT = 29500
+# SageMaker adds this hyperparameter to every training job a tuning job starts.
+TUNING_MARKER = "_tuning_objective_metric"
+JOB_NAME_ENV = "TRAINING_JOB_NAME"
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,25 @@ class Paths:
     """The /opt/ml layout under one base directory."""
 
     base: Path
+    checkpoint_subdir: str | None = None
+    """Set in a tuning job: its training jobs share one CheckpointConfig S3 URI, so each
+    keeps its checkpoints in a folder named after the job (a job's checkpoint is never
+    another job's starting point; a restarted spot job finds its own)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Paths:
-        return cls(Path(environ.get(BASE_DIR_ENV) or DEFAULT_BASE_DIR))
+        paths = cls(Path(environ.get(BASE_DIR_ENV) or DEFAULT_BASE_DIR))
+        job_name = environ.get(JOB_NAME_ENV)
+        if job_name and paths._in_tuning_job():
+            return cls(paths.base, checkpoint_subdir=job_name)
+        return paths
+
+    def _in_tuning_job(self) -> bool:
+        try:
+            raw = json.loads(self.hyperparameters.read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(raw, dict) and TUNING_MARKER in raw
 
     @property
     def config_dir(self) -> Path:
@@ -78,7 +97,8 @@ class Paths:
 
     @property
     def checkpoint_dir(self) -> Path:
-        return self.base / "checkpoints"
+        root = self.base / "checkpoints"
+        return root / self.checkpoint_subdir if self.checkpoint_subdir else root
 
     def channel_dir(self, channel: str) -> Path:
         return self.data_dir / channel

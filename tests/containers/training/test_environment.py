@@ -107,3 +107,19 @@ def test_one_process_per_gpu_over_nccl(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(TrainingError) as raised:
         plan_world(cluster, RuntimeOptions(processes_per_host=5))
     assert str(raised.value) == "SMKIT_PROCESSES_PER_HOST is 5 but this host has 4 GPU(s)"
+
+
+def test_each_job_of_a_tuning_job_keeps_its_checkpoints_apart(tmp_path: Path) -> None:
+    # A tuning job gives all its training jobs one checkpoint S3 URI: without a folder
+    # per job, a job would find another's checkpoint and refuse it.
+    write_json(tmp_path / "input/config/hyperparameters.json", {"_tuning_objective_metric": "x"})
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "TRAINING_JOB_NAME": "hpo-001-abc"}
+    assert Paths.from_environ(environ).checkpoint_dir == tmp_path / "checkpoints" / "hpo-001-abc"
+
+
+def test_a_training_job_shares_its_checkpoints_with_its_retries(tmp_path: Path) -> None:
+    # The training workflow retries a job lost to capacity as a new job (a new name) that
+    # must resume the same checkpoints.
+    write_json(tmp_path / "input/config/hyperparameters.json", {"epochs": "3"})
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "TRAINING_JOB_NAME": "train-2"}
+    assert Paths.from_environ(environ).checkpoint_dir == tmp_path / "checkpoints"
