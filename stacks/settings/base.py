@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -25,6 +26,23 @@ class StrictModel(BaseModel):
         use_attribute_docstrings=True,
         validate_default=True,
     )
+
+
+Location = tuple[str | int, ...]
+"""A path inside a settings section: keys and list indexes, e.g. `("teams", 1, "team")`."""
+
+
+class InvalidFieldsError(ValueError):
+    """Problems a section's validator found, each at the field that causes it.
+
+    Raised from a `model_validator` so that the loader names the offending entry's path
+    and line, not the section's: `cost.budget.teams[1].team (line 48): ...`. Each
+    location is relative to the section being validated; `()` is the section itself.
+    """
+
+    def __init__(self, problems: Sequence[tuple[Location, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
 
 
 def _matches(pattern: str, rule: str) -> AfterValidator:

@@ -17,7 +17,7 @@ from sagemaker_constructs.common.instance_types import (
     describe_allowed,
 )
 
-from .base import ResourceUsage, StrictModel, TagKey, TagValue
+from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, TagKey, TagValue
 
 UsageKind = Literal["notebook", "training", "tuning", "endpoint"]
 
@@ -135,7 +135,21 @@ class BudgetSettings(StrictModel):
     @field_validator("teams")
     @classmethod
     def _unique_teams(cls, value: list[TeamBudget]) -> list[TeamBudget]:
-        _unique([t.team for t in value], "team")
+        first: dict[str, int] = {}
+        problems: list[tuple[Location, str]] = []
+        for index, budget in enumerate(value):
+            key = budget.team.lower()
+            if key in first:
+                problems.append(
+                    (
+                        (index, "team"),
+                        f"team {budget.team!r} already has a budget "
+                        f"(teams[{first[key]}]); each team may appear only once",
+                    )
+                )
+            first.setdefault(key, index)
+        if problems:
+            raise InvalidFieldsError(problems)
         return value
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .base import InvalidFieldsError
 from .platform import PlatformSettings
 
 
@@ -47,7 +48,7 @@ def parse_settings(text: str, *, source: str = "<config>") -> PlatformSettings:
     try:
         return PlatformSettings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(source, [_describe(e, lines) for e in err.errors()]) from None
+        raise ConfigError(source, _describe_all(err.errors(), lines)) from None
 
 
 # --- YAML with duplicate-key detection and line numbers -----------------------------------
@@ -112,6 +113,27 @@ def _record_lines(node: yaml.Node, loc: tuple[Any, ...], lines: dict[tuple[Any, 
 
 
 # --- Turning pydantic errors into sentences -------------------------------------------------
+
+
+def _describe_all(errors: Sequence[Any], lines: dict[tuple[Any, ...], int]) -> list[str]:
+    """One sentence per problem; a `InvalidFieldsError` error becomes one per field it names."""
+    described: list[str] = []
+    for error in errors:
+        cause = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+        if isinstance(cause, InvalidFieldsError):
+            described.extend(
+                _describe_at((*error["loc"], *loc), message, lines)
+                for loc, message in cause.problems
+            )
+        else:
+            described.append(_describe(error, lines))
+    return described
+
+
+def _describe_at(loc: tuple[Any, ...], message: str, lines: dict[tuple[Any, ...], int]) -> str:
+    path, data_loc, _, _ = _resolve(PlatformSettings, loc)
+    line = _line_of(data_loc, lines)
+    return f"{path or '(top level)'}{f' (line {line})' if line else ''}: {message}"
 
 
 def _describe(error: Any, lines: dict[tuple[Any, ...], int]) -> str:

@@ -320,8 +320,8 @@ def test_budget_rules() -> None:
         "cost.budget.monthly_limit_usd (line 4): Input should be greater than 0 (got 0)",
         "cost.budget.actual_thresholds_percent (line 5): each threshold may appear only once "
         "(got [80, 80])",
-        "cost.budget.teams (line 6): each team may appear only once (got [{'team': 'a', "
-        "'monthly_limit_usd': 5}, {'team': 'a', 'monthly_limit_usd': 6}])",
+        "cost.budget.teams[1].team (line 8): team 'a' already has a budget (teams[0]); "
+        "each team may appear only once",
     ]
 
 
