@@ -122,7 +122,7 @@ def _team_construct_id(team: str) -> str:
 
 
 def _check_unique(platform_budget: str, team_budgets: dict[str, str]) -> None:
-    """Budget names are unique in an account (COST-3): refuse two budgets of one name."""
+    """Refuse two budgets of one name (COST-3, API_budgets_Budget: unique in an account)."""
     owners: dict[str, str] = {platform_budget: "the platform budget"}
     for index, (team, name) in enumerate(team_budgets.items()):
         if name in owners:

@@ -454,6 +454,8 @@ def parse(event: object, budget_names: Collection[str]) -> tuple[list[str], list
 
 def _reason_to_ignore(text: object, budget_names: Collection[str]) -> str | None:
     """Why the message `text` is not a notification the guard acts on; None if it is."""
+    # COST-4: any budget of the account may publish to the topic (budgets-sns-policy.html
+    # documents no narrower source ARN), so the budget name is checked here.
     if not isinstance(text, str) or not text.strip():
         return f"the message is empty or not text: {_excerpt(text)}"
     try:
