@@ -61,8 +61,10 @@ IGNORED_MESSAGE = "budget guard ignored a message"
 
 # AWS Budgets' SNS notifications are plain text, one "Field: value" line per field, e.g.
 # "Budget Name: demo-sagemaker-monthly" and "Alert Type: ACTUAL".
+# Blanks around a field are any whitespace but a line break (e-mail style CRLF included).
 _FIELD = re.compile(
-    r"^[ \t]*(budget name|alert type)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE
+    r"^[^\S\n]*(budget name|alert type)[^\S\n]*:[^\S\n]*(.*?)[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 ACTUAL = "ACTUAL"
 EXCERPT_CHARS = 200

@@ -603,6 +603,14 @@ def test_a_valid_notification_beside_ignored_records_is_acted_on(aws: dict[str, 
     assert "finance-total" not in alert["Message"]
 
 
+def test_a_notification_with_crlf_line_ends_is_acted_on(aws: dict[str, Any]) -> None:
+    notebook(aws, "lab", PLATFORM)
+
+    result = run_guard(aws, sns_event(notification().replace("\n", "\r\n")))
+
+    assert [e["name"] for e in result["stopped"]] == ["lab"]
+
+
 def test_capping_leaves_another_deployments_autoscaled_endpoint_alone(aws: dict[str, Any]) -> None:
     endpoint(aws, "ours", PLATFORM, scaling=True)
     endpoint(aws, "theirs", OTHER, scaling=True)
