@@ -3,7 +3,7 @@ guard. Stateless: budgets hold no data, and the guard's log group is retained.""
 
 from __future__ import annotations
 
-import re
+import hashlib
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_constructs.cost import BudgetGuard, SageMakerBudget
+from sagemaker_constructs.cost import BudgetGuard, SageMakerBudget, budget_name
 
 from .settings import PlatformSettings
 from .settings.cost import BudgetSettings
@@ -42,6 +42,12 @@ class CostStack(Stack):
         """
         super().__init__(scope, id_, **kwargs)
         tag_key, tag_value = platform_tag
+        platform_budget = budget_name(f"{settings.name_prefix}-sagemaker-monthly")
+        team_budget_names = {
+            team.team: budget_name(f"{settings.name_prefix}-sagemaker-team-{team.team}")
+            for team in budget.teams
+        }
+        _check_unique(platform_budget, team_budget_names)
 
         self.guard: BudgetGuard | None = None
         """The budget guard, when `cost.budget.guard` is set."""
@@ -53,6 +59,7 @@ class CostStack(Stack):
                 alerts_topic=alerts_topic,
                 tag_key=tag_key,
                 tag_value=tag_value,
+                budget_names=[platform_budget],
                 dry_run=budget.guard.dry_run,
                 scale_endpoints_to_minimum=budget.guard.scale_endpoints_to_minimum,
             )
@@ -60,10 +67,9 @@ class CostStack(Stack):
         self.budget = SageMakerBudget(
             self,
             "Budget",
-            budget_name=f"{settings.name_prefix}-sagemaker-monthly",
+            budget_name=platform_budget,
             monthly_limit_usd=budget.monthly_limit_usd,
-            tag_key=tag_key,
-            tag_value=tag_value,
+            tags={tag_key: tag_value},
             alerts_topic=alerts_topic,
             actual_thresholds_percent=budget.actual_thresholds_percent,
             forecasted_thresholds_percent=budget.forecasted_thresholds_percent,
@@ -74,17 +80,14 @@ class CostStack(Stack):
         """The platform's budget."""
 
         # Named after the team, not its position, so reordering `teams` replaces nothing.
-        # Budget names may not hold ':', a backslash or "/action/".
+        # A team budget counts the team's spend on this platform: both tags.
         self.team_budgets = {
             team.team: SageMakerBudget(
                 self,
-                f"Team-{team.team.replace('/', '-')}",
-                budget_name=re.sub(
-                    r"[:\\/]", "-", f"{settings.name_prefix}-sagemaker-team-{team.team}"
-                )[:100],
+                _team_construct_id(team.team),
+                budget_name=team_budget_names[team.team],
                 monthly_limit_usd=team.monthly_limit_usd,
-                tag_key=budget.team_tag_key,
-                tag_value=team.team,
+                tags={tag_key: tag_value, budget.team_tag_key: team.team},
                 alerts_topic=alerts_topic,
                 actual_thresholds_percent=budget.actual_thresholds_percent,
                 forecasted_thresholds_percent=budget.forecasted_thresholds_percent,
@@ -107,3 +110,25 @@ class CostStack(Stack):
                 value=self.guard.function.function_name,
                 description="Budget guard function (invoke it with a test event for a dry run)",
             )
+
+
+def _team_construct_id(team: str) -> str:
+    """`Team-<team>`; a construct id cannot hold '/', so a team with one gets its '/'
+    replaced and a hash of the team, keeping "a/b" and "a-b" apart."""
+    if "/" not in team:
+        return f"Team-{team}"
+    digest = hashlib.sha256(team.encode("utf-8")).hexdigest()[:8]
+    return f"Team-{team.replace('/', '-')}-{digest}"
+
+
+def _check_unique(platform_budget: str, team_budgets: dict[str, str]) -> None:
+    """Refuse two budgets of one name (COST-3, API_budgets_Budget: unique in an account)."""
+    owners: dict[str, str] = {platform_budget: "the platform budget"}
+    for index, (team, name) in enumerate(team_budgets.items()):
+        if name in owners:
+            raise ValueError(
+                f"cost.budget.teams[{index}].team: team {team!r} would get the budget name "
+                f"{name!r}, which {owners[name]} already has; budget names are unique in an "
+                "account, so rename the team"
+            )
+        owners[name] = f"team {team!r}"

@@ -3,13 +3,18 @@ stops the platform's running SageMaker jobs and notebooks when it does."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -17,6 +22,12 @@ from constructs import Construct
 from ..common import Problems, PythonFunction, acknowledge, acknowledge_wildcards
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
+
+IGNORED_MESSAGE = "budget guard ignored a message"
+"""The log record the function writes for a message it does not act on (runtime/handler.py
+writes it; the metric filter counts it)."""
+METRIC_NAMESPACE = "smkit/BudgetGuard"
+IGNORED_METRIC = "IgnoredMessages"
 
 # SageMaker resource types the guard stops, with the actions it needs on each.
 _STOPPABLE = {
@@ -42,17 +53,21 @@ _LISTS = (
 class BudgetGuard(Construct):
     """Stops the platform's running SageMaker work when its budget is breached.
 
-    The budget sends the breach notification to `topic` (its own topic, so no other
-    alert can trigger it and nothing has to be parsed out of Budgets' free-text
-    messages); `function` then stops in-progress tuning, training, processing and
-    transform jobs and running notebook instances tagged `tag_key` = `tag_value`, and
-    publishes what it stopped and what failed to `alerts_topic`. If the function itself
-    fails after Lambda's retries, the failed event goes to `alerts_topic` as well, so the
-    breach is never silent.
+    The budget sends the breach notification to `topic`, a topic of its own. `function`
+    first checks the message: it acts only on an AWS Budgets notification of actual spend
+    for one of `budget_names`; anything else (an empty or malformed event, a CloudWatch
+    alarm, a forecast, another budget of the account) is logged and ignored, and an alarm
+    tells the alerts topic that a message was ignored (so a changed Budgets message
+    format cannot switch the guard off silently). Then it stops in-progress tuning,
+    training, processing and transform jobs and running notebook instances tagged
+    `tag_key` = `tag_value`, publishes what it stopped and what failed to `alerts_topic`,
+    and fails the invocation when any call failed: Lambda retries it twice, then sends
+    the event to `alerts_topic`, and an alarm on the function's errors goes there too.
 
-    Its role may list SageMaker resources and read their tags, and may stop and describe
-    only resources carrying the platform tag (`aws:ResourceTag` condition, supported on
-    every stoppable resource type). It has no delete permission.
+    Its role may list SageMaker resources and read their tags, and may stop, describe,
+    scale and cap only resources carrying the platform tag (`aws:ResourceTag` condition
+    on every stoppable resource type, on endpoints and on Application Auto Scaling's
+    scalable targets). It has no delete permission.
     """
 
     def __init__(
@@ -64,6 +79,7 @@ class BudgetGuard(Construct):
         alerts_topic: sns.ITopic,
         tag_key: str,
         tag_value: str,
+        budget_names: Sequence[str],
         dry_run: bool = False,
         scale_endpoints_to_minimum: bool = False,
         timeout: Duration = Duration.minutes(5),
@@ -72,10 +88,12 @@ class BudgetGuard(Construct):
         """
         :param encryption_key: Key of the guard topic, the log group and the environment.
             Its policy must let budgets.amazonaws.com use it (the platform key does).
-        :param alerts_topic: Where the guard reports.
+        :param alerts_topic: Where the guard reports, and where its alarms go.
         :param tag_key: Tag that marks the platform's resources, e.g. `smkit:platform`.
             1-128 characters.
         :param tag_value: Its value on the platform's resources. 0-256 characters.
+        :param budget_names: The budgets whose notifications the guard acts on (the
+            budget sends them to `topic`). At least one; each 1-100 characters.
         :param dry_run: Report only, change nothing. Default: False.
         :param scale_endpoints_to_minimum: Cap autoscaled endpoint variants at their
             autoscaling minimum. Default: False (endpoints are left running).
@@ -84,6 +102,7 @@ class BudgetGuard(Construct):
         :param log_retention_days: Default: 365. One of CloudWatch Logs' retention periods.
         """
         super().__init__(scope, id_)
+        names = list(budget_names)
         problems = Problems("BudgetGuard")
         problems.check(
             0 < len(tag_key) <= 128, f"tag_key must be 1-128 characters (got {tag_key!r})"
@@ -91,6 +110,10 @@ class BudgetGuard(Construct):
         problems.check(
             len(tag_value) <= 256,
             f"tag_value must be at most 256 characters (got {len(tag_value)})",
+        )
+        problems.check(
+            bool(names) and all(0 < len(n) <= 100 for n in names),
+            f"budget_names must name 1 or more budgets of 1-100 characters (got {names})",
         )
         minutes = timeout.to_seconds() / 60
         problems.check(1 <= minutes <= 15, f"timeout must be 1-15 minutes (got {minutes:g})")
@@ -117,6 +140,7 @@ class BudgetGuard(Construct):
             environment={
                 "PLATFORM_TAG_KEY": tag_key,
                 "PLATFORM_TAG_VALUE": tag_value,
+                "BUDGET_NAMES": json.dumps(names),
                 "ALERTS_TOPIC_ARN": alerts_topic.topic_arn,
                 "DRY_RUN": str(dry_run).lower(),
                 "SCALE_ENDPOINTS": str(scale_endpoints_to_minimum).lower(),
@@ -127,7 +151,7 @@ class BudgetGuard(Construct):
         self.function = function.function
         """The guard's Lambda function."""
         self.role = function.role
-        """The function's role: list, read tags, stop and describe; nothing else."""
+        """The function's role: list, read tags, stop, describe and cap; nothing else."""
         self.log_group = function.log_group
         """The function's log group (JSON records, one report per run)."""
 
@@ -141,6 +165,61 @@ class BudgetGuard(Construct):
             on_failure=destinations.SnsDestination(alerts_topic),
         )
         self._grant(tag_key, tag_value, scale_endpoints_to_minimum)
+        self._alarm(alerts_topic, tag_value)
+
+    def _alarm(self, alerts_topic: sns.ITopic, tag_value: str) -> None:
+        self.errors_alarm = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"The budget guard of {tag_value} failed: a stop or its report did not go "
+                "through. Read the alert it sent and the function's log; stop what is listed "
+                "as FAILED yourself."
+            ),
+        )
+        """Alarm on the function's errors (a failed stop fails the run), to the alerts
+        topic."""
+        self.errors_alarm.add_alarm_action(cw_actions.SnsAction(alerts_topic))
+
+        # The function logs one JSON record per ignored message; count them per platform.
+        logs.MetricFilter(
+            self,
+            "IgnoredMessages",
+            log_group=self.log_group,
+            filter_pattern=logs.FilterPattern.string_value("$.message", "=", IGNORED_MESSAGE),
+            metric_namespace=METRIC_NAMESPACE,
+            metric_name=IGNORED_METRIC,
+            metric_value="1",
+            dimensions={"Platform": "$.platform"},
+            unit=cloudwatch.Unit.COUNT,
+        )
+        self.ignored_alarm = cloudwatch.Alarm(
+            self,
+            "IgnoredMessagesAlarm",
+            metric=cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=IGNORED_METRIC,
+                dimensions_map={"Platform": tag_value},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"The budget guard of {tag_value} ignored a message on its topic (not a "
+                "notification of actual spend for its budget). If the budget was breached, "
+                "the guard did not act: its log says why."
+            ),
+        )
+        """Alarm when the function ignores a message, to the alerts topic."""
+        self.ignored_alarm.add_alarm_action(cw_actions.SnsAction(alerts_topic))
 
     def _grant(self, tag_key: str, tag_value: str, scale_endpoints: bool) -> None:
         stack = Stack.of(self)
@@ -172,18 +251,24 @@ class BudgetGuard(Construct):
         ]
         wildcard_resources = arns(*_STOPPABLE, "endpoint")
         if scale_endpoints:
+            scalable_targets = stack.format_arn(
+                service="application-autoscaling", resource="scalable-target", resource_name="*"
+            )
             statements += [
-                # Application Auto Scaling accepts no resource-level scoping here (scalable
-                # targets have generated ids), but it checks that the caller may describe
-                # and update the endpoint itself, which the next statement limits to the
-                # platform's endpoints.
                 iam.PolicyStatement(
-                    sid="CapEndpointVariantsThroughAutoScaling",
-                    actions=[
-                        "application-autoscaling:DescribeScalableTargets",
-                        "application-autoscaling:RegisterScalableTarget",
-                    ],
+                    sid="FindScalableTargets",
+                    actions=["application-autoscaling:DescribeScalableTargets"],
                     resources=["*"],
+                ),
+                # COST-5: RegisterScalableTarget takes scalable-target ARNs and
+                # aws:ResourceTag (Service Authorization Reference, Application Auto
+                # Scaling); the kit's scalable targets carry the platform tag, another
+                # deployment's do not, so the guard cannot cap someone else's endpoint.
+                iam.PolicyStatement(
+                    sid="CapThePlatformsScalableTargetsOnly",
+                    actions=["application-autoscaling:RegisterScalableTarget"],
+                    resources=[scalable_targets],
+                    conditions=tagged,
                 ),
                 iam.PolicyStatement(
                     sid="ScaleThePlatformsEndpointsOnly",
@@ -196,7 +281,7 @@ class BudgetGuard(Construct):
                     conditions=tagged,
                 ),
             ]
-            wildcard_resources += arns("endpoint-config")
+            wildcard_resources += [*arns("endpoint-config"), scalable_targets]
         for statement in statements:
             self.role.add_to_policy(statement)
 
@@ -204,17 +289,17 @@ class BudgetGuard(Construct):
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
             "SageMaker's List* actions (ListTrainingJobs, ListNotebookInstances, ListEndpoints "
-            "...) and Application Auto Scaling's DescribeScalableTargets / "
-            "RegisterScalableTarget accept no resource ARN; what the guard may change is "
-            "limited by the tag-conditioned statements.",
+            "...) and Application Auto Scaling's DescribeScalableTargets accept no resource "
+            "ARN; what the guard may change is limited by the tag-conditioned statements.",
         )
         acknowledge_wildcards(
             self.role,
             reason=(
-                "The guard acts on whichever of the platform's jobs, notebooks and endpoints "
-                "run when the budget is breached, so it cannot name them in advance; it may "
-                "read tags of these resource types, and stop, describe or scale them only when "
-                "they carry the platform tag."
+                "The guard acts on whichever of the platform's jobs, notebooks, endpoints and "
+                "scalable targets run when the budget is breached, so it cannot name them in "
+                "advance (scalable targets have generated ids); it may read tags of these "
+                "resource types, and stop, describe, scale or cap them only when they carry "
+                "the platform tag."
             ),
             resources=wildcard_resources,
         )

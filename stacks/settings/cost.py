@@ -49,7 +49,10 @@ def _unique(values: list[Any], what: str) -> list[Any]:
 
 
 class TeamBudget(StrictModel):
-    """A monthly budget on one team's SageMaker spend (resources tagged with the team)."""
+    """A monthly budget on one team's SageMaker spend on the platform (resources tagged
+    with the platform and the team). Its budget name is `<name_prefix>-sagemaker-team-
+    <team>`; a team name with ':', '/' or '\\', or one making the name longer than 100
+    characters, gives a shortened name ending in a hash of the team, unique per team."""
 
     team: Annotated[TagValue, Field(min_length=1)]
     """Value of the team tag (`budget.team_tag_key`) on the team's resources. Required."""
@@ -89,8 +92,9 @@ class GuardSettings(StrictModel):
 
 class BudgetSettings(StrictModel):
     """A monthly AWS Budgets budget on the platform's SageMaker spend: service
-    "Amazon SageMaker" and the platform's `smkit:platform` cost allocation tag (activate
-    it in the Billing console; see "Cost guardrails")."""
+    "Amazon SageMaker" and the platform's `smkit:platform` cost allocation tag, without
+    credits and refunds. The tag counts only once it is activated as a cost allocation
+    tag in the Billing console (docs/cost-guardrails.md)."""
 
     monthly_limit_usd: UsdAmount
     """Monthly SageMaker spend of the platform, in USD. Required. Greater than 0."""
@@ -115,9 +119,9 @@ class BudgetSettings(StrictModel):
     """Tag that names a resource's team, for `teams` budgets."""
 
     teams: list[TeamBudget] = Field(default_factory=list)
-    """Per-team budgets, with the same thresholds, on SageMaker resources carrying
-    `team_tag_key` = `team`. They alert; the guard acts on the platform budget only.
-    Default: none."""
+    """Per-team budgets, with the same thresholds, on the platform's SageMaker resources
+    that also carry `team_tag_key` = `team` (activate that tag too). They alert; the
+    guard acts on the platform budget only. Default: none."""
 
     guard: GuardSettings | None = None
     """The budget guard. Default: none (budget alerts only)."""

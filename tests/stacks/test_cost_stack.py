@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import CfnElement
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
+from sagemaker_constructs.cost import budget_name
 from stacks.cost_stack import CostStack
 from stacks.foundation_stack import LOGICAL_IDS
 from stacks.settings import PlatformSettings
@@ -37,10 +39,15 @@ def test_only_a_config_with_a_budget_gets_a_cost_stack(
 def test_platform_budget_filters_on_sagemaker_and_the_platform_tag(full_synth: Synthesis) -> None:
     budget = budgets(full_synth)["smkit-full-sagemaker-monthly"]["Budget"]
     assert budget["BudgetLimit"] == {"Amount": 2000, "Unit": "USD"}
-    assert budget["CostFilters"] == {
-        "Service": ["Amazon SageMaker"],
-        "TagKeyValue": ["user:smkit:platform$smkit-full"],
+    assert budget["FilterExpression"] == {
+        "And": [
+            {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}},
+            {"Tags": {"Key": "smkit:platform", "Values": ["smkit-full"]}},
+            {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"]}}},
+        ]
     }
+    assert budget["Metrics"] == ["UnblendedCost"]
+    assert "CostFilters" not in budget and "CostTypes" not in budget
     assert (budget["BudgetType"], budget["TimeUnit"]) == ("COST", "MONTHLY")
 
 
@@ -71,12 +78,14 @@ def test_breach_goes_to_the_guard_and_the_rest_to_the_alerts_topic(full_synth: S
     assert seen == [("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)]
 
 
-def test_team_budget_filters_on_the_team_tag(full_synth: Synthesis) -> None:
+def test_team_budget_counts_the_teams_spend_on_this_platform(full_synth: Synthesis) -> None:
     team = budgets(full_synth)["smkit-full-sagemaker-team-forecasting"]
-    assert team["Budget"]["CostFilters"] == {
-        "Service": ["Amazon SageMaker"],
-        "TagKeyValue": ["user:Team$forecasting"],
-    }
+    assert team["Budget"]["FilterExpression"]["And"] == [
+        {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}},
+        {"Tags": {"Key": "smkit:platform", "Values": ["smkit-full"]}},
+        {"Tags": {"Key": "Team", "Values": ["forecasting"]}},
+        {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"]}}},
+    ]
     assert team["Budget"]["BudgetLimit"] == {"Amount": 500, "Unit": "USD"}
     addresses = [s["Address"] for s in team["NotificationsWithSubscribers"][0]["Subscribers"]]
     assert addresses[1:] == ["forecasting-lead@example.com"]
@@ -122,6 +131,7 @@ def test_guard_acts_on_this_deployment_and_scales_endpoints_as_configured(
                     {
                         "PLATFORM_TAG_KEY": "smkit:platform",
                         "PLATFORM_TAG_VALUE": "smkit-full",
+                        "BUDGET_NAMES": '["smkit-full-sagemaker-monthly"]',
                         "DRY_RUN": "false",
                         "SCALE_ENDPOINTS": "true",
                     }
@@ -153,7 +163,7 @@ def test_guard_acts_on_this_deployment_and_scales_endpoints_as_configured(
     assert outputs["BudgetName"]["Value"] == "smkit-full-sagemaker-monthly"
 
 
-def test_team_budgets_are_named_after_their_team_within_budgets_rules() -> None:
+def cost_stack(teams: list[str]) -> tuple[CostStack, list[str]]:
     app = cdk.App(context=cdk_json_context())
     base = cdk.Stack(app, "Base")
     settings = PlatformSettings.model_validate(
@@ -162,10 +172,7 @@ def test_team_budgets_are_named_after_their_team_within_budgets_rules() -> None:
             "cost": {
                 "budget": {
                     "monthly_limit_usd": 100,
-                    "teams": [
-                        {"team": "ml:vision/a", "monthly_limit_usd": 10},
-                        {"team": "nlp", "monthly_limit_usd": 20},
-                    ],
+                    "teams": [{"team": t, "monthly_limit_usd": 10} for t in teams],
                 }
             },
         }
@@ -184,10 +191,44 @@ def test_team_budgets_are_named_after_their_team_within_budgets_rules() -> None:
         r["Properties"]["Budget"]["BudgetName"]
         for r in Template.from_stack(stack).find_resources("AWS::Budgets::Budget").values()
     )
+    return stack, names
+
+
+def test_team_budgets_are_named_after_their_team_within_budgets_rules() -> None:
+    stack, names = cost_stack(["ml:vision/a", "ml-vision-a", "nlp"])
     assert names == [
         "demo-sagemaker-monthly",
         "demo-sagemaker-team-ml-vision-a",
+        budget_name("demo-sagemaker-team-ml:vision/a"),
         "demo-sagemaker-team-nlp",
     ]
+    assert names[2].startswith("demo-sagemaker-team-ml-vision-a-")
     assert stack.guard is None
-    assert sorted(stack.team_budgets) == ["ml:vision/a", "nlp"]
+    assert sorted(stack.team_budgets) == ["ml-vision-a", "ml:vision/a", "nlp"]
+
+
+def test_long_team_names_sharing_a_prefix_get_unique_stable_budget_names() -> None:
+    """Issue 13 item 14: two team names sharing their first 77 characters truncated to
+    one budget name and failed the deploy."""
+    shared = "forecasting-" * 6 + "demand-"  # 79 characters
+    teams = [shared + "europe-west", shared + "europe-east"]
+    _, names = cost_stack(teams)
+    _, alone = cost_stack(teams[1:])
+
+    team_names = [n for n in names if n != "demo-sagemaker-monthly"]
+    assert len(set(team_names)) == 2
+    assert all(len(n) == 100 for n in team_names)
+    # Stable: each name depends on its team only, not on the other teams configured.
+    assert budget_name(f"demo-sagemaker-team-{teams[1]}") in alone
+    assert set(alone) < set(names)
+
+
+def test_a_team_whose_budget_name_another_budget_has_is_refused() -> None:
+    taken = budget_name("demo-sagemaker-team-ml:a")  # ends with '-' and 8 hex digits
+    with pytest.raises(ValueError) as raised:
+        cost_stack(["ml:a", taken.removeprefix("demo-sagemaker-team-")])
+    assert str(raised.value) == (
+        f"cost.budget.teams[1].team: team {taken.removeprefix('demo-sagemaker-team-')!r} "
+        f"would get the budget name {taken!r}, which team 'ml:a' already has; budget names "
+        "are unique in an account, so rename the team"
+    )

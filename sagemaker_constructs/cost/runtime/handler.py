@@ -1,6 +1,11 @@
 """Budget guard: when the platform's SageMaker budget is breached, stop what of the
 platform is running and report exactly what happened to the alerts topic.
 
+- Checks the event first and acts only on an AWS Budgets notification of ACTUAL spend for
+  one of its budgets (`BUDGET_NAMES`). Anything else (an empty event, no records, an
+  empty, null or JSON message, a CloudWatch alarm, a forecast, another budget of the
+  account) is logged as "budget guard ignored a message" with the reason, and nothing is
+  stopped; a metric filter on that record raises an alarm.
 - Acts on SageMaker resources carrying the platform tag (`PLATFORM_TAG_KEY` =
   `PLATFORM_TAG_VALUE`) only: in-progress tuning, training, processing and transform
   jobs, and notebook instances in service or starting. Everything else is counted as
@@ -11,7 +16,8 @@ platform is running and report exactly what happened to the alerts topic.
 - Idempotent: it acts on the state it finds, so a repeated or duplicate notification
   finds nothing left to stop; a stop call refused because the resource is already
   stopping or finished counts as done, not as a failure.
-- Keeps going when one call fails, and reports the failure.
+- Keeps going when one call fails, reports the failure, and then fails the invocation
+  (`GuardRunError`), so Lambda's Errors metric, retries and on-failure destination see it.
 - `DRY_RUN` reports what it would do and changes nothing.
 
 Plain Python and boto3; logs are JSON records (Lambda's JSON log format) via `logging`.
@@ -19,9 +25,11 @@ Plain Python and boto3; logs are JSON records (Lambda's JSON log format) via `lo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -47,6 +55,24 @@ LIST_PAGE_SIZE = 100
 # SNS limits a message to 256 KB and a subject to 100 characters.
 MAX_MESSAGE_CHARS = 200_000
 MAX_SUBJECT_CHARS = 100
+
+IGNORED_MESSAGE = "budget guard ignored a message"
+"""The log record of a message the guard does not act on (a metric filter counts it)."""
+
+# AWS Budgets' SNS notifications are plain text, one "Field: value" line per field, e.g.
+# "Budget Name: demo-sagemaker-monthly" and "Alert Type: ACTUAL".
+# Blanks around a field are any whitespace but a line break (e-mail style CRLF included).
+_FIELD = re.compile(
+    r"^[^\S\n]*(budget name|alert type)[^\S\n]*:[^\S\n]*(.*?)[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+ACTUAL = "ACTUAL"
+EXCERPT_CHARS = 200
+
+
+class GuardRunError(RuntimeError):
+    """A run in which a call failed: raised after the report went out, so that Lambda
+    counts an error, retries, and finally hands the event to the on-failure destination."""
 
 
 @dataclass(frozen=True)
@@ -401,26 +427,93 @@ def message(report: Report, notifications: list[str]) -> str:
     return text
 
 
+# --- the event --------------------------------------------------------------------------
+
+
+def parse(event: object, budget_names: Collection[str]) -> tuple[list[str], list[str]]:
+    """The notifications in `event` the guard acts on (their text), and why each other
+    part of it is ignored. Nothing is acted on before this has looked at all of it."""
+    if not isinstance(event, Mapping):
+        return [], [f"the event is not an object: {_excerpt(event)}"]
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return [], [f"the event has no SNS records: {_excerpt(event)}"]
+    accepted: list[str] = []
+    ignored: list[str] = []
+    for index, record in enumerate(records):
+        sns = record.get("Sns") if isinstance(record, Mapping) else None
+        if not isinstance(sns, Mapping):
+            ignored.append(f"record {index} is not an SNS record: {_excerpt(record)}")
+            continue
+        text = sns.get("Message")
+        reason = _reason_to_ignore(text, budget_names)
+        if reason is None and isinstance(text, str):
+            accepted.append(text)
+        else:
+            ignored.append(f"record {index}: {reason}")
+    return accepted, ignored
+
+
+def _reason_to_ignore(text: object, budget_names: Collection[str]) -> str | None:
+    """Why the message `text` is not a notification the guard acts on; None if it is."""
+    # COST-4: any budget of the account may publish to the topic (budgets-sns-policy.html
+    # documents no narrower source ARN), so the budget name is checked here.
+    if not isinstance(text, str) or not text.strip():
+        return f"the message is empty or not text: {_excerpt(text)}"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping) and "AlarmName" in data:
+        return f"a CloudWatch alarm ({_excerpt(data['AlarmName'])}), not a budget notification"
+    if data is not None:
+        return f"a JSON message, not a budget notification: {_excerpt(text)}"
+    fields = {key.lower(): value for key, value in _FIELD.findall(text)}
+    name = fields.get("budget name")
+    if name is None:
+        return f"not a budget notification (no 'Budget Name:' line): {_excerpt(text)}"
+    if name not in budget_names:
+        return (
+            f"a notification of budget {name!r}, not of the guard's "
+            f"({', '.join(map(repr, sorted(budget_names)))})"
+        )
+    alert_type = fields.get("alert type", "").upper()
+    if alert_type != ACTUAL:
+        kind = f"a {alert_type}" if alert_type else "an untyped"
+        return f"{kind} notification of budget {name!r}: the guard acts on actual spend only"
+    return None
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+
+
 # --- entry point -------------------------------------------------------------------------
 
 
 def run(
-    event: Mapping[str, Any],
+    event: object,
     *,
     sagemaker: Any,
     autoscaling: Any,
     sns: Any,
     environment: Mapping[str, str],
 ) -> dict[str, Any]:
-    """One run for one SNS event, with the given clients and settings."""
-    notifications = [
-        record["Sns"].get("Message", "") for record in event.get("Records", []) if "Sns" in record
-    ]
+    """One run for one SNS event, with the given clients and settings: check the event,
+    then act, report, and raise `GuardRunError` if any call failed."""
+    platform = environment["PLATFORM_TAG_VALUE"]
+    notifications, ignored = parse(event, json.loads(environment["BUDGET_NAMES"]))
+    for reason in ignored:
+        logger.warning(IGNORED_MESSAGE, extra={"platform": platform, "reason": reason})
+    if not notifications:
+        return {"acted": False, "ignored": ignored}
+
     guard = Guard(
         sagemaker=sagemaker,
         autoscaling=autoscaling,
         tag_key=environment["PLATFORM_TAG_KEY"],
-        tag_value=environment["PLATFORM_TAG_VALUE"],
+        tag_value=platform,
         dry_run=environment.get("DRY_RUN", "false") == "true",
         scale_endpoints=environment.get("SCALE_ENDPOINTS", "false") == "true",
     )
@@ -431,10 +524,16 @@ def run(
         Subject=subject(report),
         Message=message(report, notifications),
     )
-    return report.as_dict()
+    if report.failed:
+        failed = ", ".join(f"{e['kind']} {e['name']}" for e in report.failed[:5])
+        raise GuardRunError(
+            f"budget guard of {platform}: {len(report.failed)} call(s) failed ({failed}"
+            f"{', ...' if len(report.failed) > 5 else ''}); the alert lists them"
+        )
+    return {"acted": True, "ignored": ignored, **report.as_dict()}
 
 
-def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point, subscribed to the budget guard's SNS topic."""
     return run(
         event,

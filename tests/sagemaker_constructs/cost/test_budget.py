@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import botocore.session
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
+from botocore.validate import ParamValidator
 
-from sagemaker_constructs.cost import SageMakerBudget
+from sagemaker_constructs.cost import SageMakerBudget, budget_name
 from tests.oracles.synth import new_stack
 
 
@@ -19,8 +22,7 @@ def budget_stack(**kwargs: Any) -> tuple[Template, dict[str, str]]:
     props: dict[str, Any] = {
         "budget_name": "demo-sagemaker-monthly",
         "monthly_limit_usd": 1500,
-        "tag_key": "smkit:platform",
-        "tag_value": "demo",
+        "tags": {"smkit:platform": "demo"},
         "alerts_topic": alerts,
     }
     props.update({k: guard if v == "guard" else v for k, v in kwargs.items()})
@@ -44,24 +46,67 @@ def notifications(template: Template) -> list[tuple[str, float, list[Any]]]:
     ]
 
 
-def test_monthly_cost_budget_on_sagemaker_and_the_platform_tag() -> None:
+def the_budget(template: Template) -> dict[str, Any]:
+    [budget] = template.find_resources("AWS::Budgets::Budget").values()
+    data: dict[str, Any] = budget["Properties"]["Budget"]
+    return data
+
+
+def test_monthly_cost_budget_on_sagemaker_and_the_platform_tag_without_credits() -> None:
     template, _ = budget_stack()
-    template.has_resource_properties(
-        "AWS::Budgets::Budget",
-        {
-            "Budget": {
-                "BudgetName": "demo-sagemaker-monthly",
-                "BudgetType": "COST",
-                "TimeUnit": "MONTHLY",
-                "BudgetLimit": {"Amount": 1500, "Unit": "USD"},
-                "CostFilters": {
-                    "Service": ["Amazon SageMaker"],
-                    "TagKeyValue": ["user:smkit:platform$demo"],
-                },
-                "CostTypes": {"IncludeCredit": False, "IncludeRefund": False},
-            }
+    assert the_budget(template) == {
+        "BudgetName": "demo-sagemaker-monthly",
+        "BudgetType": "COST",
+        "TimeUnit": "MONTHLY",
+        "BudgetLimit": {"Amount": 1500, "Unit": "USD"},
+        "FilterExpression": {
+            "And": [
+                {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}},
+                {"Tags": {"Key": "smkit:platform", "Values": ["demo"]}},
+                {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"]}}},
+            ]
         },
-    )
+        "Metrics": ["UnblendedCost"],
+    }
+
+
+def test_every_tag_must_match() -> None:
+    template, _ = budget_stack(tags={"smkit:platform": "demo", "Team": "vision"})
+    assert the_budget(template)["FilterExpression"]["And"][1:3] == [
+        {"Tags": {"Key": "smkit:platform", "Values": ["demo"]}},
+        {"Tags": {"Key": "Team", "Values": ["vision"]}},
+    ]
+
+
+def test_budget_fits_the_budgets_api_model_without_deprecated_fields() -> None:
+    """COST-2: CreateBudget takes FilterExpression with Metrics, or the deprecated
+    CostFilters with CostTypes, never a mix; every key and value is one the model knows."""
+    budget = the_budget(budget_stack(tags={"smkit:platform": "demo", "Team": "vision"})[0])
+    assert not {"CostFilters", "CostTypes"} & set(budget)
+    assert {"FilterExpression", "Metrics"} <= set(budget)
+
+    model = botocore.session.get_session().get_service_model("budgets")
+    request = {
+        "AccountId": "123456789012",
+        "Budget": {**budget, "BudgetLimit": {"Amount": "1500", "Unit": "USD"}},
+    }
+    report = ParamValidator().validate(request, model.operation_model("CreateBudget").input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+    dimensions, metrics = model.shape_for("Dimension").enum, model.shape_for("Metric").enum
+    assert set(budget["Metrics"]) <= set(metrics)
+
+    def keys(expression: dict[str, Any]) -> list[str]:
+        found = [expression["Dimensions"]["Key"]] if "Dimensions" in expression else []
+        children = [*expression.get("And", [])]
+        if "Not" in expression:
+            children.append(expression["Not"])
+        for child in children:
+            found += keys(child)
+        return found
+
+    assert sorted(keys(budget["FilterExpression"])) == ["RECORD_TYPE", "SERVICE"]
+    assert set(keys(budget["FilterExpression"])) <= set(dimensions)
 
 
 def test_default_notifications_go_to_the_alerts_topic_and_emails() -> None:
@@ -169,8 +214,7 @@ def test_two_budgets_on_one_topic_add_one_statement() -> None:
             team,
             budget_name=f"demo-{team}",
             monthly_limit_usd=10,
-            tag_key="Team",
-            tag_value=team,
+            tags={"Team": team},
             alerts_topic=alerts,
         )
     [policy] = Template.from_stack(stack).find_resources("AWS::SNS::TopicPolicy").values()
@@ -182,6 +226,7 @@ def test_invalid_props_are_all_reported() -> None:
         budget_stack(
             budget_name="a:b",
             monthly_limit_usd=0,
+            tags={},
             actual_thresholds_percent=[50, 50, 2000],
             forecasted_thresholds_percent=[80, 90, 100],
             guard_topic="guard",
@@ -189,8 +234,35 @@ def test_invalid_props_are_all_reported() -> None:
             emails=[f"p{i}@example.com" for i in range(11)],
         )
     assert str(raised.value) == (
-        "Invalid SageMakerBudget props: budget_name must be 1-100 characters without ':' or "
-        "'\\' (got 'a:b'); monthly_limit_usd must be greater than 0 (got 0); "
+        "Invalid SageMakerBudget props: budget_name must be 1-100 characters without ':', "
+        "'\\' or '/action/' (got 'a:b'); monthly_limit_usd must be greater than 0 (got 0); "
+        "tags must name at least one cost allocation tag; "
         "actual_thresholds_percent must be unique values of 1-1000 (got [50, 50, 2000]); "
         "a budget takes 1-5 notifications (got 7); emails takes at most 10 (got 11)"
     )
+
+
+def test_a_valid_budget_name_is_kept() -> None:
+    assert budget_name("demo-sagemaker-team-vision") == "demo-sagemaker-team-vision"
+    assert budget_name("x" * 100) == "x" * 100
+
+
+def test_names_sharing_their_first_77_characters_stay_unique_within_100() -> None:
+    """COST-3: budget names are unique in the account and at most 100 characters."""
+    shared = "demo-sagemaker-team-" + "forecasting-" * 5 + "q"  # 81 characters
+    first, second = shared + "-europe-west-demand" * 2, shared + "-europe-east-demand" * 2
+    names = [budget_name(first), budget_name(second)]
+
+    assert names[0] != names[1]
+    assert [len(n) for n in names] == [100, 100]
+    # The same name on every synth: the cut name and a digest of the whole name.
+    digest = hashlib.sha256(first.encode()).hexdigest()[:8]
+    assert names[0] == first[:91] + "-" + digest
+    assert budget_name(first) == names[0]
+
+
+def test_names_differing_only_in_a_replaced_character_stay_unique() -> None:
+    names = {budget_name(n) for n in ("demo-ml:vision", "demo-ml/vision", "demo-ml\\vision")}
+    assert len(names) == 3
+    assert all(n.startswith("demo-ml-vision-") and len(n) == 23 for n in names)
+    assert not any(set(n) & {":", "/", "\\"} for n in names)

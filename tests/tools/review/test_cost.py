@@ -78,6 +78,16 @@ def test_nat_gateway_is_billed_every_hour(tmp_path: Path) -> None:
     assert _line(result, "Nat") == (0.045 * 730, 0.045 * 730 + 50 * 0.045)
 
 
+def test_metric_filter_costs_its_custom_metric_only_when_it_matches(tmp_path: Path) -> None:
+    filter_ = resource(
+        "AWS::Logs::MetricFilter",
+        MetricTransformations=[{"MetricName": "IgnoredMessages", "MetricValue": "1"}],
+    )
+    result = _estimate(tmp_path, {"Filter": filter_})
+    assert _line(result, "Filter") == (0.0, 0.30)
+    assert result.unpriced == []
+
+
 def _notebook_with(script: str) -> dict[str, dict[str, object]]:
     return {
         "Notebook": resource(

@@ -9,10 +9,12 @@ to a botocore Stubber (`test_moto_still_lacks_the_stubbed_stop_calls` pins why).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -25,8 +27,50 @@ REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/sagemaker"
 PLATFORM = {"Key": "smkit:platform", "Value": "smkit-test"}
 OTHER = {"Key": "smkit:platform", "Value": "someone-else"}
-NOTIFICATION = "AWS Budget Notification\nYou requested that we alert you when ACTUAL cost > 100%"
-EVENT = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": NOTIFICATION}}]}
+BUDGET = "smkit-test-sagemaker-monthly"
+
+
+def notification(budget: str = BUDGET, alert_type: str = "ACTUAL") -> str:
+    """An AWS Budgets notification as Budgets publishes it to SNS (plain text)."""
+    return f"""AWS Budget Notification November 29, 2026
+AWS Account {DEFAULT_ACCOUNT_ID}
+
+Dear AWS Customer,
+
+You requested that we alert you when the {alert_type} Cost associated with your {budget} \
+budget is greater than $2,000.00 for the current month. The {alert_type} Cost associated \
+with this budget is $2,013.27. You can find additional details below and by accessing the \
+AWS Budgets dashboard [1].
+
+Budget Name: {budget}
+Budget Type: Cost
+Budgeted Amount: $2,000.00
+Alert Type: {alert_type}
+Alert Threshold: > $2,000.00
+{alert_type} Amount: $2,013.27
+
+[1] https://console.aws.amazon.com/billing/home#/budgets
+"""
+
+
+def sns_event(*messages: object) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {"Message": m}}
+            for m in messages
+        ]
+    }
+
+
+EVENT = sns_event(notification())
+CLOUDWATCH_ALARM = json.dumps(
+    {
+        "AlarmName": "smkit-test-ErrorsAlarm",
+        "NewStateValue": "ALARM",
+        "NewStateReason": "Threshold Crossed",
+        "Trigger": {"MetricName": "Errors", "Namespace": "AWS/Lambda"},
+    }
+)
 MISSING_IN_MOTO = {
     "stop_training_job": "TrainingJobName",
     "stop_hyper_parameter_tuning_job": "HyperParameterTuningJobName",
@@ -86,19 +130,26 @@ def aws() -> Iterator[dict[str, Any]]:
             sagemaker.stubber.assert_no_pending_responses()
 
 
-def run_guard(aws: dict[str, Any], *, dry_run: bool = False, scale: bool = False) -> dict[str, Any]:
+def environment(aws: dict[str, Any], *, dry_run: bool, scale: bool) -> dict[str, str]:
+    return {
+        "PLATFORM_TAG_KEY": PLATFORM["Key"],
+        "PLATFORM_TAG_VALUE": PLATFORM["Value"],
+        "BUDGET_NAMES": json.dumps([BUDGET]),
+        "ALERTS_TOPIC_ARN": aws["topic"],
+        "DRY_RUN": str(dry_run).lower(),
+        "SCALE_ENDPOINTS": str(scale).lower(),
+    }
+
+
+def run_guard(
+    aws: dict[str, Any], event: object = EVENT, *, dry_run: bool = False, scale: bool = False
+) -> dict[str, Any]:
     return handler.run(
-        EVENT,
+        event,
         sagemaker=aws["sagemaker"],
         autoscaling=aws["autoscaling"],
         sns=aws["sns"],
-        environment={
-            "PLATFORM_TAG_KEY": PLATFORM["Key"],
-            "PLATFORM_TAG_VALUE": PLATFORM["Value"],
-            "ALERTS_TOPIC_ARN": aws["topic"],
-            "DRY_RUN": str(dry_run).lower(),
-            "SCALE_ENDPOINTS": str(scale).lower(),
-        },
+        environment=environment(aws, dry_run=dry_run, scale=scale),
     )
 
 
@@ -238,7 +289,8 @@ def test_nothing_running_reports_that_and_the_notification(aws: dict[str, Any]) 
     [alert] = alerts(aws)
     assert alert["Subject"] == "Budget guard smkit-test: stopped 0"
     assert "Stopped (0):" in alert["Message"]
-    assert "  You requested that we alert you when ACTUAL cost > 100%" in alert["Message"]
+    assert "Budget notification:\n  AWS Budget Notification" in alert["Message"]
+    assert f"  Budget Name: {BUDGET}\n" in alert["Message"]
 
 
 def test_stops_every_kind_of_the_platform_and_reports_exactly_that(aws: dict[str, Any]) -> None:
@@ -320,15 +372,46 @@ def test_a_failing_stop_is_reported_and_the_rest_still_stopped(aws: dict[str, An
     aws["sagemaker"].expect_stop("stop_training_job", "b-refused", error="AccessDeniedException")
     aws["sagemaker"].expect_stop("stop_training_job", "c-last")
 
-    report = run_guard(aws)
+    with pytest.raises(handler.GuardRunError) as raised:
+        run_guard(aws)
 
-    assert [e["name"] for e in report["stopped"]] == ["a-first", "c-last", "lab"]
-    assert report["failed"] == [
-        {"kind": "training job", "name": "b-refused", "error": "AccessDeniedException: no"}
-    ]
+    # The run fails (so Lambda retries it, counts an error and alarms), but only after
+    # everything else was stopped and the report went out.
+    assert str(raised.value) == (
+        "budget guard of smkit-test: 1 call(s) failed (training job b-refused); "
+        "the alert lists them"
+    )
+    assert notebook_status(aws, "lab") == "Stopped"
     [alert] = alerts(aws)
     assert alert["Subject"] == "Budget guard smkit-test: stopped 3, 1 FAILED"
     assert "FAILED (act on these yourself) (1):\n  - training job b-refused: " in alert["Message"]
+    assert "  - training job a-first\n" in alert["Message"]
+    assert "  - training job c-last\n" in alert["Message"]
+
+
+def test_a_failed_listing_also_fails_the_run_after_reporting(aws: dict[str, Any]) -> None:
+    notebook(aws, "lab", PLATFORM)
+
+    def refuse(**_: Any) -> None:
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "ListEndpoints"
+        )
+
+    aws["client"].meta.events.register("before-call.sagemaker.ListEndpoints", refuse)
+    with pytest.raises(handler.GuardRunError, match=r"1 call\(s\) failed \(endpoint \(listing\)\)"):
+        run_guard(aws)
+
+    assert notebook_status(aws, "lab") == "Stopped"
+    [alert] = alerts(aws)
+    assert "endpoint (listing): ThrottlingException: slow down" in alert["Message"]
+
+
+def test_a_clean_run_succeeds(aws: dict[str, Any]) -> None:
+    notebook(aws, "lab", PLATFORM)
+
+    result = run_guard(aws)
+
+    assert result["acted"] is True and result["failed"] == [] and result["ignored"] == []
 
 
 def test_dry_run_changes_nothing_and_says_what_it_would_stop(aws: dict[str, Any]) -> None:
@@ -440,6 +523,7 @@ def test_lambda_entry_point_uses_its_environment(
     notebook(aws, "lab", PLATFORM)
     monkeypatch.setenv("PLATFORM_TAG_KEY", PLATFORM["Key"])
     monkeypatch.setenv("PLATFORM_TAG_VALUE", PLATFORM["Value"])
+    monkeypatch.setenv("BUDGET_NAMES", json.dumps([BUDGET]))
     monkeypatch.setenv("ALERTS_TOPIC_ARN", aws["topic"])
     monkeypatch.setenv("DRY_RUN", "false")
     monkeypatch.setenv("SCALE_ENDPOINTS", "false")
@@ -448,3 +532,96 @@ def test_lambda_entry_point_uses_its_environment(
 
     assert report["stopped"] == [{"kind": "notebook instance", "name": "lab"}]
     assert notebook_status(aws, "lab") == "Stopped"
+
+
+IGNORED = [
+    pytest.param({}, "the event has no SNS records: {}", id="empty-event"),
+    pytest.param({"Records": []}, "the event has no SNS records", id="no-records"),
+    pytest.param(None, "the event is not an object: None", id="null-event"),
+    pytest.param({"Records": [{"Sns": None}]}, "record 0 is not an SNS record", id="no-sns"),
+    pytest.param(sns_event(""), "record 0: the message is empty or not text: ''", id="empty"),
+    pytest.param(sns_event(None), "the message is empty or not text: None", id="null-message"),
+    pytest.param(
+        sns_event("hello"), "not a budget notification (no 'Budget Name:' line)", id="text"
+    ),
+    pytest.param(sns_event("{not json"), "no 'Budget Name:' line", id="non-json"),
+    pytest.param(
+        sns_event(CLOUDWATCH_ALARM),
+        "a CloudWatch alarm ('smkit-test-ErrorsAlarm'), not a budget notification",
+        id="cloudwatch-alarm",
+    ),
+    pytest.param(sns_event('{"Budget Name": "x"}'), "a JSON message", id="json"),
+    pytest.param(
+        sns_event(notification(budget="finance-total")),
+        "a notification of budget 'finance-total', not of the guard's "
+        "('smkit-test-sagemaker-monthly')",
+        id="other-budget",
+    ),
+    pytest.param(
+        sns_event(notification(alert_type="FORECASTED")),
+        "a FORECASTED notification of budget 'smkit-test-sagemaker-monthly': the guard acts "
+        "on actual spend only",
+        id="forecast",
+    ),
+    pytest.param(
+        sns_event(notification().replace("Alert Type: ACTUAL\n", "")),
+        "an untyped notification",
+        id="no-alert-type",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "reason"), IGNORED)
+def test_anything_but_an_actual_notification_of_its_budget_is_logged_and_ignored(
+    aws: dict[str, Any], caplog: pytest.LogCaptureFixture, event: object, reason: str
+) -> None:
+    training_job(aws, "train", PLATFORM, "InProgress")
+    notebook(aws, "lab", PLATFORM)
+
+    with caplog.at_level(logging.WARNING):
+        result = run_guard(aws, event)
+
+    # Nothing stopped (the Stubber would also fail on an unexpected StopTrainingJob) and
+    # nothing reported; the log says why, in the record the metric filter counts.
+    assert result["acted"] is False
+    assert notebook_status(aws, "lab") == "InService"
+    assert alerts(aws) == []
+    [record] = [r for r in caplog.records if r.getMessage() == handler.IGNORED_MESSAGE]
+    assert reason in record.__dict__["reason"]
+    assert record.__dict__["platform"] == "smkit-test"
+
+
+def test_a_valid_notification_beside_ignored_records_is_acted_on(aws: dict[str, Any]) -> None:
+    notebook(aws, "lab", PLATFORM)
+
+    result = run_guard(aws, sns_event(None, notification(budget="finance-total"), notification()))
+
+    assert result["acted"] is True
+    assert [e["name"] for e in result["stopped"]] == ["lab"]
+    assert len(result["ignored"]) == 2
+    [alert] = alerts(aws)
+    assert "finance-total" not in alert["Message"]
+
+
+def test_a_notification_with_crlf_line_ends_is_acted_on(aws: dict[str, Any]) -> None:
+    notebook(aws, "lab", PLATFORM)
+
+    result = run_guard(aws, sns_event(notification().replace("\n", "\r\n")))
+
+    assert [e["name"] for e in result["stopped"]] == ["lab"]
+
+
+def test_capping_leaves_another_deployments_autoscaled_endpoint_alone(aws: dict[str, Any]) -> None:
+    endpoint(aws, "ours", PLATFORM, scaling=True)
+    endpoint(aws, "theirs", OTHER, scaling=True)
+
+    report = run_guard(aws, scale=True)
+
+    assert [e["endpoint"] for e in report["endpoints_capped"]] == ["ours"]
+    assert report["left_alone"] == 1
+    targets = aws["autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")
+    capacity = {t["ResourceId"]: t["MaxCapacity"] for t in targets["ScalableTargets"]}
+    assert capacity == {
+        "endpoint/ours/variant/AllTraffic": 1,
+        "endpoint/theirs/variant/AllTraffic": 4,
+    }
