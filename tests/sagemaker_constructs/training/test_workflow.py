@@ -106,11 +106,15 @@ class Aws:
     queue_url: str
 
     def alerts(self) -> list[dict[str, Any]]:
-        messages = (
-            boto3.client("sqs")
-            .receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
-            .get("Messages", [])
+        """The alerts sent since the last call. Each is deleted once read: a message only
+        received comes back after the visibility timeout and would count twice when a
+        slow (loaded) machine reaches a later test past it."""
+        sqs = boto3.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
         )
+        for message in messages:
+            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [json.loads(m["Body"]) for m in messages]
 
     def run(self, execution_input: Any, name: str) -> Execution:
