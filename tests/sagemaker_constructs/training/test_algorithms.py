@@ -106,10 +106,12 @@ def test_deepar_needs_its_four_hyperparameters_and_takes_no_metric_definitions()
     ]
 
 
-def test_an_unprofiled_builtin_accepts_anything_but_metric_definitions() -> None:
+def test_other_builtins_accept_any_hyperparameter_but_no_metric_definitions() -> None:
     xgboost = builtin_profile("xgboost")
     assert xgboost.problems(hyperparameters={"anything": "1"}, channels=["x"]) == []
     assert xgboost.problems(hyperparameters={}, channels=[], metric_definitions=["m"]) == [
         "metric_definitions are not allowed for built-in algorithm xgboost: SageMaker extracts "
-        "its metrics itself (see its documentation)"
+        "its metrics itself (validation:accuracy, validation:auc, validation:error, "
+        "validation:f1, validation:logloss, validation:mae, validation:map, validation:merror, "
+        "validation:mlogloss, validation:mse, validation:ndcg, validation:rmse)"
     ]

@@ -147,9 +147,11 @@ def test_request_matches_botocore_and_reuses_the_training_rendering(
         )
     )
     training_definition = request["TrainingJobDefinition"]
-    assert training_definition["EnableManagedSpotTraining"] is True
+    # DeepAR cannot checkpoint: on-demand by default (TRAIN-1), nothing to sync.
+    assert training_definition["EnableManagedSpotTraining"] is False
     assert training_definition["StoppingCondition"] == rendered["StoppingCondition"]
-    assert training_definition["CheckpointConfig"] == {"S3Uri.$": "$.names.checkpoints"}
+    assert training_definition["StoppingCondition"] == {"MaxRuntimeInSeconds": 4 * 3600}
+    assert "CheckpointConfig" not in training_definition
     assert training_definition["ResourceConfig"]["VolumeKmsKeyId"] == KEY_ARN
     assert "MetricDefinitions" not in training_definition["AlgorithmSpecification"]
     assert training_definition["AlgorithmSpecification"]["TrainingImage"].endswith(
@@ -198,9 +200,7 @@ def test_a_run_tunes_and_registers_the_best_model(runner: Runner) -> None:
         "prediction_length": "14",
         "epochs": "20",
     }
-    assert definition["CheckpointConfig"]["S3Uri"] == (
-        f"s3://my-artifacts/training/deepar/checkpoints/{name.rsplit('-', 1)[1]}/"
-    )
+    assert "CheckpointConfig" not in definition  # DeepAR writes none
     assert definition["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://my-data/demand/train/"
     )
@@ -261,7 +261,7 @@ def test_every_tuning_mistake_is_reported_at_once() -> None:
         "built-in algorithm forecasting-deepar has no hyperparameter(s) ['dropout'] to tune",
         "max_parallel_jobs must be 1 to max_jobs (4) (got 5)",
         "early_stopping must be Off with Hyperband, which stops jobs itself",
-        "max_runtime must be 120 seconds to 182.5 days (got 60 s)",
+        "max_runtime must be 120 seconds to 30 days (got 60 s)",
     ]:
         assert fragment in message, fragment
 

@@ -46,7 +46,8 @@ def test_a_definition_gets_documented_defaults_and_its_profile() -> None:
     assert settings.training is not None
     definition = settings.training.definitions["text-classifier"]
     assert definition.profile is TEXT_CLASSIFIER
-    assert definition.spot is True and definition.checkpoints is True
+    assert definition.spot is None and definition.checkpoints is None
+    assert definition.uses_spot is True and definition.uses_checkpoints is True
     assert definition.max_runtime_minutes == 240
     assert definition.model_package.approval == "PendingManualApproval"
     assert definition.string_hyperparameters() == {
@@ -103,7 +104,7 @@ def test_instance_types_are_checked_against_sagemakers_training_types() -> None:
     )
 
 
-def test_definition_mistakes_are_reported_together_on_the_definition() -> None:
+def test_definition_mistakes_are_reported_together_each_at_its_field() -> None:
     text = (
         TEXT_CLASSIFIER_YAML.replace("instance_type: ml.g5.xlarge", "instance_type: ml.c5.xlarge")
         .replace("input_mode: Pipe", "input_mode: File")
@@ -111,13 +112,10 @@ def test_definition_mistakes_are_reported_together_on_the_definition() -> None:
         .replace("hyperparameters: [epochs]", "hyperparameters: [epochs, text_attribute]")
         + "      max_wait_minutes: 60\n      max_runtime_minutes: 120\n"
     )
-    (problem,) = problems_of(text)
-    where, _, message = problem.partition(": ")
+    whole, instance_type, max_wait = problems_of(text)
+    where, _, message = whole.partition(": ")
     assert where == "training.definitions['text-classifier'] (line 4)"
     assert message.split("; ") == [
-        "instance type 'ml.c5.xlarge' has no NVIDIA GPU but the job needs one (gpu): use a "
-        "GPU type such as ml.g5.xlarge or ml.g6.xlarge",
-        "max_wait must be at least max_runtime with spot training (got 3600 s < 7200 s)",
         "channel 'train': SageMaker streams augmented manifests, so the channel's input mode "
         "must be Pipe (got File)",
         "channel 'train': the kit's text classifier (containers/training) reads an augmented "
@@ -127,6 +125,15 @@ def test_definition_mistakes_are_reported_together_on_the_definition() -> None:
         "hyperparameters ['text_attribute'] name the augmented manifest's attributes, which "
         "the request fixes: they cannot be overridden while a channel is an augmented manifest",
     ]
+    assert instance_type == (
+        "training.definitions['text-classifier'].instance_type (line 6): instance type "
+        "'ml.c5.xlarge' has no NVIDIA GPU but the job needs one (gpu): use a GPU type such as "
+        "ml.g5.xlarge or ml.g6.xlarge"
+    )
+    assert max_wait == (
+        "training.definitions['text-classifier'].max_wait_minutes (line 19): max_wait must be "
+        "at least max_runtime with spot training (got 3600 s < 7200 s)"
+    )
 
 
 def test_images_switch_on_source() -> None:
@@ -186,18 +193,16 @@ def test_tuning_mistakes_name_the_tuning_definition() -> None:
         batch_size: {kind: categorical, values: [32]}
 """
     )
-    (problem,) = problems_of(text)
-    assert problem.split("; ") == [
-        "training (line 2): tuning.tc-hpo: range 'learning_rate': min must be less than max "
-        "(got 0.1 >= 0.01)",
-        "tuning.tc-hpo: objective metric 'validation:f1' is not one of the job's metric "
-        "definitions (validation:accuracy, validation:loss, validation:macro_f1, epoch, "
-        "train:loss)".replace(
-            "validation:accuracy, validation:loss, validation:macro_f1, epoch, train:loss",
-            "epoch, train:loss, validation:loss, validation:accuracy, validation:macro_f1",
-        ),
-        "tuning.tc-hpo: max_parallel_jobs must be 1 to max_jobs (4) (got 8)",
-        "tuning.other.training: 'missing' is not a training definition (defined: text-classifier)",
+    assert problems_of(text) == [
+        "training.tuning['tc-hpo'].ranges.learning_rate (line 26): range 'learning_rate': min "
+        "must be less than max (got 0.1 >= 0.01)",
+        "training.tuning['tc-hpo'].objective.metric (line 22): objective metric "
+        "'validation:f1' is not one of the job's metric definitions (epoch, train:loss, "
+        "validation:loss, validation:accuracy, validation:macro_f1)",
+        "training.tuning['tc-hpo'].max_parallel_jobs (line 24): max_parallel_jobs must be 1 "
+        "to max_jobs (4) (got 8)",
+        "training.tuning.other.training (line 29): 'missing' is not a training definition "
+        "(defined: text-classifier)",
     ]
 
 
