@@ -310,7 +310,8 @@ def _direction_problems(
 ) -> list[Located]:
     published = objective_direction(profile, metric)
     if objective_type is None:
-        if published is None:
+        # A built-in's unknown metric is reported once, by objective_problems.
+        if published is None and (profile is None or not profile.builtin):
             return [
                 (
                     "objective.type",
