@@ -30,6 +30,7 @@ from sagemaker_constructs.training import (
     TrainingChannel,
     TrainingJob,
     TuningWorkflow,
+    builtin_profile,
 )
 from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner, runnable
 from tests.oracles.stepfunctions import state_machines, validate_definition
@@ -305,3 +306,71 @@ def test_grid_search_leaves_the_job_count_to_sagemaker() -> None:
         "WarmStartType": "TransferLearning",
     }
     assert json.dumps(request).count("CategoricalParameterRanges") == 1
+
+
+def test_builtins_tune_on_aws_metrics_with_spot_only_where_they_checkpoint() -> None:
+    # TRAIN-5/6: xgboost tunes on a published metric, its direction taken from AWS's table;
+    # TRAIN-1: it checkpoints, so its tuning jobs keep spot and a per-run checkpoint folder.
+    stack = new_stack()
+    job = TrainingJob(
+        stack,
+        "Job",
+        image=ContainerImage.from_builtin("xgboost"),
+        channels=[TrainingChannel(n, f"tabular/{n}/") for n in ("train", "validation")],
+        data_bucket=s3.Bucket.from_bucket_name(stack, "Data", "my-data"),
+        artifacts_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "my-artifacts"),
+        artifacts_prefix="training/xgb/",
+        encryption_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        instance_type="ml.m5.xlarge",
+        job_name_prefix="demo-xgb",
+        profile=builtin_profile("xgboost"),
+        hyperparameters={"num_round": "100", "objective": "binary:logistic"},
+    )
+    workflow = tuning(
+        stack,
+        job=job,
+        objective_metric="validation:auc",
+        objective_type=None,
+        ranges=[ContinuousRange("eta", 0.1, 0.5)],
+        overridable_hyperparameters=[],
+    )
+    (definition,) = state_machines(Template.from_stack(stack).to_json()).values()
+    assert validate_definition(definition) == []
+    request = workflow.tune_task.state.to_state_json()["Parameters"]
+    assert request["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"] == {
+        "Type": "Maximize",
+        "MetricName": "validation:auc",
+    }
+    training = request["TrainingJobDefinition"]
+    assert training["EnableManagedSpotTraining"] is True
+    assert training["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 4 * 3600,
+        "MaxWaitTimeInSeconds": 8 * 3600,
+    }
+    assert training["CheckpointConfig"] == {"S3Uri.$": "$.names.checkpoints"}
+    checkpoints = definition["States"]["NameTuningJob"]["Parameters"]["checkpoints.$"]
+    assert checkpoints.startswith("States.Format('s3://my-artifacts/training/xgb/checkpoints/")
+
+
+def test_pca_cannot_be_tuned_and_says_why() -> None:
+    # TRAIN-5
+    stack = new_stack()
+    job = TrainingJob(
+        stack,
+        "Job",
+        image=ContainerImage.from_builtin("pca"),
+        channels=[TrainingChannel("train", "pca/train/")],
+        data_bucket=s3.Bucket.from_bucket_name(stack, "Data", "my-data"),
+        artifacts_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "my-artifacts"),
+        artifacts_prefix="training/pca/",
+        encryption_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        instance_type="ml.m5.xlarge",
+        job_name_prefix="demo-pca",
+        profile=builtin_profile("pca"),
+    )
+    with pytest.raises(ValueError) as raised:
+        tuning(stack, job=job, objective_metric="test:loss", objective_type="Minimize")
+    assert (
+        "AWS publishes no objective metric for built-in algorithm pca (its documentation has "
+        "no tuning page): it cannot be tuned"
+    ) in str(raised.value)
