@@ -518,7 +518,7 @@ class TrainingJob(Construct):
         if self.volume_key_used:
             resources["VolumeKmsKeyId"] = self.encryption_key.key_arn
         stopping: dict[str, Any] = {"MaxRuntimeInSeconds": int(self.max_runtime.to_seconds())}
-        # TRAIN-4: managed spot training needs MaxWaitTimeInSeconds (always set with spot).
+        # TRAIN-4: model-managed-spot-training page, spot needs MaxWaitTimeInSeconds (always set).
         if self.spot and self.max_wait is not None:
             stopping["MaxWaitTimeInSeconds"] = int(self.max_wait.to_seconds())
         parts: dict[str, Any] = {

@@ -363,6 +363,7 @@ def channel_problems(channels: Sequence[TrainingChannel], input_mode: str) -> li
                     f"{where}: an augmented manifest needs 1-16 attribute_names "
                     f"(got {len(channel.attribute_names)})"
                 )
+            # TRAIN-18: S3DataSource, AugmentedManifestFile only with Pipe input mode.
             if mode != "Pipe":
                 found.append(
                     f"{where}: SageMaker streams augmented manifests, so the channel's input "

@@ -489,7 +489,8 @@ def objective_problems(
 ) -> list[str]:
     """Whether the jobs can report `metric`: one of their metric definitions, or a metric
     of their built-in algorithm (whose channel, for `test:` metrics, is configured)."""
-    # TRAIN-5: a built-in's objective is one of the metrics AWS publishes for it.
+    # TRAIN-5: automatic-model-tuning-define-metrics page, a built-in's objective is one of
+    # the metrics its tuning page publishes (builtin_metrics_data.py).
     if profile is not None and profile.builtin:
         if profile.not_tunable is not None:
             return [f"{profile.not_tunable}: it cannot be tuned"]
@@ -498,7 +499,8 @@ def objective_problems(
                 f"objective metric {metric!r} is not one {profile.name} emits; "
                 f"choose one of {', '.join(profile.metrics)}"
             ]
-        # TRAIN-7: built-ins compute `<channel>:` metrics on that channel only.
+        # TRAIN-7: the tuning pages (e.g. deepar-tuning), built-ins compute `<channel>:`
+        # metrics on that channel only.
         channel = profile.metric_channel(metric)
         if channel is not None and channel not in channels:
             return [
