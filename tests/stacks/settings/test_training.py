@@ -360,8 +360,7 @@ def test_builtin_objectives_are_the_metrics_aws_publishes_with_their_direction()
     ]
     # Other metrics need their direction.
     assert problems_of(
-        TEXT_CLASSIFIER_YAML
-        + "  tuning:\n    hpo:\n      training: text-classifier\n"
+        TEXT_CLASSIFIER_YAML + "  tuning:\n    hpo:\n      training: text-classifier\n"
         "      objective: {metric: validation:loss}\n"
         "      ranges:\n        epochs: {kind: integer, min: 1, max: 4}\n"
     ) == [
@@ -468,16 +467,17 @@ def test_hyperband_needs_a_max_resource_runs_cannot_change() -> None:
     # TRAIN-15: inferred from the static epochs (3), which the run may override here.
     assert problems_of(TEXT_CLASSIFIER_YAML + HYPERBAND) == [
         "training.tuning.hpo.hyperband.max_resource (line 20): Hyperband reads max_resource "
-        "from hyperparameter epochs, which a run may override, so a run could set a value SageMaker refuses: set "
-        "hyperband.max_resource, or take epochs off overridable.hyperparameters"
+        "from hyperparameter epochs, which a run may override, so a run could set a value "
+        "SageMaker refuses: set hyperband.max_resource, or take epochs off "
+        "overridable.hyperparameters"
     ]
     fixed = TEXT_CLASSIFIER_YAML.replace("hyperparameters: [epochs]", "hyperparameters: []")
     assert parse_settings(fixed + HYPERBAND).training is not None
     no_epochs = fixed.replace("epochs: 3, ", "")
     assert problems_of(no_epochs + HYPERBAND) == [
-        "training.tuning.hpo.hyperband.max_resource (line 20): Hyperband needs max_resource, or a static "
-        "hyperparameter it reads it from (epochs, numepochs, n-epochs, n_epochs, num_epochs; "
-        "tuned ones do not count): set hyperband.max_resource"
+        "training.tuning.hpo.hyperband.max_resource (line 20): Hyperband needs max_resource, "
+        "or a static hyperparameter it reads it from (epochs, numepochs, n-epochs, n_epochs, "
+        "num_epochs; tuned ones do not count): set hyperband.max_resource"
     ]
     assert problems_of(no_epochs + HYPERBAND + "      hyperband: {max_resource: 20001}\n") == [
         "training.tuning.hpo.hyperband.max_resource (line 26): hyperband max_resource is at "
