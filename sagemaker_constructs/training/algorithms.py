@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from ..common.builtin_images_data import BUILTIN_IMAGES
-from ..common.builtin_metrics_data import BUILTIN_METRICS_PAGES, BUILTIN_OBJECTIVE_METRICS
+from ..common.builtin_metrics_data import BUILTIN_OBJECTIVE_METRICS
 
 # The value part of a metric line: a float as Python prints it, or nan.
 METRIC_VALUE = r"([-+0-9.eE]+|nan)"
@@ -255,7 +255,6 @@ def _generic_builtin(algorithm: str) -> AlgorithmProfile:
     """What the kit knows of any built-in: its metrics (AWS's table), whether it
     checkpoints, what it trains on; any hyperparameter and channel name passes."""
     directions = BUILTIN_OBJECTIVE_METRICS.get(algorithm, {})
-    page = BUILTIN_METRICS_PAGES.get(algorithm)
     return AlgorithmProfile(
         name=f"built-in algorithm {algorithm}",
         hyperparameters=None,
@@ -267,7 +266,7 @@ def _generic_builtin(algorithm: str) -> AlgorithmProfile:
             None
             if directions
             else f"AWS publishes no objective metric for built-in algorithm {algorithm} "
-            f"(its documentation has no tuning page{'' if page is None else ': ' + page})"
+            "(its documentation has no tuning page)"
         ),
         instance_class=(
             "gpu" if algorithm in _GPU_ONLY else "cpu" if algorithm in _CPU_ONLY else None

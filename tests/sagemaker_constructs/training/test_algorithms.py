@@ -7,7 +7,10 @@ import re
 import sys
 from pathlib import Path
 
+from sagemaker_constructs.common.builtin_images_data import BUILTIN_IMAGES
 from sagemaker_constructs.training.algorithms import (
+    BUILTIN_PROFILES,
+    CHECKPOINTING_BUILTINS,
     DEEPAR,
     TEXT_CLASSIFIER,
     builtin_profile,
@@ -115,3 +118,17 @@ def test_other_builtins_accept_any_hyperparameter_but_no_metric_definitions() ->
         "validation:f1, validation:logloss, validation:mae, validation:map, validation:merror, "
         "validation:mlogloss, validation:mse, validation:ndcg, validation:rmse)"
     ]
+
+
+def test_checkpointing_builtins_are_the_documented_ones_at_the_pinned_versions() -> None:
+    # TRAIN-1: XGBoost checkpoints from 0.90-1 on; the kit's pinned image must be one.
+    assert {
+        "image-classification",
+        "object-detection",
+        "semantic-segmentation",
+        "xgboost",
+    } == CHECKPOINTING_BUILTINS
+    major, minor, build = map(int, re.split(r"[.-]", BUILTIN_IMAGES["xgboost"].tag))
+    assert (major, minor, build) >= (0, 90, 1)
+    assert {n for n, p in BUILTIN_PROFILES.items() if p.checkpointing} == CHECKPOINTING_BUILTINS
+    assert sorted(BUILTIN_PROFILES) == sorted(BUILTIN_IMAGES)
