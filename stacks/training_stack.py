@@ -224,13 +224,13 @@ class TrainingStack(Stack):
             instance_count=definition.instance_count,
             volume_size_gb=definition.volume_size_gb,
             max_runtime=Duration.minutes(definition.max_runtime_minutes),
-            spot=definition.spot,
+            spot=definition.uses_spot,
             max_wait=(
                 Duration.minutes(definition.max_wait_minutes)
                 if definition.max_wait_minutes
                 else None
             ),
-            checkpoints=definition.checkpoints,
+            checkpoints=definition.uses_checkpoints,
             network=network,
             network_isolation=definition.network_isolation,
             inter_container_encryption=definition.inter_container_encryption,

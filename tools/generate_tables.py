@@ -2,13 +2,18 @@
 
     python -m tools.generate_tables          rewrite the tables
     python -m tools.generate_tables --check  exit 1 if a committed table is stale
+    python -m tools.generate_tables --extract-metrics DIR
+                                             re-read the built-in algorithms' objective
+                                             metrics from the developer guide's Markdown
 
-Tables: SageMaker regions, instance types per kind, built-in algorithm images, Ground
-Truth's AWS-owned pre-annotation and consolidation Lambda accounts per region.
+Tables: SageMaker regions, instance types per kind, built-in algorithm images and their
+tuning objective metrics, Ground Truth's AWS-owned pre-annotation and consolidation Lambda
+accounts per region.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -136,6 +141,112 @@ def builtin_images() -> str:
     )
 
 
+# The developer guide's tuning page of each built-in algorithm the kit runs: its
+# "Metrics computed by ..." tables are the objectives SageMaker accepts for it. None: the
+# guide has no tuning page (no objective metric is published), with the reason shown.
+DEVELOPER_GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
+METRIC_PAGES: dict[str, str | None] = {
+    "forecasting-deepar": "deepar-tuning",
+    "blazingtext": "blazingtext-tuning",
+    "factorization-machines": "fm-tuning",
+    "image-classification": "IC-tuning",
+    "ipinsights": "ip-insights-tuning",
+    "kmeans": "k-means-tuning",
+    "knn": "kNN-tuning",
+    "lda": "lda-tuning",
+    "linear-learner": "linear-learner-tuning",
+    "ntm": "ntm-tuning",
+    "object-detection": "object-detection-tuning",
+    "object2vec": "object2vec-tuning",
+    "pca": None,
+    "randomcutforest": "random-cut-forest-tuning",
+    "semantic-segmentation": "semantic-segmentation-tuning",
+    "seq2seq": "seq-2-seq-tuning",
+    "xgboost": "xgboost-tuning",
+}
+METRICS_SOURCE = ROOT / "tools" / "sources" / "builtin_tuning_metrics.json"
+_METRIC_HEADER = re.compile(r"^\|\s*Metric Name\s*\|.*\|\s*Optimization Direction\s*\|\s*$")
+
+
+def parse_metric_tables(markdown: str) -> list[tuple[str, str]]:
+    """(metric, direction) rows of every "| Metric Name | ... | Optimization Direction |"
+    table of one developer-guide page, in page order, Markdown escapes removed."""
+    rows: list[tuple[str, str]] = []
+    in_table = False
+    for line in markdown.splitlines():
+        if _METRIC_HEADER.match(line):
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.strip().startswith("|"):
+            in_table = False
+        elif set("".join(cells)) <= set("-: "):
+            continue
+        else:
+            name = re.sub(r"\\(.)", r"\1", cells[0]).strip("`* ")
+            direction = cells[-1].strip("* ")
+            if direction not in ("Maximize", "Minimize"):
+                raise ValueError(f"metric {name!r}: direction {direction!r}")
+            if name not in (r[0] for r in rows):
+                rows.append((name, direction))
+    return rows
+
+
+def extract_metrics(guide: Path) -> dict[str, Any]:
+    """The snapshot `builtin_metrics()` renders, read from a checkout of the developer
+    guide's Markdown (one `<page>.md` per METRIC_PAGES entry)."""
+    algorithms: dict[str, Any] = {}
+    for algorithm, page in METRIC_PAGES.items():
+        if page is None:
+            algorithms[algorithm] = {"page": None, "metrics": {}}
+            continue
+        rows = parse_metric_tables((guide / f"{page}.md").read_text(encoding="utf-8"))
+        if not rows:
+            raise ValueError(f"{page}.md has no metrics table")
+        algorithms[algorithm] = {"page": f"{DEVELOPER_GUIDE}{page}.html", "metrics": dict(rows)}
+    return {
+        "source": "Amazon SageMaker Developer Guide, the tuning page of each algorithm",
+        "algorithms": algorithms,
+    }
+
+
+def builtin_metrics() -> str:
+    """Objective metrics (name -> Maximize/Minimize) of each built-in algorithm the kit
+    runs, from the snapshot of AWS's published tables in tools/sources/."""
+    snapshot = json.loads(METRICS_SOURCE.read_text(encoding="utf-8"))
+    algorithms = snapshot["algorithms"]
+    assert sorted(algorithms) == sorted(BUILTIN_ALGORITHMS), "snapshot and images differ"
+    metrics_rows = []
+    page_rows = []
+    for name in sorted(algorithms):
+        entry = algorithms[name]
+        body = "".join(f'        "{m}": "{d}",\n' for m, d in sorted(entry["metrics"].items()))
+        metrics_rows.append(
+            f'    "{name}": {{\n{body}    }},\n' if body else f'    "{name}": {{}},\n'
+        )
+        page = f'"{entry["page"]}"' if entry["page"] else "None"
+        page_rows.append(f'    "{name}": {page},\n')
+    text = HEADER.format(
+        doc="Tuning objective metrics of SageMaker built-in algorithms, and where AWS lists them.",
+        source=f"{METRICS_SOURCE.relative_to(ROOT)} ({snapshot['source']})",
+    )
+    return (
+        text
+        + "BUILTIN_OBJECTIVE_METRICS: dict[str, dict[str, str]] = {\n"
+        + "".join(metrics_rows)
+        + "}\n"
+        + '"""Algorithm -> objective metric -> `Maximize` or `Minimize`; empty where AWS '
+        + 'publishes none."""\n\n'
+        + "BUILTIN_METRICS_PAGES: dict[str, str | None] = {\n"
+        + "".join(page_rows)
+        + "}\n"
+        + '"""Algorithm -> the developer guide page with its metrics table (None: no '
+        + 'tuning page)."""\n'
+    )
+
+
 def ground_truth_lambdas() -> str:
     """Accounts of the AWS-owned PRE-/ACS- Lambdas of Ground Truth's built-in task types,
     per region, as the SageMaker API reference lists them (HumanTaskConfig)."""
@@ -166,6 +277,7 @@ def ground_truth_lambdas() -> str:
 
 TABLES: dict[Path, Callable[[], str]] = {
     ROOT / "sagemaker_constructs" / "common" / "builtin_images_data.py": builtin_images,
+    ROOT / "sagemaker_constructs" / "common" / "builtin_metrics_data.py": builtin_metrics,
     ROOT / "sagemaker_constructs" / "common" / "instance_types_data.py": instance_types,
     ROOT / "stacks" / "settings" / "regions.py": regions,
     ROOT / "sagemaker_constructs" / "labeling" / "ground_truth_data.py": ground_truth_lambdas,
@@ -185,6 +297,12 @@ def main(argv: list[str]) -> int:
         for path in paths:
             print(f"stale: {path.relative_to(ROOT)}", file=sys.stderr)
         return 1 if paths else 0
+    if len(argv) == 2 and argv[0] == "--extract-metrics":
+        snapshot = extract_metrics(Path(argv[1]))
+        METRICS_SOURCE.parent.mkdir(exist_ok=True)
+        METRICS_SOURCE.write_text(json.dumps(snapshot, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {METRICS_SOURCE.relative_to(ROOT)}")
+        return 0
     for path, render in TABLES.items():
         path.write_text(render())
         print(f"wrote {path.relative_to(ROOT)}")

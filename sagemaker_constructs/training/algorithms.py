@@ -7,16 +7,23 @@ Two kinds of profile:
 - the kit's own text classifier (`containers/training`), whose contract is fixed:
   hyperparameter names, channels `train` / `validation`, and metric lines
   `[metric] <name>=<value>` matched by the regexes `metric_regex` makes;
-- SageMaker built-in algorithms (DeepAR...), whose metrics SageMaker itself
-  extracts: a request must not carry MetricDefinitions for them.
+- SageMaker built-in algorithms (DeepAR, XGBoost...), whose metrics SageMaker itself
+  extracts: a request must not carry MetricDefinitions for them. Their objective metrics
+  and directions come from AWS's published tables (`builtin_metrics_data.py`, generated);
+  what they need of instances and checkpoints from the algorithms' pages (cited below).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
+
+from ..common.builtin_images_data import BUILTIN_IMAGES
+from ..common.builtin_metrics_data import BUILTIN_OBJECTIVE_METRICS
 
 # The value part of a metric line: a float as Python prints it, or nan.
 METRIC_VALUE = r"([-+0-9.eE]+|nan)"
@@ -47,8 +54,6 @@ class AlgorithmProfile:
     builtin: bool = False
     """A SageMaker built-in algorithm: SageMaker extracts its metrics and refuses
     MetricDefinitions in the request."""
-    metric_channels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Metric-name prefix -> channel without which those metrics are never emitted."""
     manifest_attributes: Callable[[Mapping[str, str]], list[str]] | None = None
     """For augmented-manifest channels: the AttributeNames the algorithm reads, given
     the job's hyperparameters. None: any."""
@@ -56,6 +61,27 @@ class AlgorithmProfile:
     """For augmented-manifest channels: the RecordWrapperType the algorithm reads."""
     manifest_hyperparameters: frozenset[str] = frozenset()
     """Hyperparameters that decide `manifest_attributes`."""
+    metric_directions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Objective metric -> `Maximize` / `Minimize`, where AWS publishes it (built-ins)."""
+    checkpointing: bool = True
+    """It writes checkpoints to /opt/ml/checkpoints and resumes from them, so a managed
+    spot job may wait for capacity longer than an hour (TRAIN-1)."""
+    not_tunable: str | None = None
+    """Why it cannot be tuned (no published objective metric); None where it can."""
+    instance_class: Literal["gpu", "cpu"] | None = None
+    """`gpu` / `cpu`: it trains only on NVIDIA GPU / only on CPU instances; None: either."""
+    single_instance: bool = False
+    """It trains on one instance only (instance_count 1)."""
+    channel_distributions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Channel -> the only S3DataDistributionType it reads that channel with."""
+    source: str | None = None
+    """AWS's page of the algorithm, cited in messages."""
+
+    def metric_channel(self, metric: str) -> str | None:
+        """The channel without which a built-in never emits `metric`: built-ins name their
+        metrics `<channel>:<name>` (`test:RMSE` is computed on the `test` channel)."""
+        channel = metric.partition(":")[0]
+        return channel if self.builtin and channel in ("train", "validation", "test") else None
 
     def metric_definitions(self) -> dict[str, str]:
         """MetricDefinitions (name -> regex) every job of this algorithm sends."""
@@ -184,8 +210,76 @@ TEXT_CLASSIFIER = AlgorithmProfile(
 Truth augmented manifests. An augmented manifest reaches it in Pipe mode as RecordIO
 records of [text, label, label-metadata] (the metadata carries the class names)."""
 
-DEEPAR = AlgorithmProfile(
-    name="built-in algorithm forecasting-deepar",
+# Built-ins that checkpoint, so that SageMaker lets their managed spot jobs wait longer than
+# an hour (TRAIN-1, model-checkpoints page): Image Classification, Object Detection,
+# Semantic Segmentation and XGBoost 0.90-1 or later (the kit pins 1.7-1).
+CHECKPOINTING_BUILTINS = frozenset(
+    {"image-classification", "object-detection", "semantic-segmentation", "xgboost"}
+)
+# TRAIN-8: what each built-in trains on, from its own page (docs.aws.amazon.com/sagemaker/
+# latest/dg/<page>.html): GPU only (image-classification, object-detection,
+# semantic-segmentation, seq-2-seq), CPU only (lda), one instance only (lda,
+# semantic-segmentation, seq-2-seq).
+_GPU_ONLY = frozenset(
+    {"image-classification", "object-detection", "semantic-segmentation", "seq2seq"}
+)
+_CPU_ONLY = frozenset({"lda"})
+_SINGLE_INSTANCE = frozenset({"lda", "semantic-segmentation", "seq2seq"})
+# TRAIN-9 (randomcutforest page): its train channel must be sharded, its test channel not.
+_DISTRIBUTIONS: Mapping[str, Mapping[str, str]] = {
+    "randomcutforest": MappingProxyType({"train": "ShardedByS3Key", "test": "FullyReplicated"}),
+}
+DEVELOPER_GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
+_PAGES = {
+    "forecasting-deepar": "deepar",
+    "blazingtext": "blazingtext",
+    "factorization-machines": "fact-machines",
+    "image-classification": "image-classification",
+    "ipinsights": "ip-insights",
+    "kmeans": "k-means",
+    "knn": "k-nearest-neighbors",
+    "lda": "lda",
+    "linear-learner": "linear-learner",
+    "ntm": "ntm",
+    "object-detection": "object-detection",
+    "object2vec": "object2vec",
+    "pca": "pca",
+    "randomcutforest": "randomcutforest",
+    "semantic-segmentation": "semantic-segmentation",
+    "seq2seq": "seq-2-seq",
+    "xgboost": "xgboost",
+}
+
+
+def _generic_builtin(algorithm: str) -> AlgorithmProfile:
+    """What the kit knows of any built-in: its metrics (AWS's table), whether it
+    checkpoints, what it trains on; any hyperparameter and channel name passes."""
+    directions = BUILTIN_OBJECTIVE_METRICS.get(algorithm, {})
+    return AlgorithmProfile(
+        name=f"built-in algorithm {algorithm}",
+        hyperparameters=None,
+        metrics=tuple(directions),
+        builtin=True,
+        metric_directions=MappingProxyType(dict(directions)),
+        checkpointing=algorithm in CHECKPOINTING_BUILTINS,
+        not_tunable=(
+            None
+            if directions
+            else f"AWS publishes no objective metric for built-in algorithm {algorithm} "
+            "(its documentation has no tuning page)"
+        ),
+        instance_class=(
+            "gpu" if algorithm in _GPU_ONLY else "cpu" if algorithm in _CPU_ONLY else None
+        ),
+        single_instance=algorithm in _SINGLE_INSTANCE,
+        channel_distributions=_DISTRIBUTIONS.get(algorithm, MappingProxyType({})),
+        source=f"{DEVELOPER_GUIDE}{_PAGES.get(algorithm, algorithm)}.html",
+    )
+
+
+_DEEPAR_BASE = _generic_builtin("forecasting-deepar")
+DEEPAR = dataclasses.replace(
+    _DEEPAR_BASE,
     hyperparameters=frozenset(
         {
             "time_freq",
@@ -211,20 +305,19 @@ DEEPAR = AlgorithmProfile(
     ),
     channels=frozenset({"train", "test"}),
     required_channels=frozenset({"train"}),
-    metrics=("test:RMSE", "test:mean_wQuantileLoss", "train:final_loss"),
-    builtin=True,
-    metric_channels=MappingProxyType({"test:": "test"}),
 )
 """SageMaker's DeepAR forecasting algorithm: `train` channel required, `test`
-optional (and needed for the `test:` metrics)."""
+optional (and needed for the `test:` metrics). It cannot checkpoint."""
 
-BUILTIN_PROFILES: Mapping[str, AlgorithmProfile] = MappingProxyType({"forecasting-deepar": DEEPAR})
-"""Profiles of the built-in algorithms the kit knows, by algorithm name."""
+BUILTIN_PROFILES: Mapping[str, AlgorithmProfile] = MappingProxyType(
+    {
+        **{name: _generic_builtin(name) for name in sorted(BUILTIN_IMAGES)},
+        "forecasting-deepar": DEEPAR,
+    }
+)
+"""Profiles of every built-in algorithm the kit runs, by algorithm name."""
 
 
 def builtin_profile(algorithm: str) -> AlgorithmProfile:
-    """The profile of a built-in algorithm; for one the kit has no table of, a profile
-    that accepts any hyperparameter and channel but still refuses MetricDefinitions."""
-    return BUILTIN_PROFILES.get(algorithm) or AlgorithmProfile(
-        name=f"built-in algorithm {algorithm}", hyperparameters=None, builtin=True
-    )
+    """The profile of a built-in algorithm the kit runs (`BUILTIN_IMAGES`)."""
+    return BUILTIN_PROFILES.get(algorithm) or _generic_builtin(algorithm)

@@ -30,10 +30,11 @@ from ..common.instance_types import has_local_nvme_storage
 from ..foundation import NetworkPlacement
 from .algorithms import AlgorithmProfile
 from .job_rules import (
-    MAX_RUNTIME_S,
     JsonPath,
     TrainingChannel,
     Value,
+    default_max_wait_s,
+    default_spot,
     training_job_problems,
 )
 
@@ -73,9 +74,9 @@ class TrainingJob(Construct):
         instance_count: int = 1,
         volume_size_gb: int = 30,
         max_runtime: Duration = Duration.hours(4),
-        spot: bool = True,
+        spot: bool | None = None,
         max_wait: Duration | None = None,
-        checkpoints: bool = True,
+        checkpoints: bool | None = None,
         network: NetworkPlacement | None = None,
         network_isolation: bool = True,
         inter_container_encryption: bool = True,
@@ -107,11 +108,15 @@ class TrainingJob(Construct):
         :param volume_size_gb: EBS volume per instance (ignored by SageMaker on instance types
             with local NVMe storage). Default: 30. Valid range: 1-16384.
         :param max_runtime: MaxRuntimeInSeconds. Default: 4 hours. Valid range: 1 second - 28 days.
-        :param spot: Managed spot training. Default: True (up to 90% cheaper; the job
-            resumes from its checkpoints after an interruption).
+        :param spot: Managed spot training (up to 90% cheaper; the job resumes from its
+            checkpoints after an interruption). Default: on, except for a built-in algorithm
+            that cannot checkpoint (DeepAR...), whose spot jobs SageMaker lets wait at most
+            an hour in all.
         :param max_wait: With spot: how long the job may take including waiting for spot
-            capacity; at least max_runtime. Default: twice max_runtime, at most 28 days.
-        :param checkpoints: Sync /opt/ml/checkpoints to the artifacts bucket. Default: True.
+            capacity; at least max_runtime. Default: twice max_runtime, at most 28 days (an
+            hour for a built-in that cannot checkpoint).
+        :param checkpoints: Sync /opt/ml/checkpoints to the artifacts bucket. Default: on,
+            except for a built-in algorithm that writes no checkpoints.
         :param network: VPC placement. Default: none (SageMaker-managed network).
         :param network_isolation: No network access from the container. Default: True.
         :param inter_container_encryption: Encrypt traffic between instances. Default: True.
@@ -133,16 +138,21 @@ class TrainingJob(Construct):
         self.instance_count = instance_count
         self.volume_size_gb = volume_size_gb
         self.max_runtime = max_runtime
-        self.spot = spot
-        self.checkpoints = checkpoints
+        self.spot = default_spot(profile) if spot is None else spot
+        """Whether jobs use managed spot training."""
+        self.checkpoints = (
+            (profile is None or profile.checkpointing) if checkpoints is None else checkpoints
+        )
+        """Whether jobs sync /opt/ml/checkpoints to the artifacts bucket."""
         self.network = network
         self.network_isolation = network_isolation
         self.inter_container_encryption = inter_container_encryption
         self.environment = dict(environment or {})
         self.tags = dict(tags or {})
         runtime_s = int(max_runtime.to_seconds())
-        if max_wait is None and spot:
-            max_wait = Duration.seconds(max(runtime_s, min(2 * runtime_s, MAX_RUNTIME_S)))
+        given_wait_s = int(max_wait.to_seconds()) if max_wait is not None else None
+        if max_wait is None and self.spot:
+            max_wait = Duration.seconds(default_max_wait_s(profile, runtime_s))
         self.max_wait = max_wait
 
         problems = Problems("TrainingJob")
@@ -165,8 +175,8 @@ class TrainingJob(Construct):
             instance_count=instance_count,
             volume_size_gb=volume_size_gb,
             max_runtime_s=runtime_s,
-            spot=spot,
-            max_wait_s=int(max_wait.to_seconds()) if max_wait is not None else None,
+            spot=self.spot,
+            max_wait_s=given_wait_s,
             hyperparameters=self.hyperparameters,
             metric_definitions=dict(metric_definitions or {}),
             environment=self.environment,
@@ -504,9 +514,11 @@ class TrainingJob(Construct):
         _put(resources, "InstanceType", instance_type or self.instance_type)
         resources["InstanceCount"] = self.instance_count
         resources["VolumeSizeInGB"] = self.volume_size_gb
+        # TRAIN-19: ResourceConfig, no VolumeKmsKeyId on instance types with local storage.
         if self.volume_key_used:
             resources["VolumeKmsKeyId"] = self.encryption_key.key_arn
         stopping: dict[str, Any] = {"MaxRuntimeInSeconds": int(self.max_runtime.to_seconds())}
+        # TRAIN-4: model-managed-spot-training page, spot needs MaxWaitTimeInSeconds (always set).
         if self.spot and self.max_wait is not None:
             stopping["MaxWaitTimeInSeconds"] = int(self.max_wait.to_seconds())
         parts: dict[str, Any] = {

@@ -6,11 +6,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..common.instance_types import TRAINING_INSTANCE_TYPES, describe_allowed, is_gpu_instance_type
 from .algorithms import AlgorithmProfile
 
 MAX_RUNTIME_S = 28 * 24 * 3600
+"""MaxRuntimeInSeconds at most 28 days (TRAIN-3, StoppingCondition)."""
+MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS_S = 3600
+"""MaxWaitTimeInSeconds of a managed spot job whose built-in cannot checkpoint (TRAIN-1)."""
+
+Located = tuple[str, str]
+"""(field, sentence): the field a problem is about, `instance_types[<i>]` (index into
+the instance types given), `channels.<name>.distribution`, `spot`, `max_wait`,
+`max_runtime`, `instance_count`; or "" for the job as a whole."""
 
 
 INPUT_MODES = ("File", "FastFile", "Pipe")
@@ -81,7 +90,30 @@ class TrainingChannel:
         return self.key.rsplit("/", 1)[0] + "/" if "/" in self.key else ""
 
 
-def training_job_problems(
+def default_max_wait_s(profile: AlgorithmProfile | None, max_runtime_s: int) -> int:
+    """MaxWaitTimeInSeconds of a spot job that sets none: twice the runtime, at most 28 days,
+    and at most an hour for a built-in that cannot checkpoint (TRAIN-1); never below the
+    runtime (TRAIN-2), so a job too long for that hour is refused rather than cut short."""
+    cap = MAX_RUNTIME_S
+    if profile is not None and not profile.checkpointing:
+        cap = MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS_S
+    return max(max_runtime_s, min(2 * max_runtime_s, cap))
+
+
+def default_spot(profile: AlgorithmProfile | None) -> bool:
+    """Managed spot unless the algorithm cannot checkpoint: SageMaker lets such a job wait
+    at most an hour in all (TRAIN-1), so spot would cap it at an hour of training."""
+    return profile is None or profile.checkpointing
+
+
+def training_job_problems(**kwargs: Any) -> list[str]:
+    """Everything wrong with a training job's settings, one sentence each (the settings
+    model reports the same sentences for a config file, each at its field); takes
+    `located_training_job_problems`'s arguments."""
+    return [message for _, message in located_training_job_problems(**kwargs)]
+
+
+def located_training_job_problems(
     *,
     profile: AlgorithmProfile | None,
     channels: Sequence[TrainingChannel],
@@ -96,37 +128,68 @@ def training_job_problems(
     hyperparameters: Mapping[str, str],
     metric_definitions: Mapping[str, str],
     environment: Mapping[str, str],
-) -> list[str]:
-    """Everything wrong with a training job's settings, one sentence each (the settings
-    model reports the same sentences for a config file)."""
+) -> list[Located]:
+    """Everything wrong with a training job's settings, each with the field it is about.
+
+    :param instance_types: The default instance type first, then those a run may choose.
+    :param max_wait_s: MaxWaitTimeInSeconds as given; None: the default
+        (`default_max_wait_s`) where spot is on.
+    """
+    located: list[Located] = []
     found: list[str] = []
     if input_mode not in INPUT_MODES:
         found.append(f"input_mode must be one of {', '.join(INPUT_MODES)} (got {input_mode!r})")
-    for instance_type in instance_types:
+    for index, instance_type in enumerate(instance_types):
+        where = f"instance_types[{index}]"
         if instance_type not in TRAINING_INSTANCE_TYPES:
-            found.append(
-                f"instance type {instance_type!r} is not a SageMaker training instance type; "
-                f"allowed: {describe_allowed(TRAINING_INSTANCE_TYPES)}"
+            located.append(
+                (
+                    where,
+                    f"instance type {instance_type!r} is not a SageMaker training instance "
+                    f"type; allowed: {describe_allowed(TRAINING_INSTANCE_TYPES)}",
+                )
             )
         elif gpu and not is_gpu_instance_type(instance_type):
-            found.append(
-                f"instance type {instance_type!r} has no NVIDIA GPU but the job needs one "
-                "(gpu): use a GPU type such as ml.g5.xlarge or ml.g6.xlarge"
+            located.append(
+                (
+                    where,
+                    f"instance type {instance_type!r} has no NVIDIA GPU but the job needs one "
+                    "(gpu): use a GPU type such as ml.g5.xlarge or ml.g6.xlarge",
+                )
             )
+        elif profile is not None:
+            located.extend((where, p) for p in _instance_class_problems(profile, instance_type))
     if not 1 <= instance_count <= 100:
-        found.append(f"instance_count must be 1-100 (got {instance_count})")
+        located.append(("instance_count", f"instance_count must be 1-100 (got {instance_count})"))
+    elif profile is not None and profile.single_instance and instance_count > 1:
+        # TRAIN-8: the algorithm's page says it trains on a single machine.
+        located.append(
+            (
+                "instance_count",
+                f"{profile.name} trains on one instance only (got instance_count "
+                f"{instance_count}; see {profile.source}): set instance_count to 1",
+            )
+        )
     if not 1 <= volume_size_gb <= 16384:
         found.append(f"volume_size_gb must be 1-16384 (got {volume_size_gb})")
+    # TRAIN-3: StoppingCondition (MaxRuntimeInSeconds at most 28 days).
     if not 1 <= max_runtime_s <= MAX_RUNTIME_S:
-        found.append(f"max_runtime must be 1 second to 28 days (got {max_runtime_s} s)")
-    if max_wait_s is not None:
-        if not spot:
-            found.append("max_wait applies only to managed spot training (spot is off)")
-        elif max_wait_s < max_runtime_s:
-            found.append(
-                "max_wait must be at least max_runtime with spot training "
-                f"(got {max_wait_s} s < {max_runtime_s} s)"
-            )
+        located.append(
+            ("max_runtime", f"max_runtime must be 1 second to 28 days (got {max_runtime_s} s)")
+        )
+    located.extend(_spot_problems(profile, spot, max_runtime_s, max_wait_s))
+    if profile is not None:
+        for channel in channels:
+            wanted = profile.channel_distributions.get(channel.name)
+            # TRAIN-9: randomcutforest reads `train` sharded and `test` replicated.
+            if wanted is not None and channel.distribution != wanted:
+                located.append(
+                    (
+                        f"channels.{channel.name}.distribution",
+                        f"{profile.name} reads channel {channel.name!r} only with distribution "
+                        f"{wanted} (got {channel.distribution}; see {profile.source})",
+                    )
+                )
     found.extend(channel_problems(channels, input_mode))
     if len(hyperparameters) > 100:
         found.append(f"at most 100 hyperparameters (got {len(hyperparameters)})")
@@ -162,7 +225,65 @@ def training_job_problems(
             )
         )
     found.extend(_metric_problems(metric_definitions, profile))
-    return found
+    return [*located, *(("", message) for message in found)]
+
+
+def _instance_class_problems(profile: AlgorithmProfile, instance_type: str) -> list[str]:
+    # TRAIN-8: SageMaker refuses e.g. a CPU type for image-classification ("only GPU
+    # instances are supported"); each algorithm's page names what it trains on.
+    gpu = is_gpu_instance_type(instance_type)
+    if profile.instance_class == "gpu" and not gpu:
+        return [
+            f"{profile.name} trains only on NVIDIA GPU instances (got {instance_type!r}; see "
+            f"{profile.source}): use a GPU type such as ml.g5.xlarge"
+        ]
+    if profile.instance_class == "cpu" and gpu:
+        return [
+            f"{profile.name} trains only on CPU instances (got {instance_type!r}; see "
+            f"{profile.source}): use a CPU type such as ml.c5.xlarge"
+        ]
+    return []
+
+
+def _spot_problems(
+    profile: AlgorithmProfile | None, spot: bool, max_runtime_s: int, max_wait_s: int | None
+) -> list[Located]:
+    if max_wait_s is not None and not spot:
+        return [("max_wait", "max_wait applies only to managed spot training (spot is off)")]
+    if not spot:
+        return []
+    wait_s = max_wait_s if max_wait_s is not None else default_max_wait_s(profile, max_runtime_s)
+    # TRAIN-2: StoppingCondition (MaxWaitTimeInSeconds >= MaxRuntimeInSeconds).
+    if max_wait_s is not None and max_wait_s < max_runtime_s:
+        return [
+            (
+                "max_wait",
+                "max_wait must be at least max_runtime with spot training "
+                f"(got {max_wait_s} s < {max_runtime_s} s)",
+            )
+        ]
+    # TRAIN-1: model-checkpoints page, a pre-built algorithm without checkpointing may wait
+    # at most an hour for spot capacity and training together.
+    if profile is not None and not profile.checkpointing:
+        limit = MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS_S
+        if wait_s > limit:
+            field = "max_wait" if max_wait_s is not None else "spot"
+            got = (
+                f"max_wait {wait_s // 60} minutes"
+                if max_wait_s is not None
+                else f"max_runtime {max_runtime_s // 60} minutes"
+            )
+            return [
+                (
+                    field,
+                    f"{profile.name} cannot checkpoint, so SageMaker refuses managed spot "
+                    f"training with a max_wait above {limit // 60} minutes for it, and max_wait "
+                    f"must cover max_runtime (got {got}): turn spot off (its default for "
+                    f"this algorithm), or keep max_runtime and max_wait at most "
+                    f"{limit // 60} minutes",
+                )
+            ]
+    return []
 
 
 def _metric_problems(
@@ -242,6 +363,7 @@ def channel_problems(channels: Sequence[TrainingChannel], input_mode: str) -> li
                     f"{where}: an augmented manifest needs 1-16 attribute_names "
                     f"(got {len(channel.attribute_names)})"
                 )
+            # TRAIN-18: S3DataSource, AugmentedManifestFile only with Pipe input mode.
             if mode != "Pipe":
                 found.append(
                     f"{where}: SageMaker streams augmented manifests, so the channel's input "

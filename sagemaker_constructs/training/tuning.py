@@ -49,6 +49,7 @@ from .tuning_rules import (
     RUN_ID_LENGTH,
     Range,
     grid_size,
+    objective_direction,
     render_ranges,
     tuning_problems,
 )
@@ -77,12 +78,12 @@ class TuningWorkflow(Construct):
         job: TrainingJob,
         job_name_prefix: str,
         objective_metric: str,
-        objective_type: str,
         ranges: Sequence[Range],
         model_package: ModelPackageSpec,
         alerts_topic: sns.ITopic,
         encryption_key: kms.IKey,
         title: str,
+        objective_type: str | None = None,
         strategy: str = "Bayesian",
         max_jobs: int | None = 10,
         max_parallel_jobs: int = 2,
@@ -105,18 +106,19 @@ class TuningWorkflow(Construct):
         :param job_name_prefix: Lower-case prefix of tuning job names. At most 19 characters.
         :param objective_metric: The metric to optimize: one of the job's metric definitions
             or, for a built-in algorithm, one of its metrics (e.g. DeepAR's `test:RMSE`).
-        :param objective_type: `Maximize` or `Minimize`.
         :param ranges: The hyperparameters to tune (continuous, integer, categorical).
         :param model_package: Where and how the best model is registered.
         :param alerts_topic: Receives the outcome of every run.
         :param encryption_key: Key of the execution logs and of the alerts topic.
         :param title: Names the workflow in alerts.
+        :param objective_type: `Maximize` or `Minimize`. Default: the direction AWS publishes
+            for a built-in algorithm's metric; required for other metrics.
         :param strategy: `Bayesian` (default), `Random`, `Hyperband` or `Grid` (categorical
             ranges only; runs every combination).
         :param max_jobs: Training jobs in all. Default: 10. Must be None with Grid.
         :param max_parallel_jobs: Training jobs at once. Default: 2. At most max_jobs.
         :param max_runtime: Longest the tuning job may run. Default: no limit beyond the jobs'.
-            Valid range: 120 seconds - 182.5 days.
+            Valid range: 120 seconds - 30 days.
         :param early_stopping: `Off` (default) or `Auto` (not with Hyperband, which stops
             jobs itself).
         :param hyperband_min_resource: With Hyperband: least epochs a job runs. Default: none.
@@ -145,7 +147,7 @@ class TuningWorkflow(Construct):
         )
         for problem in tuning_problems(
             profile=job.profile,
-            hyperparameters=list(job.hyperparameters),
+            hyperparameters=job.hyperparameters,
             channels=[c.name for c in job.channels],
             metrics=list(job.metric_definitions),
             objective_metric=objective_metric,
@@ -159,14 +161,9 @@ class TuningWorkflow(Construct):
             warm_start_parents=warm_start_parents,
             warm_start_type=warm_start_type,
             overridable_hyperparameters=overridable_hyperparameters,
+            max_runtime_s=int(max_runtime.to_seconds()) if max_runtime is not None else None,
         ):
             problems.add(problem)
-        if max_runtime is not None:
-            runtime_s = int(max_runtime.to_seconds())
-            problems.check(
-                120 <= runtime_s <= 15768000,
-                f"max_runtime must be 120 seconds to 182.5 days (got {runtime_s} s)",
-            )
         problems.check(
             random_seed is None or random_seed >= 0,
             f"random_seed must be 0 or more (got {random_seed})",
@@ -185,6 +182,7 @@ class TuningWorkflow(Construct):
         for problem in policy_problems:
             problems.add(problem)
         problems.raise_if_any()
+        objective_type = objective_type or objective_direction(job.profile, objective_metric)
 
         prefix = job_name_prefix
         job.grant_job_logs(f"{prefix}-")

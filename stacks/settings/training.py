@@ -18,16 +18,21 @@ from sagemaker_constructs.training.algorithms import (
     AlgorithmProfile,
     builtin_profile,
 )
-from sagemaker_constructs.training.job_rules import TrainingChannel, training_job_problems
+from sagemaker_constructs.training.job_rules import (
+    TrainingChannel,
+    default_spot,
+    located_training_job_problems,
+)
 from sagemaker_constructs.training.tuning_rules import (
     CategoricalRange,
     ContinuousRange,
     IntegerRange,
+    Located,
     Range,
-    tuning_problems,
+    located_tuning_problems,
 )
 
-from .base import ResourceUsage, StrictModel, _matches
+from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _matches
 
 MAX_TRAINING_PREFIX = 28
 """Job name prefix length that leaves room for `-<32 hex>-<attempt>` in 63 characters."""
@@ -251,16 +256,20 @@ class TrainingDefinition(StrictModel):
     max_runtime_minutes: Annotated[int, Field(ge=1, le=40320)] = 240
     """Longest a job may train. Valid range: 1 minute - 28 days."""
 
-    spot: bool = True
+    spot: bool | None = None
     """Managed spot training: up to 90% cheaper; an interrupted job resumes from its
-    checkpoints."""
+    checkpoints. Default: on, except for built-in algorithms that cannot checkpoint (all
+    but image-classification, object-detection, semantic-segmentation and xgboost):
+    SageMaker lets their spot jobs take at most 60 minutes in all, waiting included."""
 
     max_wait_minutes: Annotated[int, Field(ge=1)] | None = None
     """With spot: longest a job may take including waiting for capacity; at least
-    max_runtime_minutes. Default: twice max_runtime_minutes, at most 28 days."""
+    max_runtime_minutes. Default: twice max_runtime_minutes, at most 28 days (60 minutes
+    for a built-in algorithm that cannot checkpoint)."""
 
-    checkpoints: bool = True
-    """Sync /opt/ml/checkpoints to the artifacts bucket (what spot resumption needs)."""
+    checkpoints: bool | None = None
+    """Sync /opt/ml/checkpoints to the artifacts bucket (what spot resumption needs).
+    Default: on, except for built-in algorithms that write no checkpoints."""
 
     network_isolation: bool = True
     """The container gets no network access."""
@@ -308,6 +317,19 @@ class TrainingDefinition(StrictModel):
             return TEXT_CLASSIFIER
         return None
 
+    @property
+    def uses_spot(self) -> bool:
+        """Whether jobs use managed spot training (`spot`, or its default)."""
+        return default_spot(self.profile) if self.spot is None else self.spot
+
+    @property
+    def uses_checkpoints(self) -> bool:
+        """Whether jobs sync their checkpoints (`checkpoints`, or its default)."""
+        if self.checkpoints is not None:
+            return self.checkpoints
+        profile = self.profile
+        return profile is None or profile.checkpointing
+
     def string_hyperparameters(self) -> dict[str, str]:
         """Hyperparameters as SageMaker takes them."""
         return {
@@ -335,7 +357,7 @@ class TrainingDefinition(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingDefinition:
-        problems = training_job_problems(
+        located = located_training_job_problems(
             profile=self.profile,
             channels=self.to_channels(),
             input_mode=self.input_mode,
@@ -344,12 +366,13 @@ class TrainingDefinition(StrictModel):
             instance_count=self.instance_count,
             volume_size_gb=self.volume_size_gb,
             max_runtime_s=self.max_runtime_minutes * 60,
-            spot=self.spot,
+            spot=self.uses_spot,
             max_wait_s=self.max_wait_minutes * 60 if self.max_wait_minutes else None,
             hyperparameters=self.string_hyperparameters(),
             metric_definitions=self.metric_definitions,
             environment=self.environment,
         )
+        problems = [message for field, message in located if not field]
         profile = self.profile
         if profile is not None:
             problems.extend(
@@ -388,9 +411,26 @@ class TrainingDefinition(StrictModel):
                         f"{trigger.channel!r}'s access prefix {prefix!r} (the job may read "
                         "nothing else)"
                     )
-        if problems:
-            raise ValueError("; ".join(problems))
+        at_fields = [(self._location(field), message) for field, message in located if field]
+        if problems or at_fields:
+            whole: list[tuple[Location, str]] = [((), "; ".join(problems))] if problems else []
+            raise InvalidFieldsError([*whole, *at_fields])
         return self
+
+    def _location(self, field: str) -> Location:
+        """Where a located job problem's field is in this definition."""
+        if field.startswith("instance_types["):
+            index = int(field[len("instance_types[") : -1])
+            return (
+                ("instance_type",) if index == 0 else ("overridable", "instance_types", index - 1)
+            )
+        if field.startswith("channels."):
+            _, name, key = field.split(".", 2)
+            return ("channels", name, key)
+        return (_JOB_FIELDS.get(field, field),)
+
+
+_JOB_FIELDS = {"max_runtime": "max_runtime_minutes", "max_wait": "max_wait_minutes"}
 
 
 class ObjectiveSettings(StrictModel):
@@ -400,8 +440,9 @@ class ObjectiveSettings(StrictModel):
     """A metric of the training definition (e.g. validation:macro_f1) or of its built-in
     algorithm (e.g. DeepAR's test:RMSE)."""
 
-    type: Literal["Maximize", "Minimize"]
-    """Whether higher or lower is better."""
+    type: Literal["Maximize", "Minimize"] | None = None
+    """Whether higher or lower is better. Default: for a built-in algorithm's metric, the
+    direction AWS publishes for it; required for any other metric."""
 
 
 class ContinuousRangeSettings(StrictModel):
@@ -488,13 +529,15 @@ class TuningDefinition(StrictModel):
     """Search strategy. Grid takes only categorical ranges and runs every combination."""
 
     max_jobs: Annotated[int, Field(ge=1)] | None = 10
-    """Training jobs in all. Must be null with Grid."""
+    """Training jobs in all: at most 750 (Random search: 10000, with a quota increase).
+    Must be null with Grid, which runs every combination (at most 750)."""
 
     max_parallel_jobs: Annotated[int, Field(ge=1)] = 2
-    """Training jobs at once (at most max_jobs)."""
+    """Training jobs at once: at most max_jobs and 100 (SageMaker's default quota is 10)."""
 
-    max_runtime_minutes: Annotated[int, Field(ge=2, le=262800)] | None = None
-    """Longest the tuning job may run. Default: no limit beyond the jobs' own."""
+    max_runtime_minutes: Annotated[int, Field(ge=2, le=43200)] | None = None
+    """Longest the tuning job may run: at most 30 days (43200 minutes). Default: no limit
+    beyond the jobs' own."""
 
     early_stopping: Literal["Off", "Auto"] = "Off"
     """Stop training jobs unlikely to beat the best so far (not with Hyperband)."""
@@ -543,18 +586,24 @@ class TrainingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _references(self) -> TrainingSettings:
-        problems: list[str] = []
+        problems: list[tuple[Location, str]] = []
         for name, tuning in self.tuning.items():
             definition = self.definitions.get(tuning.training)
             if definition is None:
                 problems.append(
-                    f"tuning.{name}.training: {tuning.training!r} is not a training definition "
-                    f"(defined: {', '.join(self.definitions)})"
+                    (
+                        ("tuning", name, "training"),
+                        f"{tuning.training!r} is not a training definition "
+                        f"(defined: {', '.join(self.definitions)})",
+                    )
                 )
                 continue
-            problems.extend(f"tuning.{name}: {p}" for p in _tuning_problems(tuning, definition))
+            problems.extend(
+                (("tuning", name, *_tuning_location(field)), message)
+                for field, message in _tuning_problems(tuning, definition)
+            )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidFieldsError(problems)
         return self
 
     def name_problems(self, name_prefix: str) -> list[str]:
@@ -622,12 +671,20 @@ def _job_seconds(definition: TrainingDefinition) -> int:
     return definition.max_runtime_minutes * 60
 
 
-def _tuning_problems(tuning: TuningDefinition, definition: TrainingDefinition) -> list[str]:
+def _tuning_location(field: str) -> Location:
+    """Where a located tuning problem's field is in its tuning definition."""
+    if field == "max_runtime":
+        return ("max_runtime_minutes",)
+    head, _, rest = field.partition(".")
+    return (head, rest) if rest else (head,) if head else ()
+
+
+def _tuning_problems(tuning: TuningDefinition, definition: TrainingDefinition) -> list[Located]:
     profile = definition.profile
     hyperband = tuning.hyperband or HyperbandSettings()
-    problems = tuning_problems(
+    return located_tuning_problems(
         profile=profile,
-        hyperparameters=list(definition.hyperparameters),
+        hyperparameters=definition.string_hyperparameters(),
         channels=list(definition.channels),
         metrics=[
             *definition.metric_definitions,
@@ -647,7 +704,5 @@ def _tuning_problems(tuning: TuningDefinition, definition: TrainingDefinition) -
         overridable_hyperparameters=[
             h for h in definition.overridable.hyperparameters if h not in tuning.ranges
         ],
+        max_runtime_s=tuning.max_runtime_minutes * 60 if tuning.max_runtime_minutes else None,
     )
-    if tuning.hyperband is not None and tuning.strategy != "Hyperband":
-        problems.append("hyperband applies only to strategy Hyperband")
-    return problems

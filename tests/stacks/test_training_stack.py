@@ -189,3 +189,41 @@ def test_tuning_job_names_and_objectives(full_synth: Synthesis, workflow: str) -
         {"Type": "Maximize", "MetricName": "validation:macro_f1"},
         {"Type": "Minimize", "MetricName": "test:RMSE"},
     )
+
+
+def _job_requests(full_synth: Synthesis) -> dict[str, dict[str, Any]]:
+    """Each workflow's CreateTrainingJob request or tuning TrainingJobDefinition."""
+    found = {}
+    for workflow, definition in definitions(full_synth).items():
+        for request in sagemaker_requests(definition):
+            if request.operation == "CreateTrainingJob":
+                found[workflow] = request.parameters
+            elif request.operation == "CreateHyperParameterTuningJob":
+                found[workflow] = request.parameters["TrainingJobDefinition"]
+    return found
+
+
+def test_spot_waits_fit_the_algorithm_and_runs_cannot_change_them(full_synth: Synthesis) -> None:
+    # TRAIN-1: DeepAR (no checkpoints) trains and tunes on demand in the full example.
+    # TRAIN-2/4: every spot request carries a MaxWaitTimeInSeconds covering its runtime.
+    requests = _job_requests(full_synth)
+    assert sorted(requests) == [
+        "DeeparDemandHpoTuning",
+        "DeeparDemandTraining",
+        "TextClassifierHpoTuning",
+        "TextClassifierTraining",
+    ]
+    for workflow, request in requests.items():
+        stopping = request["StoppingCondition"]
+        spot = request["EnableManagedSpotTraining"]
+        assert spot is workflow.startswith("TextClassifier"), workflow
+        if spot:
+            assert stopping["MaxWaitTimeInSeconds"] >= stopping["MaxRuntimeInSeconds"]
+            assert "CheckpointConfig" in request
+        else:
+            assert stopping == {"MaxRuntimeInSeconds": 120 * 60}
+            assert "CheckpointConfig" not in request
+        # The execution input may override hyperparameters, channels and the instance type
+        # only: spot and the stopping condition are literals of the request.
+        assert "EnableManagedSpotTraining.$" not in request
+        assert not any(key.endswith(".$") for key in stopping), workflow

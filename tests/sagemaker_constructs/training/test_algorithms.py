@@ -7,7 +7,10 @@ import re
 import sys
 from pathlib import Path
 
+from sagemaker_constructs.common.builtin_images_data import BUILTIN_IMAGES
 from sagemaker_constructs.training.algorithms import (
+    BUILTIN_PROFILES,
+    CHECKPOINTING_BUILTINS,
     DEEPAR,
     TEXT_CLASSIFIER,
     builtin_profile,
@@ -106,10 +109,26 @@ def test_deepar_needs_its_four_hyperparameters_and_takes_no_metric_definitions()
     ]
 
 
-def test_an_unprofiled_builtin_accepts_anything_but_metric_definitions() -> None:
+def test_other_builtins_accept_any_hyperparameter_but_no_metric_definitions() -> None:
     xgboost = builtin_profile("xgboost")
     assert xgboost.problems(hyperparameters={"anything": "1"}, channels=["x"]) == []
     assert xgboost.problems(hyperparameters={}, channels=[], metric_definitions=["m"]) == [
         "metric_definitions are not allowed for built-in algorithm xgboost: SageMaker extracts "
-        "its metrics itself (see its documentation)"
+        "its metrics itself (validation:accuracy, validation:auc, validation:error, "
+        "validation:f1, validation:logloss, validation:mae, validation:map, validation:merror, "
+        "validation:mlogloss, validation:mse, validation:ndcg, validation:rmse)"
     ]
+
+
+def test_checkpointing_builtins_are_the_documented_ones_at_the_pinned_versions() -> None:
+    # TRAIN-1: XGBoost checkpoints from 0.90-1 on; the kit's pinned image must be one.
+    assert {
+        "image-classification",
+        "object-detection",
+        "semantic-segmentation",
+        "xgboost",
+    } == CHECKPOINTING_BUILTINS
+    major, minor, build = map(int, re.split(r"[.-]", BUILTIN_IMAGES["xgboost"].tag))
+    assert (major, minor, build) >= (0, 90, 1)
+    assert {n for n, p in BUILTIN_PROFILES.items() if p.checkpointing} == CHECKPOINTING_BUILTINS
+    assert sorted(BUILTIN_PROFILES) == sorted(BUILTIN_IMAGES)

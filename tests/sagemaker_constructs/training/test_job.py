@@ -21,6 +21,7 @@ from sagemaker_constructs.training import (
     JsonPath,
     TrainingChannel,
     TrainingJob,
+    builtin_profile,
 )
 from tests.oracles.stepfunctions import validate_request
 from tests.oracles.synth import new_stack
@@ -367,3 +368,84 @@ def _placeholders(value: Any) -> Any:
     if isinstance(value, list):
         return [_placeholders(v) for v in value]
     return value
+
+
+def builtin_job(stack: cdk.Stack, algorithm: str, **overrides: Any) -> TrainingJob:
+    data, artifacts, key = resources(stack)
+    kwargs: dict[str, Any] = {
+        "image": ContainerImage.from_builtin(algorithm),
+        "channels": [TrainingChannel("train", "d/train/"), TrainingChannel("test", "d/test/")],
+        "data_bucket": data,
+        "artifacts_bucket": artifacts,
+        "artifacts_prefix": f"training/{algorithm}/",
+        "encryption_key": key,
+        "instance_type": "ml.c5.2xlarge",
+        "job_name_prefix": "demo-builtin",
+        "profile": builtin_profile(algorithm),
+        **overrides,
+    }
+    if algorithm == "forecasting-deepar":
+        kwargs.setdefault(
+            "hyperparameters",
+            {"time_freq": "D", "prediction_length": "7", "context_length": "7", "epochs": "5"},
+        )
+    return TrainingJob(stack, "Job", **kwargs)
+
+
+def _stopping(job: TrainingJob) -> dict[str, Any]:
+    request = job.training_request(
+        job_name="j", checkpoint_uri="s3://my-artifacts/c/" if job.checkpoints else None
+    )
+    return {
+        "spot": request["EnableManagedSpotTraining"],
+        "stopping": request["StoppingCondition"],
+        "checkpoints": "CheckpointConfig" in request,
+    }
+
+
+def test_builtins_that_cannot_checkpoint_train_on_demand_or_wait_at_most_an_hour() -> None:
+    # TRAIN-1 (model-checkpoints page), TRAIN-4: spot always carries MaxWaitTimeInSeconds.
+    assert _stopping(builtin_job(new_stack(), "forecasting-deepar")) == {
+        "spot": False,
+        "stopping": {"MaxRuntimeInSeconds": 4 * 3600},
+        "checkpoints": False,
+    }
+    short = builtin_job(
+        new_stack(), "forecasting-deepar", spot=True, max_runtime=cdk.Duration.minutes(45)
+    )
+    assert _stopping(short) == {
+        "spot": True,
+        "stopping": {"MaxRuntimeInSeconds": 2700, "MaxWaitTimeInSeconds": 3600},
+        "checkpoints": False,
+    }
+    with pytest.raises(ValueError) as raised:
+        builtin_job(new_stack(), "forecasting-deepar", spot=True)
+    assert (
+        "built-in algorithm forecasting-deepar cannot checkpoint, so SageMaker refuses managed "
+        "spot training with a max_wait above 60 minutes for it, and max_wait must cover "
+        "max_runtime (got max_runtime 240 minutes)"
+    ) in str(raised.value)
+    # XGBoost 1.7-1 checkpoints: spot by default, the wait twice the runtime.
+    assert _stopping(builtin_job(new_stack(), "xgboost")) == {
+        "spot": True,
+        "stopping": {"MaxRuntimeInSeconds": 4 * 3600, "MaxWaitTimeInSeconds": 8 * 3600},
+        "checkpoints": True,
+    }
+
+
+def test_builtins_refuse_instances_they_cannot_train_on_including_a_runs_choices() -> None:
+    # TRAIN-8: the allowed_instance_types are what a run's instance_type override may pick.
+    with pytest.raises(ValueError) as raised:
+        builtin_job(
+            new_stack(),
+            "semantic-segmentation",
+            instance_type="ml.g5.xlarge",
+            allowed_instance_types=["ml.m5.xlarge"],
+            instance_count=2,
+        )
+    message = str(raised.value)
+    assert "built-in algorithm semantic-segmentation trains only on NVIDIA GPU instances " in (
+        message
+    )
+    assert "(got 'ml.m5.xlarge'; see " in message
+    assert "built-in algorithm semantic-segmentation trains on one instance only" in message

@@ -30,6 +30,7 @@ from sagemaker_constructs.training import (
     TrainingChannel,
     TrainingJob,
     TuningWorkflow,
+    builtin_profile,
 )
 from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner, runnable
 from tests.oracles.stepfunctions import state_machines, validate_definition
@@ -147,9 +148,11 @@ def test_request_matches_botocore_and_reuses_the_training_rendering(
         )
     )
     training_definition = request["TrainingJobDefinition"]
-    assert training_definition["EnableManagedSpotTraining"] is True
+    # DeepAR cannot checkpoint: on-demand by default (TRAIN-1), nothing to sync.
+    assert training_definition["EnableManagedSpotTraining"] is False
     assert training_definition["StoppingCondition"] == rendered["StoppingCondition"]
-    assert training_definition["CheckpointConfig"] == {"S3Uri.$": "$.names.checkpoints"}
+    assert training_definition["StoppingCondition"] == {"MaxRuntimeInSeconds": 4 * 3600}
+    assert "CheckpointConfig" not in training_definition
     assert training_definition["ResourceConfig"]["VolumeKmsKeyId"] == KEY_ARN
     assert "MetricDefinitions" not in training_definition["AlgorithmSpecification"]
     assert training_definition["AlgorithmSpecification"]["TrainingImage"].endswith(
@@ -198,9 +201,7 @@ def test_a_run_tunes_and_registers_the_best_model(runner: Runner) -> None:
         "prediction_length": "14",
         "epochs": "20",
     }
-    assert definition["CheckpointConfig"]["S3Uri"] == (
-        f"s3://my-artifacts/training/deepar/checkpoints/{name.rsplit('-', 1)[1]}/"
-    )
+    assert "CheckpointConfig" not in definition  # DeepAR writes none
     assert definition["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://my-data/demand/train/"
     )
@@ -261,7 +262,7 @@ def test_every_tuning_mistake_is_reported_at_once() -> None:
         "built-in algorithm forecasting-deepar has no hyperparameter(s) ['dropout'] to tune",
         "max_parallel_jobs must be 1 to max_jobs (4) (got 5)",
         "early_stopping must be Off with Hyperband, which stops jobs itself",
-        "max_runtime must be 120 seconds to 182.5 days (got 60 s)",
+        "max_runtime must be 120 seconds to 30 days (got 60 s)",
     ]:
         assert fragment in message, fragment
 
@@ -305,3 +306,71 @@ def test_grid_search_leaves_the_job_count_to_sagemaker() -> None:
         "WarmStartType": "TransferLearning",
     }
     assert json.dumps(request).count("CategoricalParameterRanges") == 1
+
+
+def test_builtins_tune_on_aws_metrics_with_spot_only_where_they_checkpoint() -> None:
+    # TRAIN-5/6: xgboost tunes on a published metric, its direction taken from AWS's table;
+    # TRAIN-1: it checkpoints, so its tuning jobs keep spot and a per-run checkpoint folder.
+    stack = new_stack()
+    job = TrainingJob(
+        stack,
+        "Job",
+        image=ContainerImage.from_builtin("xgboost"),
+        channels=[TrainingChannel(n, f"tabular/{n}/") for n in ("train", "validation")],
+        data_bucket=s3.Bucket.from_bucket_name(stack, "Data", "my-data"),
+        artifacts_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "my-artifacts"),
+        artifacts_prefix="training/xgb/",
+        encryption_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        instance_type="ml.m5.xlarge",
+        job_name_prefix="demo-xgb",
+        profile=builtin_profile("xgboost"),
+        hyperparameters={"num_round": "100", "objective": "binary:logistic"},
+    )
+    workflow = tuning(
+        stack,
+        job=job,
+        objective_metric="validation:auc",
+        objective_type=None,
+        ranges=[ContinuousRange("eta", 0.1, 0.5)],
+        overridable_hyperparameters=[],
+    )
+    (definition,) = state_machines(Template.from_stack(stack).to_json()).values()
+    assert validate_definition(definition) == []
+    request = workflow.tune_task.state.to_state_json()["Parameters"]
+    assert request["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"] == {
+        "Type": "Maximize",
+        "MetricName": "validation:auc",
+    }
+    training = request["TrainingJobDefinition"]
+    assert training["EnableManagedSpotTraining"] is True
+    assert training["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 4 * 3600,
+        "MaxWaitTimeInSeconds": 8 * 3600,
+    }
+    assert training["CheckpointConfig"] == {"S3Uri.$": "$.names.checkpoints"}
+    checkpoints = definition["States"]["NameTuningJob"]["Parameters"]["checkpoints.$"]
+    assert checkpoints.startswith("States.Format('s3://my-artifacts/training/xgb/checkpoints/")
+
+
+def test_pca_cannot_be_tuned_and_says_why() -> None:
+    # TRAIN-5
+    stack = new_stack()
+    job = TrainingJob(
+        stack,
+        "Job",
+        image=ContainerImage.from_builtin("pca"),
+        channels=[TrainingChannel("train", "pca/train/")],
+        data_bucket=s3.Bucket.from_bucket_name(stack, "Data", "my-data"),
+        artifacts_bucket=s3.Bucket.from_bucket_name(stack, "Artifacts", "my-artifacts"),
+        artifacts_prefix="training/pca/",
+        encryption_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        instance_type="ml.m5.xlarge",
+        job_name_prefix="demo-pca",
+        profile=builtin_profile("pca"),
+    )
+    with pytest.raises(ValueError) as raised:
+        tuning(stack, job=job, objective_metric="test:loss", objective_type="Minimize")
+    assert (
+        "AWS publishes no objective metric for built-in algorithm pca (its documentation has "
+        "no tuning page): it cannot be tuned"
+    ) in str(raised.value)
