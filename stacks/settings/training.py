@@ -597,6 +597,7 @@ class TrainingSettings(StrictModel):
                         instance_type=instance_type,
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
+                        spot=definition.spot,
                     )
                 )
         for name, tuning in self.tuning.items():
@@ -612,6 +613,7 @@ class TrainingSettings(StrictModel):
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
                         max_parallel_jobs=tuning.max_parallel_jobs,
+                        spot=definition.spot,
                     )
                 )
         return usages

@@ -70,6 +70,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_type="ml.g6.xlarge",
             instance_count=1,
             max_runtime_seconds=180 * 60,
+            spot=True,
         )
         in usages
     )
@@ -81,6 +82,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=120 * 60,
             max_parallel_jobs=2,
+            spot=True,
         )
         in usages
     )
