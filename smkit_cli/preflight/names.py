@@ -6,6 +6,7 @@ when their stack is deleted, so a redeploy after a delete meets its own leftover
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,15 +110,16 @@ _PROBES = {
 
 
 def _holder(described: dict[str, Any] | None) -> str | None:
-    """The account holding a Cognito domain prefix (its description names the user pool's
-    owner, `AWSAccountId`), or None: DescribeUserPoolDomain answers an empty description
-    for a prefix nobody holds."""
+    """Who holds a Cognito domain prefix: the owning account its description names
+    (`AWSAccountId`), `""` when it names none, or None when nobody holds it
+    (DescribeUserPoolDomain answers an empty description)."""
     if described is None:
         return None
     description = described.get("DomainDescription") or {}
     if not description.get("UserPoolId"):
         return None
-    return str(description.get("AWSAccountId") or "")
+    account = str(description.get("AWSAccountId") or "")
+    return account if re.fullmatch(r"\d{12}", account) else ""
 
 
 def _fix(planned: PlannedName, deployment: Deployment) -> str:
