@@ -76,6 +76,7 @@ def check_workforce(deployment: Deployment, stacks: StackResources) -> list[Find
                 f"{where} has no private workforce yet: {name} will be created",
             )
         ]
+    # WORKFORCE-1 (docs/aws-rules.md): CreateWorkforce fails when the region has one.
     other = (named or workforces)[0]
     return [
         Finding(
