@@ -108,8 +108,9 @@ def quota_needs(settings: PlatformSettings) -> list[QuotaNeed]:
                 Need(usage.path, count, how),
             )
         elif usage.kind == "endpoint" and usage.instance_type:
+            count = usage.instance_count
             need = Need(
-                usage.path, usage.instance_count, f"up to {_instances(usage.instance_count)}"
+                usage.path, count, f"up to {_instances(count)}" if count > 1 else "1 instance"
             )
             per_type.add(f"{usage.instance_type} for endpoint usage", need)
             account.add(ENDPOINT_INSTANCES, need)
