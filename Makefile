@@ -38,7 +38,7 @@ REVIEW_STAMP := $(VENV)/.review-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test lint review diagram deploy diff bootstrap config-docs clean distclean
+.PHONY: help synth test lint review diagram preflight deploy diff bootstrap config-docs clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -69,6 +69,10 @@ diagram: CONFIG := config/examples/full.yaml
 diagram: OUT := cdk.out.diagram
 diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
 	@$(PY) -m tools.diagram $(OUT) --output $(DIAGRAM)
+
+# Synthesizes first: the assembly says which CDK bootstrap version it needs.
+preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
+	@$(PY) -m smkit_cli --config $(CONFIG) preflight --assembly $(OUT)
 
 deploy: $(SYNTH_STAMP) $(NPM_STAMP) ## Deploy every stack of CONFIG to real AWS (credentials needed)
 	@$(PY) -m stacks.settings check $(CONFIG)

@@ -3,6 +3,7 @@ a person can act on (with the exit code that says which kind of problem it is)."
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -45,8 +46,10 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 6})
 
 
 def new_session(profile: str | None, region: str | None) -> boto3.Session:
-    """The session a command uses (`Runtime.session_factory` may replace this)."""
-    return boto3.Session(profile_name=profile, region_name=region)
+    """The session a command uses (`Runtime.session_factory` may replace this). Without a
+    region it takes AWS_REGION, as the CDK CLI and the AWS CLI do: boto3 itself reads only
+    AWS_DEFAULT_REGION and the profile's."""
+    return boto3.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION"))
 
 
 class Aws:

@@ -132,10 +132,11 @@ SecurityGroupId = Annotated[
 
 @dataclass(frozen=True)
 class ResourceUsage:
-    """One thing a config will run, as the cost limits see it.
+    """One thing a config will run, as the cost limits and preflight's quota check see it.
 
     Settings sections that start compute define `resource_usages()` returning these;
-    the limits check (cost guardrails) collects them from every section.
+    the limits check (cost guardrails) and `smkit preflight` collect them from every
+    section.
     """
 
     kind: Literal["notebook", "training", "tuning", "endpoint"]
@@ -150,3 +151,7 @@ class ResourceUsage:
     """Longest runtime of one job."""
     max_parallel_jobs: int | None = None
     """For tuning: training jobs at once."""
+    spot: bool = False
+    """For training and tuning: managed spot training (its own SageMaker quotas)."""
+    max_concurrency: int | None = None
+    """For serverless endpoints: most concurrent invocations."""

@@ -445,13 +445,20 @@ class InferenceSettings(StrictModel):
 
     def resource_usages(self) -> list[ResourceUsage]:
         """One usage per endpoint: its instance type and most instances (serverless
-        endpoints choose no instance type)."""
+        endpoints choose no instance type; they count their most concurrent invocations)."""
         usages = []
         for name, endpoint in self.endpoints.items():
             variant = endpoint.variant
             path = f"inference.endpoints.{name}"
             if isinstance(variant, ServerlessVariantSettings):
-                usages.append(ResourceUsage(kind="endpoint", path=path, instance_type=None))
+                usages.append(
+                    ResourceUsage(
+                        kind="endpoint",
+                        path=path,
+                        instance_type=None,
+                        max_concurrency=variant.max_concurrency,
+                    )
+                )
                 continue
             most = variant.autoscaling.max_capacity if variant.autoscaling else 0
             usages.append(

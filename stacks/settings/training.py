@@ -646,6 +646,7 @@ class TrainingSettings(StrictModel):
                         instance_type=instance_type,
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
+                        spot=definition.uses_spot,
                     )
                 )
         for name, tuning in self.tuning.items():
@@ -661,6 +662,7 @@ class TrainingSettings(StrictModel):
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
                         max_parallel_jobs=tuning.max_parallel_jobs,
+                        spot=definition.uses_spot,
                     )
                 )
         return usages

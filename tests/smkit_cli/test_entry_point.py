@@ -27,7 +27,16 @@ def test_console_script_points_at_the_cli() -> None:
     assert any(d.startswith("rich==") for d in project["dependencies"])
     assert any(d.startswith("boto3==") for d in project["dependencies"])
     help_text = CliRunner().invoke(cli, ["--help"]).output
-    for command in ("status", "label", "train", "tune", "forecast", "classify", "notebook"):
+    for command in (
+        "preflight",
+        "status",
+        "label",
+        "train",
+        "tune",
+        "forecast",
+        "classify",
+        "notebook",
+    ):
         assert f"  {command} " in help_text
     assert "4  a stack, stack output or resource is not deployed" in help_text
 

@@ -50,6 +50,16 @@ def test_no_region(platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path
     )
 
 
+def test_aws_region_is_the_region_without_aws_default_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The README's deploy path exports AWS_REGION; boto3 alone reads AWS_DEFAULT_REGION.
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert new_session(None, None).region_name == "eu-west-1"
+    assert new_session(None, "us-west-2").region_name == "us-west-2"
+
+
 def test_credentials_of_another_account(platform: Platform, tmp_path: Path) -> None:
     config = tmp_path / "prod.yaml"
     config.write_text('name_prefix: ops\naccount: "210987654321"\nregion: us-east-1\n')

@@ -221,7 +221,7 @@ def test_resource_usages_name_each_endpoint_with_its_most_instances() -> None:
                         },
                     },
                     "fixed": DEEPAR,
-                    "labels": {**DEEPAR, "variant": {"kind": "serverless"}},
+                    "labels": {**DEEPAR, "variant": {"kind": "serverless", "max_concurrency": 8}},
                     "batch": {
                         **DEEPAR,
                         "variant": {
@@ -240,7 +240,7 @@ def test_resource_usages_name_each_endpoint_with_its_most_instances() -> None:
     assert settings.inference.resource_usages() == [
         ResourceUsage("endpoint", "inference.endpoints.forecast", "ml.c5.xlarge", 6),
         ResourceUsage("endpoint", "inference.endpoints.fixed", "ml.c5.xlarge", 1),
-        ResourceUsage("endpoint", "inference.endpoints.labels", None, 1),
+        ResourceUsage("endpoint", "inference.endpoints.labels", None, 1, max_concurrency=8),
         ResourceUsage("endpoint", "inference.endpoints.batch", "ml.m5.xlarge", 3),
     ]
 

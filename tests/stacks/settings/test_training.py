@@ -73,6 +73,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_type="ml.g6.xlarge",
             instance_count=1,
             max_runtime_seconds=180 * 60,
+            spot=True,
         )
         in usages
     )
@@ -84,6 +85,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=120 * 60,
             max_parallel_jobs=2,
+            spot=False,  # DeepAR cannot checkpoint: it trains on demand (TRAIN-1)
         )
         in usages
     )
