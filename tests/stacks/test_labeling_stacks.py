@@ -4,6 +4,7 @@ labeling asks of the Foundation's data bucket."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -385,3 +386,43 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
     assert len(ours) == 6
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
+
+
+def _resources_named(state: dict[str, Any]) -> Iterator[str]:
+    yield str(state.get("Resource", ""))
+    for branch in state.get("Branches", []):
+        for inner in branch["States"].values():
+            yield from _resources_named(inner)
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    if processor:
+        for inner in processor["States"].values():
+            yield from _resources_named(inner)
+
+
+def test_every_state_machine_that_follows_a_job_may_use_step_functions_managed_rule(
+    full_synth: Synthesis,
+) -> None:
+    """LABEL-1: a `.sync` task follows its job through Step Functions' managed EventBridge
+    rule; the role needs events:PutTargets, PutRule and DescribeRule on it."""
+    template = full_synth.template("Labeling")
+    machines = state_machines(template)
+    needs = {
+        "sagemaker:createLabelingJob.sync": ":rule/StepFunctionsGetEventsForSageMaker*",
+        "states:startExecution.sync": ":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
+    }
+    checked = set()
+    for machine_id, definition in machines.items():
+        role_id = template["Resources"][machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        rules = [
+            json.dumps(s["Resource"])
+            for s in statements_of(full_synth, "Labeling", role_id)
+            if "events:PutRule" in s["Action"]
+            and sorted(s["Action"])
+            == ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        ]
+        for resource in (r for s in definition["States"].values() for r in _resources_named(s)):
+            for integration, rule in needs.items():
+                if integration in resource:
+                    assert any(rule + '"' in r for r in rules), (machine_id, resource, rules)
+                    checked.add(integration)
+    assert checked == set(needs)  # both labeling and auto-labeling workflows are covered
