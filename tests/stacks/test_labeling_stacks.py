@@ -384,8 +384,55 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     }
     functions = resources(full_synth, "Labeling", "AWS::Lambda::Function")
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
-    assert len(ours) == 6
+    assert len(ours) == 7
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
+
+
+def test_auto_labeling_prepare_may_remove_only_the_batches_of_a_failed_split(
+    full_synth: Synthesis,
+) -> None:
+    labeling = full_synth.platform.labeling
+    assert labeling is not None
+    made = labeling.auto_labeling["sentiment-auto"]
+    prepare = statements_of(full_synth, "Labeling", logical_id(full_synth, made.prepare.role))
+    deletes = [s for s in prepare if "Delete" in json.dumps(s["Action"])]
+    assert [d["Action"] for d in deletes] == ["s3:DeleteObject"]
+    assert (
+        deletes[0]["Resource"]["Fn::Join"][1][-1] == "/auto-labeling/sentiment-auto/*/work/chunks/*"
+    )
+
+
+def test_a_batch_the_endpoint_could_not_answer_is_retried_with_bounded_backoff_and_jitter(
+    full_synth: Synthesis,
+) -> None:
+    states = auto_labeling_definition(full_synth)["States"]
+    predict = states["PreLabel"]["ItemProcessor"]["States"]["PredictBatch"]
+    retried = [r for r in predict["Retry"] if "EndpointUnavailableError" in r["ErrorEquals"]]
+    assert retried == [
+        {
+            "ErrorEquals": ["EndpointUnavailableError"],
+            "IntervalSeconds": 10,
+            "MaxAttempts": 5,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 120,
+            "JitterStrategy": "FULL",
+        }
+    ]
+    waits = [min(10 * 2**n, 120) for n in range(retried[0]["MaxAttempts"])]
+    assert sum(waits) == 270  # the longest a batch waits for the endpoint, in seconds
+    # A refused request or an answer outside the contract fails the same way again.
+    errors = {e for r in predict["Retry"] for e in r["ErrorEquals"]}
+    assert not errors & {"EndpointError", "InvalidPredictionError", "States.ALL"}
+
+    # The map reports a failed batch only as States.ExceedToleratedFailureThreshold: the
+    # alert is sent with the batches that failed and why.
+    assert [c["Next"] for c in states["PreLabel"]["Catch"]] == ["DescribeFailedBatches"]
+    describe = states["DescribeFailedBatches"]
+    assert describe["Parameters"] == {"run.$": "$.run", "error.$": "$.error"}
+    assert (describe["ResultPath"], describe["Next"]) == ("$.error", "Alert")
+    assert [(c["ResultPath"], c["Next"]) for c in describe["Catch"]] == [
+        ("$.describe_error", "Alert")
+    ]
 
 
 def _resources_named(state: dict[str, Any]) -> Iterator[str]:
