@@ -133,7 +133,8 @@ class AutoLabelingWorkflow(Construct):
             classification with the same labels) for human mode `ground_truth`. Default:
             none (only `external`).
         :param default_threshold: Default: 0.9. Valid range: 0-1.
-        :param label_attribute: Output attribute of the label. Default: `label`.
+        :param label_attribute: Output attribute of the label; not ending in -metadata or
+            -ref. Default: `label`.
         :param instances_per_request: Objects per endpoint call. Default: 32. Valid range:
             1-1000.
         :param objects_per_batch: Objects per parallel pre-labeling task. Default: 500.
@@ -166,6 +167,13 @@ class AutoLabelingWorkflow(Construct):
         problems.check(
             0 <= default_threshold <= 1,
             f"default_threshold must be 0-1 (got {default_threshold})",
+        )
+        # LABEL-4 (API_CreateLabelingJob): the ground_truth review passes it on as the
+        # labeling job's LabelAttributeName.
+        problems.check(
+            bool(label_attribute) and not label_attribute.endswith(("-metadata", "-ref")),
+            f"label_attribute must not be empty or end with -metadata or -ref "
+            f"(got {label_attribute!r})",
         )
         for key, value, low, high in (
             ("instances_per_request", instances_per_request, 1, 1000),
