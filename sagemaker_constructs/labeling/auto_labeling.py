@@ -20,8 +20,9 @@ endpoint reads the S3 object itself, so its role needs read access to the data b
 The run, step by step (runtime/autolabel/):
 
 1. `prepare`: check the input, derive the run id (a digest of the input: same input,
-   same output keys), split the manifest into batches, failing on malformed lines
-   with their line numbers before anything is published.
+   same output keys) or bind the chosen one to this input (another input is refused),
+   split the manifest into batches, failing on malformed lines with their line numbers,
+   or on a manifest without objects, before anything is published.
 2. `PreLabel`: a Distributed Map over the batches (`max_concurrency` at a time); each
    iteration calls the endpoint `instances_per_request` objects at a time and keeps
    the predictions (a batch already pre-labeled is not sent again). A batch the
