@@ -265,8 +265,8 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
     text = repr(value)
     if len(text) <= limit:
         return text
-    size = len(value) if isinstance(value, str | bytes | list | dict) else len(text)
-    return f"{text[:limit]}... ({size} {'characters' if isinstance(value, str) else 'long'})"
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit]}... ({size} characters)"
 
 
 def cut(text: str, limit: int = SHOWN_CHARS) -> str:

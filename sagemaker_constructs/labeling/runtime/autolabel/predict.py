@@ -104,8 +104,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     try:
         count = _predict(s3, location, run, batch, target)
     except (EndpointError, EndpointUnavailableError, InvalidPredictionError) as err:
-        record = {"batch": index, "error": type(err).__name__, "message": str(err)}
-        write_json(s3, location.bucket, location.failure_key(_execution(run), index), record)
+        _record_failure(s3, location, run, index, err)
         raise
     LOG.info("batch %d: %d objects pre-labeled by %s", index, count, run["endpoint_name"])
     return {"index": index, "cached": False, "count": count}
@@ -128,7 +127,9 @@ def _predict(
             instances = [{data_key: row["record"][data_key]} for row in group]
             predictions = _invoke(runtime, endpoint, instances, group, where)
             for row, prediction in zip(group, predictions, strict=True):
-                label, confidence = _check(prediction, labels, endpoint, row["line"])
+                label, confidence = _check(
+                    prediction, labels, f"endpoint {endpoint}, {where}, line {row['line']}"
+                )
                 out.write(
                     dump_line(
                         {
@@ -150,10 +151,23 @@ def _predict(
     return count
 
 
+def _record_failure(
+    s3: Any, location: RunLocation, run: dict[str, Any], index: int, err: Exception
+) -> None:
+    """Keep why the batch failed for the run's alert; the failure itself, which decides
+    whether the state machine retries, is raised whatever happens here."""
+    record = {"batch": index, "error": type(err).__name__, "message": str(err)}
+    try:
+        write_json(s3, location.bucket, location.failure_key(_execution(run), index), record)
+    except Exception:
+        LOG.exception("could not record the failure of batch %d", index)
+
+
 def _batch_lines(batch: dict[str, Any]) -> str:
     last = batch.get("last_line")
     lines = f"lines {batch['first_line']}-{last}" if last else f"from line {batch['first_line']}"
-    return f"batch {batch['index']} (manifest {lines}, {batch['count']} objects)"
+    count = int(batch["count"])
+    return f"batch {batch['index']} (manifest {lines}, {count} object{'s' if count != 1 else ''})"
 
 
 def _execution(run: dict[str, Any]) -> str:
@@ -198,14 +212,14 @@ def _invoke(
         predictions = json.loads(body)["predictions"]
     except (ValueError, KeyError, TypeError):
         raise InvalidPredictionError(
-            f"endpoint {endpoint} answered {lines} without a JSON "
+            f"endpoint {endpoint}, {where}: answered {lines} without a JSON "
             f'{{"predictions": [...]}} (got {shown(body[:200])})'
         ) from None
     if not isinstance(predictions, list) or len(predictions) != len(instances):
         got = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
         raise InvalidPredictionError(
-            f"endpoint {endpoint} returned {got} predictions for {len(instances)} instances "
-            f"({lines})"
+            f"endpoint {endpoint}, {where}: returned {got} predictions for {len(instances)} "
+            f"instances ({lines})"
         )
     return predictions
 
@@ -227,8 +241,7 @@ def _classify(err: botocore_errors.ClientError, where: str) -> Exception:
     return EndpointError(f"{where}: refused with {code} ({message})")
 
 
-def _check(prediction: Any, labels: set[str], endpoint: str, line: int) -> tuple[str, float]:
-    where = f"endpoint {endpoint}, line {line}"
+def _check(prediction: Any, labels: set[str], where: str) -> tuple[str, float]:
     if not isinstance(prediction, dict):
         raise InvalidPredictionError(
             f"{where}: a prediction must be a JSON object (got {shown(prediction)})"

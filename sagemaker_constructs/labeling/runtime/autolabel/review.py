@@ -88,7 +88,10 @@ def labels_arrived_handler(event: dict[str, Any], _context: object = None) -> di
         return {"status": "already-resumed"}
     problems = _check(s3, location, request)
     if problems:
-        _publish(f"Labels rejected: {request['run_name']}", problems + "\nThe run keeps waiting.")
+        _publish(
+            f"Labels rejected: {request['run_name']}",
+            f"The run keeps waiting for a corrected file.\n\n{problems}",
+        )
         LOG.warning("labels for run %s rejected: %s", request["run_id"], problems)
         return {"status": "rejected", "problems": sns_message(problems)}
     sfn = client("stepfunctions")

@@ -115,7 +115,7 @@ def test_a_failed_pre_labeling_is_restated_with_the_batches_that_failed(
         f"2 of 3 batches failed to pre-label with endpoint text-classifier (manifest {uri}): "
         "endpoint text-classifier, batch 1 (manifest lines 4-6, 3 objects), request for "
         "lines 4-5: ThrottlingException (Rate exceeded); endpoint text-classifier, batch 2 "
-        "(manifest lines 7-7, 1 objects), request for lines 7-7: refused with ValidationError "
+        "(manifest lines 7-7, 1 object), request for lines 7-7: refused with ValidationError "
         "(Endpoint is updating). The map stopped with States.ExceedToleratedFailureThreshold."
     )
 
@@ -137,4 +137,7 @@ def test_answers_outside_the_contract_are_recorded_too(aws: Aws) -> None:
         predict.handler({"run": run, "batch": batches[0]})
     told = predict.failure_handler({"run": run, "error": CAUGHT})
     assert told["Error"] == "InvalidPredictionError"
-    assert "endpoint text-classifier, line 1: label 'sarcastic' is not one of" in told["Cause"]
+    assert (
+        "endpoint text-classifier, batch 0 (manifest lines 1-3, 3 objects), line 1: label "
+        "'sarcastic' is not one of" in told["Cause"]
+    )
