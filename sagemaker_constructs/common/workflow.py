@@ -128,13 +128,16 @@ TRANSFORM_JOB = SageMakerJobKind(
     "TransformJob",
     "StepFunctionsGetEventsForSageMakerTransformJobsRule",
 )
-# SageMaker sends no labeling-job state events to EventBridge (only task events), so
-# Step Functions follows a labeling job by polling DescribeLabelingJob: no managed rule.
+# LABEL-1 (connect-sagemaker, sms-monitor-cloud-watch): SageMaker emits "SageMaker Ground
+# Truth Labeling Job State Change" events and `.sync` follows the job through a managed
+# rule like the other job kinds; AWS documents no name for that rule, so the grant covers
+# Step Functions' SageMaker managed rules (a missing grant fails with "not authorized to
+# create managed-rule").
 LABELING_JOB = SageMakerJobKind(
     "createLabelingJob",
     "labeling-job",
     "LabelingJob",
-    None,
+    "StepFunctionsGetEventsForSageMaker*",
 )
 
 
@@ -204,6 +207,11 @@ class SageMakerJobTask:
             service="sagemaker", resource=kind.resource_type, resource_name=f"{job_name_prefix}*"
         )
         self._job_arn = job_arn
+        self._rule_arn = (
+            stack.format_arn(service="events", resource="rule", resource_name=kind.events_rule)
+            if kind.events_rule
+            else None
+        )
         self._job_name_prefix = job_name_prefix
         self._kind_name = kind.resource_type.replace("-", " ")
         suffix = kind.api_suffix
@@ -226,15 +234,11 @@ class SageMakerJobTask:
             ),
         ]
         """What the state machine's role needs for this task."""
-        if kind.events_rule:
+        if self._rule_arn:
             self.policy_statements.append(
                 iam.PolicyStatement(
                     actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                    resources=[
-                        stack.format_arn(
-                            service="events", resource="rule", resource_name=kind.events_rule
-                        )
-                    ],
+                    resources=[self._rule_arn],
                 )
             )
         if keys_for_grants:
@@ -258,3 +262,11 @@ class SageMakerJobTask:
             reason=f"Job names are made per execution; the role may manage only {self._kind_name}s "
             f"whose names start with '{self._job_name_prefix}'.",
         )
+        if self._rule_arn and "*" in self._rule_arn:
+            acknowledge_wildcards(
+                state_machine.role,
+                resources=[self._rule_arn],
+                reason="AWS documents no name for the managed EventBridge rule through which "
+                "Step Functions follows this job kind (`.sync`); the role may create, describe "
+                "and target only Step Functions' SageMaker managed rules.",
+            )

@@ -20,11 +20,15 @@ endpoint reads the S3 object itself, so its role needs read access to the data b
 The run, step by step (runtime/autolabel/):
 
 1. `prepare`: check the input, derive the run id (a digest of the input: same input,
-   same output keys), split the manifest into batches, failing on malformed lines
-   with their line numbers before anything is published.
+   same output keys) or bind the chosen one to this input (another input is refused),
+   split the manifest into batches, failing on malformed lines with their line numbers,
+   or on a manifest without objects, before anything is published.
 2. `PreLabel`: a Distributed Map over the batches (`max_concurrency` at a time); each
    iteration calls the endpoint `instances_per_request` objects at a time and keeps
-   the predictions (a batch already pre-labeled is not sent again).
+   the predictions (a batch already pre-labeled is not sent again). A batch the
+   endpoint could not answer (throttled, 5xx, not ready) is retried with bounded
+   exponential backoff and full jitter; when it still fails, or the endpoint refused it,
+   the run fails and its alert names the endpoint, the batches and their manifest lines.
 3. `route`: confidence >= threshold keeps the model's label; the rest is written to
    `human/to-label.manifest`.
 4. People label the rest: a Ground Truth labeling workflow, or `external` (Ground Truth
@@ -130,7 +134,8 @@ class AutoLabelingWorkflow(Construct):
             classification with the same labels) for human mode `ground_truth`. Default:
             none (only `external`).
         :param default_threshold: Default: 0.9. Valid range: 0-1.
-        :param label_attribute: Output attribute of the label. Default: `label`.
+        :param label_attribute: Output attribute of the label; not ending in -metadata or
+            -ref. Default: `label`.
         :param instances_per_request: Objects per endpoint call. Default: 32. Valid range:
             1-1000.
         :param objects_per_batch: Objects per parallel pre-labeling task. Default: 500.
@@ -163,6 +168,13 @@ class AutoLabelingWorkflow(Construct):
         problems.check(
             0 <= default_threshold <= 1,
             f"default_threshold must be 0-1 (got {default_threshold})",
+        )
+        # LABEL-4 (API_CreateLabelingJob): the ground_truth review passes it on as the
+        # labeling job's LabelAttributeName.
+        problems.check(
+            bool(label_attribute) and not label_attribute.endswith(("-metadata", "-ref")),
+            f"label_attribute must not be empty or end with -metadata or -ref "
+            f"(got {label_attribute!r})",
         )
         for key, value, low, high in (
             ("instances_per_request", instances_per_request, 1, 1000),
@@ -242,6 +254,14 @@ class AutoLabelingWorkflow(Construct):
             {"INSTANCES_PER_REQUEST": str(instances_per_request)},
         )
         """Pre-labels one batch."""
+        self.describe_failure = function(
+            "DescribeFailure",
+            "autolabel.predict.failure_handler",
+            f"Says which batches of a failed {name} run could not be pre-labeled and why",
+            {},
+            minutes=5,
+        )
+        """Restates a failed pre-labeling with the batches that failed and why."""
         self.route = function(
             "Route",
             "autolabel.route.handler",
@@ -276,6 +296,11 @@ class AutoLabelingWorkflow(Construct):
         """Checks labels put back and resumes the waiting run."""
         # Manifests may be anywhere in the data bucket; Ground Truth's output too.
         grant_objects(self.prepare.role, data_bucket, encryption_key, "*")
+        # A split that fails removes the batches it wrote, and nothing else.
+        chunks = data_bucket.arn_for_objects(f"{prefix}*/work/chunks/*")
+        self.prepare.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[chunks])
+        )
         grant_objects(self.merge.role, data_bucket, encryption_key, "*")
         for publisher in (self.request_review, self.labels_arrived):
             self.review_topic.grant_publish(publisher.role)
@@ -289,6 +314,7 @@ class AutoLabelingWorkflow(Construct):
         for made in (
             self.prepare,
             self.predict,
+            self.describe_failure,
             self.route,
             self.merge,
             self.request_review,
@@ -303,10 +329,11 @@ class AutoLabelingWorkflow(Construct):
                 resources=[
                     data_bucket.arn_for_objects(f"{prefix}*"),
                     data_bucket.arn_for_objects("*"),
+                    chunks,
                 ],
                 reason=f"Runs keep their files under {prefix} in the data bucket (read and create "
                 "there); prepare and merge also read manifests and Ground Truth output anywhere "
-                "in it.",
+                "in it; prepare removes the batches of a split that failed.",
             )
 
         definition = self._definition(
@@ -357,7 +384,14 @@ class AutoLabelingWorkflow(Construct):
         data_bucket: s3.IBucket,
         labeling_state_machine: sfn.IStateMachine | None,
     ) -> None:
-        functions = (self.prepare, self.predict, self.route, self.merge, self.request_review)
+        functions = (
+            self.prepare,
+            self.predict,
+            self.describe_failure,
+            self.route,
+            self.merge,
+            self.request_review,
+        )
         resources = [f"{made.function.function_arn}:*" for made in functions]
         # The Distributed Map's item reader: the batch index in the data bucket.
         resources.append(f"arn:{Aws.PARTITION}:s3:::{data_bucket.bucket_name}/*")
@@ -442,6 +476,17 @@ class AutoLabelingWorkflow(Construct):
             max_attempts=6,
             backoff_rate=2,
         )
+        # A batch the endpoint could not answer (after the SDK's own retries) is tried again
+        # after at most 10, 20, 40, 80 and 120 s, full jitter spreading the batches'
+        # retries: 270 s of waiting at most, then the run fails naming the batch.
+        predict.add_retry(
+            errors=["EndpointUnavailableError"],
+            interval=Duration.seconds(10),
+            max_attempts=5,
+            backoff_rate=2,
+            max_delay=Duration.minutes(2),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         pre_label = sfn.DistributedMap(
             self,
             "PreLabel",
@@ -457,7 +502,21 @@ class AutoLabelingWorkflow(Construct):
             comment="Pre-labels the batches in parallel",
         )
         pre_label.item_processor(predict)
-        pre_label.add_catch(failed, result_path="$.error")
+        # A Distributed Map reports a failed batch only as
+        # States.ExceedToleratedFailureThreshold: say which batches failed and why.
+        describe = tasks.LambdaInvoke(
+            self,
+            "DescribeFailedBatches",
+            lambda_function=self.describe_failure.function,
+            payload=sfn.TaskInput.from_object(
+                {"run": sfn.JsonPath.object_at("$.run"), "error": sfn.JsonPath.object_at("$.error")}
+            ),
+            payload_response_only=True,
+            result_path="$.error",
+        )
+        describe.add_catch(failed, result_path="$.describe_error")
+        describe.next(failed)
+        pre_label.add_catch(describe, result_path="$.error")
         route = invoke(
             "RouteByThreshold", self.route, {"run": sfn.JsonPath.object_at("$.run")}, "$.route"
         )

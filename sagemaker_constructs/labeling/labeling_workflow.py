@@ -407,6 +407,7 @@ class LabelingWorkflow(Construct):
                 + f" (got {workforce.price_per_task_usd})",
             )
         attribute: str = kw["label_attribute"]
+        # LABEL-4 (API_CreateLabelingJob, LabelAttributeName).
         problems.check(
             bool(attribute) and not attribute.endswith(("-metadata", "-ref")),
             f"label_attribute must not be empty or end with -metadata or -ref (got {attribute!r})",

@@ -365,9 +365,7 @@ class LabelingWorkflowSettings(StrictModel):
     @field_validator("label_attribute")
     @classmethod
     def _attribute_suffix(cls, value: str) -> str:
-        if value.endswith(("-metadata", "-ref")):
-            raise ValueError("must not end with -metadata or -ref")
-        return value
+        return _label_attribute(value)
 
     @model_validator(mode="after")
     def _fits_task_type(self) -> LabelingWorkflowSettings:
@@ -425,6 +423,14 @@ class ExternalReview(StrictModel):
 
 
 HumanReview = Annotated[GroundTruthReview | ExternalReview, Field(discriminator="mode")]
+
+
+def _label_attribute(value: str) -> str:
+    # LABEL-4 (API_CreateLabelingJob, LabelAttributeName): not ending in -metadata, and in
+    # -ref only for semantic segmentation, video frame and 3D point cloud tasks (none here).
+    if value.endswith(("-metadata", "-ref")):
+        raise ValueError("must not end with -metadata or -ref")
+    return value
 
 
 class AutoLabelingSettings(StrictModel):
@@ -485,6 +491,12 @@ class AutoLabelingSettings(StrictModel):
         if value is not None and len(set(value)) != len(value):
             raise ValueError("each label may appear only once")
         return value
+
+    @field_validator("label_attribute")
+    @classmethod
+    def _attribute_suffix(cls, value: str) -> str:
+        # Its runs hand it to the ground_truth review's labeling job as LabelAttributeName.
+        return _label_attribute(value)
 
     @field_validator("endpoint_names")
     @classmethod

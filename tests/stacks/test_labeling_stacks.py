@@ -4,6 +4,7 @@ labeling asks of the Foundation's data bucket."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -383,5 +384,92 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     }
     functions = resources(full_synth, "Labeling", "AWS::Lambda::Function")
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
-    assert len(ours) == 6
+    assert len(ours) == 7
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
+
+
+def test_auto_labeling_prepare_may_remove_only_the_batches_of_a_failed_split(
+    full_synth: Synthesis,
+) -> None:
+    labeling = full_synth.platform.labeling
+    assert labeling is not None
+    made = labeling.auto_labeling["sentiment-auto"]
+    prepare = statements_of(full_synth, "Labeling", logical_id(full_synth, made.prepare.role))
+    deletes = [s for s in prepare if "Delete" in json.dumps(s["Action"])]
+    assert [d["Action"] for d in deletes] == ["s3:DeleteObject"]
+    assert (
+        deletes[0]["Resource"]["Fn::Join"][1][-1] == "/auto-labeling/sentiment-auto/*/work/chunks/*"
+    )
+
+
+def test_a_batch_the_endpoint_could_not_answer_is_retried_with_bounded_backoff_and_jitter(
+    full_synth: Synthesis,
+) -> None:
+    states = auto_labeling_definition(full_synth)["States"]
+    predict = states["PreLabel"]["ItemProcessor"]["States"]["PredictBatch"]
+    retried = [r for r in predict["Retry"] if "EndpointUnavailableError" in r["ErrorEquals"]]
+    assert retried == [
+        {
+            "ErrorEquals": ["EndpointUnavailableError"],
+            "IntervalSeconds": 10,
+            "MaxAttempts": 5,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 120,
+            "JitterStrategy": "FULL",
+        }
+    ]
+    waits = [min(10 * 2**n, 120) for n in range(retried[0]["MaxAttempts"])]
+    assert sum(waits) == 270  # the longest a batch waits for the endpoint, in seconds
+    # A refused request or an answer outside the contract fails the same way again.
+    errors = {e for r in predict["Retry"] for e in r["ErrorEquals"]}
+    assert not errors & {"EndpointError", "InvalidPredictionError", "States.ALL"}
+
+    # The map reports a failed batch only as States.ExceedToleratedFailureThreshold: the
+    # alert is sent with the batches that failed and why.
+    assert [c["Next"] for c in states["PreLabel"]["Catch"]] == ["DescribeFailedBatches"]
+    describe = states["DescribeFailedBatches"]
+    assert describe["Parameters"] == {"run.$": "$.run", "error.$": "$.error"}
+    assert (describe["ResultPath"], describe["Next"]) == ("$.error", "Alert")
+    assert [(c["ResultPath"], c["Next"]) for c in describe["Catch"]] == [
+        ("$.describe_error", "Alert")
+    ]
+
+
+def _resources_named(state: dict[str, Any]) -> Iterator[str]:
+    yield str(state.get("Resource", ""))
+    for branch in state.get("Branches", []):
+        for inner in branch["States"].values():
+            yield from _resources_named(inner)
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    if processor:
+        for inner in processor["States"].values():
+            yield from _resources_named(inner)
+
+
+def test_every_state_machine_that_follows_a_job_may_use_step_functions_managed_rule(
+    full_synth: Synthesis,
+) -> None:
+    """LABEL-1: a `.sync` task follows its job through Step Functions' managed EventBridge
+    rule; the role needs events:PutTargets, PutRule and DescribeRule on it."""
+    template = full_synth.template("Labeling")
+    machines = state_machines(template)
+    needs = {
+        "sagemaker:createLabelingJob.sync": ":rule/StepFunctionsGetEventsForSageMaker*",
+        "states:startExecution.sync": ":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
+    }
+    checked = set()
+    for machine_id, definition in machines.items():
+        role_id = template["Resources"][machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        rules = [
+            json.dumps(s["Resource"])
+            for s in statements_of(full_synth, "Labeling", role_id)
+            if "events:PutRule" in s["Action"]
+            and sorted(s["Action"])
+            == ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        ]
+        for resource in (r for s in definition["States"].values() for r in _resources_named(s)):
+            for integration, rule in needs.items():
+                if integration in resource:
+                    assert any(rule + '"' in r for r in rules), (machine_id, resource, rules)
+                    checked.add(integration)
+    assert checked == set(needs)  # both labeling and auto-labeling workflows are covered

@@ -275,7 +275,7 @@ def test_workflow_request_matches_botocore_and_reads_the_run_from_the_input_chec
     assert states["Done"] == {"Type": "Succeed", "OutputPath": "$.result"}
 
 
-def test_state_machine_role_may_only_run_this_workflows_jobs(built: Built) -> None:
+def test_state_machine_role_may_only_run_this_workflows_jobs_and_follow_them(built: Built) -> None:
     made = built.workflows["text"]
     statements = built.statements(made.state_machine.role)
     jobs = next(s for s in statements if "sagemaker:CreateLabelingJob" in s["Action"])
@@ -292,8 +292,12 @@ def test_state_machine_role_may_only_run_this_workflows_jobs(built: Built) -> No
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
     assert pass_role["Resource"] == {"Fn::GetAtt": [built.logical_id(made.role), "Arn"]}
-    # SageMaker sends no labeling-job events: Step Functions polls, so no managed rule.
-    assert not any("events:PutRule" in s["Action"] for s in statements)
+    # LABEL-1: `.sync` follows the job through Step Functions' managed EventBridge rule;
+    # without this grant CreateStateMachine or the first run fails ("not authorized to
+    # create managed-rule").
+    (rule,) = [s for s in statements if "events:PutRule" in s["Action"]]
+    assert sorted(rule["Action"]) == ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    assert rule["Resource"]["Fn::Join"][1][-1] == ":rule/StepFunctionsGetEventsForSageMaker*"
     grant = next(s for s in statements if s["Action"] == "kms:CreateGrant")
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     invoke = next(s for s in statements if s["Action"] == "lambda:InvokeFunction")

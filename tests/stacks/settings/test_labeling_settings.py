@@ -311,3 +311,27 @@ def test_regions_without_ground_truth_are_refused_but_external_review_alone_is_f
         existing.labeling.workforce, ExistingWorkforce
     )
     assert existing.labeling.workforce.name == "default"
+
+
+@pytest.mark.parametrize("attribute", ["sentiment-metadata", "mask-ref"])
+def test_an_auto_labeling_label_attribute_ground_truth_would_refuse_is_refused(
+    attribute: str,
+) -> None:
+    """LABEL-4: the ground_truth review hands the attribute to a labeling job."""
+    problems = problems_of(
+        config(
+            f"""
+  auto_labeling:
+    - name: auto
+      data_type: text
+      labels: [a, b]
+      endpoint_names: [good]
+      label_attribute: {attribute}
+      human_review: {{mode: external}}
+"""
+        )
+    )
+    assert problems == [
+        "labeling.auto_labeling[0].label_attribute (line 9): must not end with -metadata or -ref "
+        f"(got '{attribute}')"
+    ]

@@ -4,10 +4,17 @@ format.
 
 Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
 
-    work/chunks.json            index of the batches (the Distributed Map's items)
+    run.json                    the input the run id is bound to (another input is refused)
+    work/chunks.json            index of the batches (the Distributed Map's items):
+                                {"index", "first_line", "last_line", "count"}
     work/chunks/<n>.jsonl       the manifest's lines of batch n: {"line", "record"}
-    work/predictions/<n>.jsonl  the model's answer for each: {"line", "record", "label",
-                                "confidence", "predicted_at"}
+    work/predictions/<first line>-<count>.jsonl
+                                the model's answer for each object of the batch that starts
+                                at that line: {"line", "record", "label", "confidence",
+                                "predicted_at"}; keyed by what the batch holds, so another
+                                batching never finds it
+    work/failures/<execution>/<n>.json
+                                why batch n failed to pre-label in that execution
     human/to-label.manifest     objects below the threshold, each with "smkit-line"
     human/request.json          external review: what was asked and the task token
     human/labels.manifest       external review: the labels people put back
@@ -18,13 +25,14 @@ Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -39,6 +47,14 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<ke
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
 _READ_SIZE = 1 << 20
 
+# LABEL-2 (SNS Publish API): a message is at most 262,144 bytes of UTF-8 and a subject
+# fewer than 100 characters with no line breaks; longer ones fail the Publish call.
+SNS_MESSAGE_MAX_BYTES = 262_144
+SNS_SUBJECT_MAX_CHARS = 99
+_SNS_SAFETY_BYTES = 1024
+SHOWN_CHARS = 80
+"""Longest echo of a value from a file or an answer in a message."""
+
 
 class InvalidInputError(Exception):
     """The execution input or a file it names cannot be used; the message says why."""
@@ -46,6 +62,20 @@ class InvalidInputError(Exception):
 
 class MalformedManifestError(Exception):
     """Lines of a manifest cannot be used; the message lists them by line number."""
+
+
+class IncompleteRunError(Exception):
+    """A step found fewer or more objects than the run holds; it writes nothing."""
+
+
+def check_count(found: int, total: int, what: str) -> None:
+    """Raise IncompleteRunError unless a step met exactly the run's `total` objects."""
+    if found != total:
+        raise IncompleteRunError(
+            f"{what} {found} objects but the run holds {total}: its predictions do not "
+            "cover the manifest (a batch is missing or comes from another run); nothing was "
+            "written. Start the run again with the same input."
+        )
 
 
 @functools.cache
@@ -59,7 +89,7 @@ def parse_s3_uri(uri: object) -> tuple[str, str]:
     """(bucket, key) of an `s3://bucket/key` URI."""
     match = _S3_URI.match(uri) if isinstance(uri, str) else None
     if not match:
-        raise InvalidInputError(f"expected an s3://bucket/key URI (got {uri!r})")
+        raise InvalidInputError(f"expected an s3://bucket/key URI (got {shown(uri)})")
     return match.group("bucket"), match.group("key")
 
 
@@ -83,9 +113,17 @@ class RunLocation:
         """Key of batch `index`."""
         return self.key(f"work/chunks/{index:06d}.jsonl")
 
-    def predictions_key(self, index: int) -> str:
-        """Key of the predictions of batch `index`."""
-        return self.key(f"work/predictions/{index:06d}.jsonl")
+    def predictions_key(self, batch: Mapping[str, Any]) -> str:
+        """Key of the predictions of `batch` (an entry of `work/chunks.json`): named after
+        its first line and its size, so predictions made for another batching of the
+        manifest are never taken for this one's."""
+        return self.key(
+            f"work/predictions/{int(batch['first_line']):09d}-{int(batch['count'])}.jsonl"
+        )
+
+    def failure_key(self, execution: str, index: int) -> str:
+        """Key of the record of why batch `index` failed in `execution`."""
+        return self.key(f"work/failures/{execution}/{index:06d}.json")
 
     @classmethod
     def of(cls, run: dict[str, Any]) -> RunLocation:
@@ -93,14 +131,15 @@ class RunLocation:
         return cls(bucket=run["bucket"], prefix=run["prefix"])
 
 
-def iter_lines(s3: Any, bucket: str, key: str) -> Iterator[tuple[int, bytes]]:
-    """(line number from 1, line without its line break) of an S3 object, streamed.
+def iter_lines(s3: Any, bucket: str, key: str, **get: str) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, line without its line break) of an S3 object, streamed;
+    `get` adds GetObject parameters (`IfMatch` pins the object read to the one checked).
 
     Splits on LF only (a CR before it is dropped): JSON text cannot contain a raw line
     break, so this matches what a JSON-lines writer meant, however the object is
     chunked on the wire.
     """
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    body = s3.get_object(Bucket=bucket, Key=key, **get)["Body"]
     yield from _split_lines(iter(lambda: body.read(_READ_SIZE), b""))
 
 
@@ -220,11 +259,69 @@ class LineIndex:
         self.close()
 
 
-def describe_lines(problems: list[tuple[int, str]], *, shown: int = 20) -> str:
-    """`line 3: not JSON; line 9: ...` for the first `shown`, then the remaining line
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """`repr(value)`, cut to about `limit` characters with the full length named, so a
+    message that echoes a value from a file or an answer stays short."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit]}... ({size} characters)"
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """Free text (an error message, a failure reason) cut to about `limit` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def iso_time(moment: datetime.datetime) -> str:
+    """A time as Ground Truth writes `creation-date`: UTC without an offset, always with
+    microseconds (`2026-08-01T10:00:00.000000`)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    # LABEL-3 (sms-data-output): creation-date carries microseconds, even when they are 0.
+    return moment.isoformat(timespec="microseconds")
+
+
+def utc_now() -> str:
+    """Now, as `iso_time` writes it."""
+    return iso_time(datetime.datetime.now(datetime.UTC))
+
+
+def creation_date(value: object) -> str:
+    """A `creation-date` from a labels file or an earlier run in `iso_time`'s form;
+    ValueError if it is not an ISO 8601 time."""
+    try:
+        return iso_time(datetime.datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise ValueError(
+            f"creation-date must be an ISO 8601 time such as 2026-08-01T10:00:00.000000 "
+            f"(got {shown(value)})"
+        ) from None
+
+
+def sns_subject(text: str) -> str:
+    """`text` as a valid SNS subject: one line, fewer than 100 characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= SNS_SUBJECT_MAX_CHARS else line[: SNS_SUBJECT_MAX_CHARS - 3] + "..."
+
+
+def sns_message(text: str) -> str:
+    """`text` within SNS's message size, cut at a character boundary with a note when it
+    is longer (the full problem list is in the function's log)."""
+    data = text.encode()
+    budget = SNS_MESSAGE_MAX_BYTES - _SNS_SAFETY_BYTES
+    if len(data) <= budget:
+        return text
+    note = f"\n... (message cut at {budget} of {len(data)} bytes; the rest is in the log)"
+    return data[: budget - len(note.encode())].decode(errors="ignore") + note
+
+
+def describe_lines(problems: list[tuple[int, str]], *, first: int = 20) -> str:
+    """`line 3: not JSON; line 9: ...` for the `first` problems, then the remaining line
     numbers (up to 200) and how many there are in all."""
-    text = "; ".join(f"line {line}: {why}" for line, why in problems[:shown])
-    rest = [line for line, _ in problems[shown:]]
+    text = "; ".join(f"line {line}: {why}" for line, why in problems[:first])
+    rest = [line for line, _ in problems[first:]]
     if rest:
         listed = ", ".join(map(str, rest[:200]))
         more = f" and {len(rest) - 200} more" if len(rest) > 200 else ""

@@ -10,16 +10,24 @@ external labeling tool puts back. One line per object, JSON, in any order:
 `label` stands for the workflow's label attribute; `smkit-line` is copied from the
 to-label manifest. Lines are checked, indexed by `smkit-line` on disk, and every
 problem is reported with its line number.
+
+`check_labels` is the one check of people's labels, whatever tool they used: each
+line is valid, labels an object that was handed to people, once, and every object
+handed out has its label; all problems are reported at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from .common import LINE_KEY, LineIndex, describe_lines
+from .common import LINE_KEY, LineIndex, creation_date, cut, describe_lines, shown
+
+# Problems kept in memory for the message (all are counted), and objects listed unlabeled.
+_KEPT = 1000
+_MISSING_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -50,39 +58,41 @@ def parse_label(raw: bytes, form: LabelFormat) -> tuple[int, dict[str, Any]]:
     if form.attribute not in line:
         reason = metadata.get("failure-reason")
         raise ValueError(
-            f"no '{form.attribute}'" + (f" (labeling failed: {reason})" if reason else "")
+            f"no '{form.attribute}'" + (f" (labeling failed: {cut(str(reason))})" if reason else "")
         )
     value = line[form.attribute]
     if isinstance(value, str):
         if value not in form.labels:
-            raise ValueError(f"label {value!r} is not one of {', '.join(form.labels)}")
+            raise ValueError(f"label {shown(value)} is not one of {', '.join(form.labels)}")
         class_id = form.labels.index(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value < len(form.labels):
-            raise ValueError(f"class id {value} is not 0-{len(form.labels) - 1}")
+            raise ValueError(f"class id {shown(value)} is not 0-{len(form.labels) - 1}")
         class_id = value
     else:
-        raise ValueError(f"'{form.attribute}' must be a class name or id (got {value!r})")
+        raise ValueError(f"'{form.attribute}' must be a class name or id (got {shown(value)})")
     class_name = form.labels[class_id]
     named = metadata.get("class-name")
     if named is not None and named != class_name:
-        raise ValueError(f"class id {class_id} is {class_name!r} but class-name says {named!r}")
+        raise ValueError(
+            f"class id {class_id} is {class_name!r} but class-name says {shown(named)}"
+        )
     confidence = metadata.get("confidence", line.get("confidence", 1.0))
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-        raise ValueError(f"confidence must be a number (got {confidence!r})")
+        raise ValueError(f"confidence must be a number (got {shown(confidence)})")
     if not 0 <= confidence <= 1:
-        raise ValueError(f"confidence must be from 0 to 1 (got {confidence})")
+        raise ValueError(f"confidence must be from 0 to 1 (got {shown(confidence)})")
     return target, {
         "class_id": class_id,
         "class_name": class_name,
         "confidence": float(confidence),
         "job_name": str(metadata.get("job-name") or form.default_job_name),
-        "creation_date": str(metadata.get("creation-date") or form.default_date),
+        "creation_date": creation_date(metadata.get("creation-date") or form.default_date),
     }
 
 
 def index_labels(
-    lines: Iterator[tuple[int, bytes]], form: LabelFormat, expected: LineIndex | None = None
+    lines: Iterable[tuple[int, bytes]], form: LabelFormat, expected: LineIndex | None = None
 ) -> tuple[LineIndex, list[tuple[int, str]], int]:
     """Index the labels by `smkit-line`. Returns (index, kept problems, problem count);
     with `expected`, labels for objects that were not handed to people are problems."""
@@ -93,7 +103,7 @@ def index_labels(
     def problem(number: int, why: str) -> None:
         nonlocal count
         count += 1
-        if len(problems) < 1000:
+        if len(problems) < _KEPT:
             problems.append((number, why))
 
     for number, raw in lines:
@@ -111,6 +121,69 @@ def index_labels(
     return index, problems, count
 
 
-def problems_message(what: str, problems: list[tuple[int, str]], count: int) -> str:
-    """`<what> has N problems: line 3: ...`."""
-    return f"{what} has {count} problem{'s' if count != 1 else ''}: " + describe_lines(problems)
+def handed_out(to_label: Iterable[tuple[int, bytes]]) -> LineIndex:
+    """The `smkit-line`s of a to-label manifest (the objects handed to people)."""
+    expected = LineIndex()
+    for _number, raw in to_label:
+        if raw.strip():
+            expected.add(json.loads(raw)[LINE_KEY], True)
+    return expected
+
+
+@dataclass
+class LabelCheck:
+    """People's labels checked against the objects handed to them (`check_labels`)."""
+
+    uri: str
+    labels: LineIndex
+    """The valid labels by `smkit-line`."""
+    handed_out: int
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    problem_count: int = 0
+    missing: list[int] = field(default_factory=list)
+    missing_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Every line is valid and every object handed out has its label."""
+        return not self.problem_count and not self.missing_count
+
+    def message(self) -> str:
+        """Every problem at once: bad lines, then the objects still without a label."""
+        parts = []
+        if self.problem_count:
+            parts.append(
+                f"{self.uri} has {self.problem_count} problem"
+                f"{'s' if self.problem_count != 1 else ''}: " + describe_lines(self.problems)
+            )
+        if self.missing_count:
+            listed = ", ".join(map(str, self.missing))
+            if self.missing_count > len(self.missing):
+                listed += f" and {self.missing_count - len(self.missing)} more"
+            parts.append(
+                f"{self.uri if not parts else 'it'} labels "
+                f"{self.handed_out - self.missing_count} of {self.handed_out} objects; "
+                f"still missing {LINE_KEY} {listed}"
+            )
+        return "; and ".join(parts)
+
+    def close(self) -> None:
+        """Remove the index's temporary database."""
+        self.labels.close()
+
+
+def check_labels(
+    lines: Iterable[tuple[int, bytes]], form: LabelFormat, expected: LineIndex, *, uri: str
+) -> LabelCheck:
+    """Check people's labels (`lines` of a labels file at `uri`) against the objects
+    handed to them (`expected`, see `handed_out`). The caller closes the result."""
+    index, problems, count = index_labels(lines, form, expected)
+    check = LabelCheck(
+        uri=uri, labels=index, handed_out=len(expected), problems=problems, problem_count=count
+    )
+    for line in expected.lines():
+        if index.get(line) is None:
+            check.missing_count += 1
+            if len(check.missing) < _MISSING_SHOWN:
+                check.missing.append(line)
+    return check

@@ -2,8 +2,9 @@
 threshold) and people's labels (the rest) into one Ground Truth style augmented
 manifest, in the input manifest's order, and write the summary.
 
-Both files are written only when every object has a valid label: the manifest first,
-then `summary.json`, whose presence marks the run finished. Keys depend only on the run
+Both files are written only when every object has a valid label and the manifest holds
+exactly the run's objects: the manifest first, then `summary.json`, whose presence
+marks the run finished. Keys depend only on the run
 id, so a re-run of the same input overwrites them with the same content.
 """
 
@@ -16,13 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from .common import (
-    LINE_KEY,
     LineIndex,
     RunLocation,
+    check_count,
     client,
+    creation_date,
     describe_lines,
     dump_line,
     ground_truth_record,
+    iso_time,
     iter_jsonl,
     iter_lines,
     parse_s3_uri,
@@ -30,7 +33,7 @@ from .common import (
     spooled_upload,
     write_json,
 )
-from .labels import LabelFormat, index_labels, problems_message
+from .labels import LabelFormat, check_labels, handed_out
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
@@ -84,19 +87,15 @@ def _people_labels(
         attribute=run["label_attribute"],
         labels=labels,
         default_job_name=f"labeling-job/{run['run_name']}",
-        default_date=written.replace(tzinfo=None).isoformat(),
+        default_date=iso_time(written),
     )
-    with LineIndex() as expected:
-        for _number, raw in iter_lines(
-            s3, location.bucket, location.key("human/to-label.manifest")
-        ):
-            if raw.strip():
-                expected.add(json.loads(raw)[LINE_KEY], True)
-        index, problems, count = index_labels(iter_lines(s3, bucket, key), form, expected)
-    if count:
-        index.close()
-        raise InvalidLabelsError(problems_message(uri, problems, count))
-    return index
+    to_label = iter_lines(s3, location.bucket, location.key("human/to-label.manifest"))
+    with handed_out(to_label) as expected:
+        check = check_labels(iter_lines(s3, bucket, key), form, expected, uri=uri)
+    if not check.ok:
+        check.close()
+        raise InvalidLabelsError(check.message())
+    return check.labels
 
 
 def _merge(
@@ -116,7 +115,7 @@ def _merge(
     batches = read_json(s3, location.bucket, location.key("work/chunks.json"))
     with spooled_upload(s3, location.bucket, location.key("output/output.manifest")) as out:
         for batch in batches:
-            for row in iter_jsonl(s3, location.bucket, location.predictions_key(batch["index"])):
+            for row in iter_jsonl(s3, location.bucket, location.predictions_key(batch)):
                 if row["confidence"] >= threshold:
                     auto += 1
                     per_class[row["label"]]["auto"] += 1
@@ -129,7 +128,7 @@ def _merge(
                         human=False,
                         output_type=output_type,
                         job_name=f"labeling-job/{run['run_name']}",
-                        creation_date=row["predicted_at"],
+                        creation_date=creation_date(row["predicted_at"]),
                     )
                 else:
                     label = people.get(row["line"]) if people is not None else None
@@ -152,12 +151,13 @@ def _merge(
                         creation_date=label["creation_date"],
                     )
                 out.write(dump_line(line))
+        # Raised inside the block: a partial manifest is never uploaded.
         if missing_count:
-            # Raised inside the block: the partial manifest is never uploaded.
             raise InvalidLabelsError(
                 f"{missing_count} object{'s' if missing_count != 1 else ''} below the threshold "
                 f"have no label from people (input manifest {describe_lines(missing)})"
             )
+        check_count(auto + human, int(run["total"]), "merged")
     return {"auto": auto, "human": human, "per_class": per_class}
 
 

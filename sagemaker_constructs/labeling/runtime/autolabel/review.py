@@ -13,7 +13,6 @@ line, and the run keeps waiting for a corrected file.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import os
@@ -21,15 +20,17 @@ from typing import Any
 
 from .common import (
     LINE_KEY,
-    LineIndex,
     RunLocation,
     client,
     exists,
     iter_lines,
     read_json,
+    sns_message,
+    sns_subject,
+    utc_now,
     write_json,
 )
-from .labels import LabelFormat, index_labels, problems_message
+from .labels import LabelFormat, check_labels, handed_out
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
@@ -52,7 +53,7 @@ def request_handler(event: dict[str, Any], _context: object = None) -> None:
         "objects": route["human_count"],
         "label_attribute": run["label_attribute"],
         "labels": labels,
-        "requested_at": _now(),
+        "requested_at": utc_now(),
     }
     s3 = client("s3")
     write_json(s3, location.bucket, location.key(REQUEST_FILE), request)
@@ -87,9 +88,12 @@ def labels_arrived_handler(event: dict[str, Any], _context: object = None) -> di
         return {"status": "already-resumed"}
     problems = _check(s3, location, request)
     if problems:
-        _publish(f"Labels rejected: {request['run_name']}", problems + "\nThe run keeps waiting.")
+        _publish(
+            f"Labels rejected: {request['run_name']}",
+            f"The run keeps waiting for a corrected file.\n\n{problems}",
+        )
         LOG.warning("labels for run %s rejected: %s", request["run_id"], problems)
-        return {"status": "rejected", "problems": problems}
+        return {"status": "rejected", "problems": sns_message(problems)}
     sfn = client("stepfunctions")
     try:
         sfn.send_task_success(
@@ -103,52 +107,36 @@ def labels_arrived_handler(event: dict[str, Any], _context: object = None) -> di
             "Start it again with the same input: it will use these labels.",
         )
         return {"status": "not-waiting"}
-    write_json(s3, bucket, location.key(REQUEST_FILE), {**request, "resumed_at": _now()})
+    write_json(s3, bucket, location.key(REQUEST_FILE), {**request, "resumed_at": utc_now()})
     LOG.info("run %s resumed with %d labels", request["run_id"], request["objects"])
     return {"status": "resumed"}
 
 
 def _check(s3: Any, location: RunLocation, request: dict[str, Any]) -> str | None:
-    """Why the labels cannot be used yet, or None."""
+    """Why the labels cannot be used yet (every problem at once), or None."""
     form = LabelFormat(
         attribute=request["label_attribute"],
         labels=request["labels"],
         default_job_name=f"labeling-job/{request['run_name']}",
         default_date=request["requested_at"],
     )
-    with LineIndex() as expected:
-        for _number, raw in iter_lines(
-            s3, location.bucket, location.key("human/to-label.manifest")
-        ):
-            if raw.strip():
-                expected.add(json.loads(raw)[LINE_KEY], True)
-        labels, problems, count = index_labels(
-            iter_lines(s3, location.bucket, location.key(LABELS_FILE)), form, expected
+    to_label = iter_lines(s3, location.bucket, location.key("human/to-label.manifest"))
+    with handed_out(to_label) as expected:
+        check = check_labels(
+            iter_lines(s3, location.bucket, location.key(LABELS_FILE)),
+            form,
+            expected,
+            uri=request["labels_uri"],
         )
-        with labels:
-            if count:
-                return problems_message(request["labels_uri"], problems, count)
-            missing = 0
-            shown: list[int] = []
-            for line in expected.lines():
-                if labels.get(line) is None:
-                    missing += 1
-                    if len(shown) < 50:
-                        shown.append(line)
-    if missing:
-        listed = ", ".join(map(str, shown)) + (" ..." if missing > len(shown) else "")
-        return (
-            f"{request['labels_uri']} labels {request['objects'] - missing} of "
-            f"{request['objects']} objects; still missing {LINE_KEY} {listed}"
-        )
-    return None
+    try:
+        return None if check.ok else check.message()
+    finally:
+        check.close()
 
 
 def _publish(subject: str, message: str) -> None:
     client("sns").publish(
-        TopicArn=os.environ["REVIEW_TOPIC_ARN"], Subject=subject[:100], Message=message
+        TopicArn=os.environ["REVIEW_TOPIC_ARN"],
+        Subject=sns_subject(subject),
+        Message=sns_message(message),
     )
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat()

@@ -14,6 +14,7 @@ from typing import Any
 from .common import (
     LINE_KEY,
     RunLocation,
+    check_count,
     client,
     dump_line,
     exists,
@@ -34,7 +35,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     run = event["run"]
     location = RunLocation.of(run)
     s3 = client("s3")
-    counts = route(s3, location, float(run["threshold"]))
+    counts = route(s3, location, float(run["threshold"]), int(run["total"]))
     labels_key = location.key(LABELS_FILES[run["human_mode"]])
     ready = counts["human_count"] > 0 and exists(s3, location.bucket, labels_key)
     LOG.info(
@@ -52,16 +53,18 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     }
 
 
-def route(s3: Any, location: RunLocation, threshold: float) -> dict[str, int]:
-    """Stream the predictions in manifest order and write the to-label manifest."""
+def route(s3: Any, location: RunLocation, threshold: float, total: int) -> dict[str, int]:
+    """Stream the predictions in manifest order and write the to-label manifest; fails
+    (writing nothing) unless every one of the run's `total` objects has its prediction."""
     auto = human = 0
     batches = read_json(s3, location.bucket, location.key("work/chunks.json"))
     with spooled_upload(s3, location.bucket, location.key("human/to-label.manifest")) as out:
         for batch in batches:
-            for row in iter_jsonl(s3, location.bucket, location.predictions_key(batch["index"])):
+            for row in iter_jsonl(s3, location.bucket, location.predictions_key(batch)):
                 if row["confidence"] >= threshold:
                     auto += 1
                 else:
                     human += 1
                     out.write(dump_line({**row["record"], LINE_KEY: row["line"]}))
+        check_count(auto + human, total, "routed")
     return {"total": auto + human, "auto_count": auto, "human_count": human}

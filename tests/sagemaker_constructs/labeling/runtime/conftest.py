@@ -4,6 +4,7 @@ SageMaker runtime; the functions' environment as the constructs set it."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from moto import mock_aws
 from moto.moto_api._internal import moto_api_backend
 from moto.sns.models import sns_backends
 
-from sagemaker_constructs.labeling.runtime.autolabel import common
+from sagemaker_constructs.labeling.runtime.autolabel import common, predict, prepare
 
 BUCKET = "smkit-data-bucket"
 ACCOUNT = "123456789012"
@@ -112,3 +113,68 @@ def capture_calls() -> Iterator[Callable[[str], list[dict[str, Any]]]]:
     yield lambda operation: seen.get(operation, [])
     for emitter in events:
         emitter.unregister("provide-client-params.*.*", unique_id="capture-calls")
+
+
+# A run of seven reviews: what the endpoint says of each, and where it goes.
+TEXTS = [
+    "Great phone, battery lasts days",  # positive 0.97 -> auto
+    "Broke after a week",  # negative 0.95 -> auto
+    "It is a phone",  # neutral 0.55 -> people
+    "Love it",  # positive 0.99 -> auto
+    "Not sure what to think",  # neutral 0.40 -> people
+    "Terrible support",  # negative 0.91 -> auto
+    "Arrived on Tuesday",  # neutral 0.62 -> people
+]
+SCORES = {
+    TEXTS[0]: ("positive", 0.97),
+    TEXTS[1]: ("negative", 0.95),
+    TEXTS[2]: ("neutral", 0.55),
+    TEXTS[3]: ("positive", 0.99),
+    TEXTS[4]: ("neutral", 0.40),
+    TEXTS[5]: ("negative", 0.91),
+    TEXTS[6]: ("neutral", 0.62),
+}
+RUNS = "auto-labeling/reviews/"
+
+
+def write_manifest(aws: Aws, texts: list[str], key: str = "datasets/reviews.manifest") -> str:
+    return aws.put(
+        key, "".join(json.dumps({"source": t, "id": i}) + "\n" for i, t in enumerate(texts))
+    )
+
+
+def answers(texts: list[str], scores: dict[str, tuple[str, float]]) -> list[list[dict[str, Any]]]:
+    """The endpoint's answers in request order, batched as the functions' environment
+    says (OBJECTS_PER_BATCH objects a batch, INSTANCES_PER_REQUEST a request)."""
+    per_batch = int(os.environ["OBJECTS_PER_BATCH"])
+    per_request = int(os.environ["INSTANCES_PER_REQUEST"])
+    out = []
+    for start in range(0, len(texts), per_batch):
+        batch = texts[start : start + per_batch]
+        for first in range(0, len(batch), per_request):
+            out.append(
+                [
+                    {
+                        "label": scores[t][0],
+                        "confidence": scores[t][1],
+                        "probabilities": {scores[t][0]: scores[t][1]},
+                    }
+                    for t in batch[first : first + per_request]
+                ]
+            )
+    return out
+
+
+def pre_label(
+    aws: Aws,
+    execution_input: dict[str, Any],
+    texts: list[str] = TEXTS,
+    scores: dict[str, tuple[str, float]] = SCORES,
+) -> dict[str, Any]:
+    """Prepare and pre-label a run, as the state machine's first two steps do."""
+    run = prepare.handler({"input": execution_input, "execution_name": "exec-1"})
+    if not run["completed"]:
+        serve_predictions(answers(texts, scores))
+        for batch in json.loads(aws.text(run["chunks_key"])):
+            predict.handler({"run": run, "batch": batch})
+    return run

@@ -23,64 +23,18 @@ from sagemaker_constructs.labeling.runtime.autolabel.common import (
     MalformedManifestError,
 )
 
-from .conftest import ACCOUNT, BUCKET, LABELS, REGION, Aws, serve_predictions
-
-TEXTS = [
-    "Great phone, battery lasts days",  # positive 0.97 -> auto
-    "Broke after a week",  # negative 0.95 -> auto
-    "It is a phone",  # neutral 0.55 -> people
-    "Love it",  # positive 0.99 -> auto
-    "Not sure what to think",  # neutral 0.40 -> people
-    "Terrible support",  # negative 0.91 -> auto
-    "Arrived on Tuesday",  # neutral 0.62 -> people
-]
-SCORES = {
-    TEXTS[0]: ("positive", 0.97),
-    TEXTS[1]: ("negative", 0.95),
-    TEXTS[2]: ("neutral", 0.55),
-    TEXTS[3]: ("positive", 0.99),
-    TEXTS[4]: ("neutral", 0.40),
-    TEXTS[5]: ("negative", 0.91),
-    TEXTS[6]: ("neutral", 0.62),
-}
-RUNS = "auto-labeling/reviews/"
-
-
-def write_manifest(aws: Aws, texts: list[str], key: str = "datasets/reviews.manifest") -> str:
-    return aws.put(
-        key, "".join(json.dumps({"source": t, "id": i}) + "\n" for i, t in enumerate(texts))
-    )
-
-
-def answers(texts: list[str], scores: dict[str, tuple[str, float]]) -> list[list[dict[str, Any]]]:
-    """The endpoint's answers in request order: batches of 3 objects, 2 per request."""
-    out = []
-    for start in range(0, len(texts), 3):
-        batch = texts[start : start + 3]
-        for first in range(0, len(batch), 2):
-            out.append(
-                [
-                    {
-                        "label": scores[t][0],
-                        "confidence": scores[t][1],
-                        "probabilities": {scores[t][0]: scores[t][1]},
-                    }
-                    for t in batch[first : first + 2]
-                ]
-            )
-    return out
-
-
-def pre_label(
-    aws: Aws, execution_input: dict[str, Any], texts: list[str] = TEXTS
-) -> dict[str, Any]:
-    """Prepare and pre-label a run, as the state machine's first two steps do."""
-    run = prepare.handler({"input": execution_input, "execution_name": "exec-1"})
-    if not run["completed"]:
-        serve_predictions(answers(texts, SCORES))
-        for batch in json.loads(aws.text(run["chunks_key"])):
-            predict.handler({"run": run, "batch": batch})
-    return run
+from .conftest import (
+    ACCOUNT,
+    BUCKET,
+    LABELS,
+    REGION,
+    RUNS,
+    TEXTS,
+    Aws,
+    pre_label,
+    serve_predictions,
+    write_manifest,
+)
 
 
 def ground_truth_output(aws: Aws, to_label_key: str, job: str, labels: dict[int, str]) -> str:
@@ -444,21 +398,19 @@ def test_people_leaving_an_object_unlabeled_fails_the_merge_without_output(aws: 
     aws.put("labeling/x/out.manifest", json.dumps(good) + "\n")
     with pytest.raises(merge.InvalidLabelsError) as raised:
         merge.handler({"run": run, "route": routed, "human": {"labels_uri": labels_uri}})
-    assert str(raised.value).startswith(
-        "2 objects below the threshold have no label from people (input manifest line 5: "
-    )
+    assert str(raised.value).endswith("labels 1 of 3 objects; still missing smkit-line 5, 7")
     assert [k for k in aws.keys(RUNS) if "/output/" in k] == []
 
 
-def test_empty_manifest_gives_an_empty_output_and_a_summary(aws: Aws) -> None:
-    run = prepare.handler({"input": {"manifest_uri": aws.put("datasets/empty.manifest", "")}})
-    assert (run["total"], run["batches"]) == (0, 0)
-    assert json.loads(aws.text(run["chunks_key"])) == []
-    routed = route.handler({"run": run})
-    assert (routed["total"], routed["human_count"]) == (0, 0)
-    summary = merge.handler({"run": run, "route": routed, "human": {}})
-    assert (summary["total"], summary["fraction_auto_labeled"]) == (0, 0.0)
-    assert aws.text(f"{run['prefix']}output/output.manifest") == ""
+@pytest.mark.parametrize(
+    ("body", "why"), [("", "(it is empty)"), ("\n  \n\r\n", "(3 lines, all blank)")]
+)
+def test_a_manifest_without_objects_is_refused(aws: Aws, body: str, why: str) -> None:
+    uri = aws.put("datasets/empty.manifest", body)
+    with pytest.raises(InvalidInputError) as raised:
+        prepare.handler({"input": {"manifest_uri": uri}})
+    assert str(raised.value) == f"{uri} holds no object to label {why}"
+    assert [k for k in aws.keys(RUNS) if "/work/" in k or "/output/" in k] == []
 
 
 def test_execution_input_is_checked_with_every_problem_named(aws: Aws) -> None:
