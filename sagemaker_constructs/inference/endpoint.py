@@ -4,6 +4,8 @@ blue/green deployment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -233,12 +235,14 @@ class Endpoint(Construct):
             for alarm in (self.error_alarm, self.latency_alarm):
                 alarm.add_alarm_action(cw_actions.SnsAction(alerts_topic))
 
+        scaled = autoscaling is not None and not isinstance(variant, ServerlessVariant)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             deployment_config=self._deployment_config(deployment),
+            **_retained_variant_properties(scaled),
         )
         """`AWS::SageMaker::Endpoint`. Its fixed name is what clients invoke; only a
         new name replaces it."""
@@ -249,7 +253,7 @@ class Endpoint(Construct):
             add_autoscaling(
                 self, variant, autoscaling, self.endpoint.attr_endpoint_name, VARIANT_NAME
             )
-            if autoscaling is not None and not isinstance(variant, ServerlessVariant)
+            if autoscaling is not None and scaled
             else None
         )
         """The scalable target, where autoscaling is on."""
@@ -593,3 +597,25 @@ def _has_ebs_volume(variant: EndpointVariant) -> bool:
     return not isinstance(variant, ServerlessVariant) and not has_local_nvme_storage(
         variant.instance_type
     )
+
+
+def _retained_variant_properties(scaled: bool) -> dict[str, Any]:
+    """What an update keeps of the live variant (ENDPOINT-1, AWS::SageMaker::Endpoint
+    VariantProperty page).
+
+    With autoscaling, Application Auto Scaling owns the instance count: an update keeps
+    the live `DesiredInstanceCount` (by default SageMaker resets it to
+    `InitialInstanceCount`, scaling a busy endpoint in at every deploy). The config still
+    wins where it speaks: new min/max capacities reach the scalable target, which moves
+    the count into the new range, and the weight (`DesiredWeight`, always 1 on the one
+    variant) is taken from the new configuration. A fixed-count endpoint keeps nothing:
+    its count is the config's.
+    """
+    if not scaled:
+        return {}
+    return {
+        "retain_all_variant_properties": True,
+        "exclude_retained_variant_properties": [
+            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+        ],
+    }

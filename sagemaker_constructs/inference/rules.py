@@ -13,6 +13,7 @@ from ..common import Problems, describe_allowed, has_local_nvme_storage, is_gpu_
 from ..common.instance_types import ENDPOINT_INSTANCE_TYPES
 from ..foundation import NetworkPlacement
 from .algorithms import CPU_ONLY_ALGORITHMS
+from .limits import is_burstable, lacks_deployment_guardrails
 from .model_source import ModelSource
 from .options import (
     AlarmThresholds,
@@ -137,6 +138,13 @@ def _check_autoscaling(problems: Problems, variant: EndpointVariant, scaling: Au
             "async variants"
         )
         return
+    # ENDPOINT-9 (endpoint-auto-scaling-add-console page): no burstable instances.
+    problems.check(
+        not is_burstable(variant.instance_type),
+        f"autoscaling does not support burstable instance types ({variant.instance_type}): "
+        "Application Auto Scaling refuses to register them; choose a non-burstable type such "
+        "as ml.c5.large or drop autoscaling",
+    )
     lowest = 0 if isinstance(variant, AsyncVariant) else 1
     problems.check(
         scaling.min_capacity >= lowest,
@@ -207,6 +215,13 @@ def _check_deployment(problems: Problems, variant: EndpointVariant, deployment: 
             f"{shift.lower()} step_percent must be {low}-50 (got {percent})",
         )
         if not isinstance(variant, ServerlessVariant):
+            # ENDPOINT-13 (deployment-guardrails-exclusions page).
+            problems.check(
+                not lacks_deployment_guardrails(variant.instance_type),
+                f"{shift.lower()} traffic shifting is not available on Inf1 instances "
+                f"({variant.instance_type}): SageMaker deploys them all at once without "
+                "baking; use Deployment.all_at_once() or another instance type",
+            )
             problems.check(
                 variant.initial_instance_count >= 2,
                 f"{shift.lower()} traffic shifting needs at least 2 instances (a step of at "

@@ -15,8 +15,9 @@ from sagemaker_constructs.common.instance_types import (
     is_gpu_instance_type,
 )
 from sagemaker_constructs.inference.algorithms import CPU_ONLY_ALGORITHMS
+from sagemaker_constructs.inference.limits import is_burstable, lacks_deployment_guardrails
 
-from .base import ResourceUsage, StrictModel, _matches
+from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _matches
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -430,6 +431,39 @@ class EndpointSettings(StrictModel):
                 "variant.initial_instance_count of at least 2 (a step of at most 50% is at "
                 "least one instance)"
             )
+        return self
+
+
+    @model_validator(mode="after")
+    def _supported_by_the_instance_type(self) -> EndpointSettings:
+        variant = self.variant
+        if isinstance(variant, ServerlessVariantSettings):
+            return self
+        problems: list[tuple[Location, str]] = []
+        # ENDPOINT-9 (endpoint-auto-scaling-add-console page).
+        if variant.autoscaling is not None and is_burstable(variant.instance_type):
+            problems.append(
+                (
+                    ("variant", "instance_type"),
+                    f"autoscaling does not support burstable instance types "
+                    f"({variant.instance_type}): Application Auto Scaling refuses to register "
+                    "them; choose a non-burstable type such as ml.c5.large or remove "
+                    "variant.autoscaling",
+                )
+            )
+        # ENDPOINT-13 (deployment-guardrails-exclusions page).
+        shift = self.deployment.traffic_shift
+        if shift != "all_at_once" and lacks_deployment_guardrails(variant.instance_type):
+            problems.append(
+                (
+                    ("deployment", "traffic_shift"),
+                    f"{shift} traffic shifting is not available on Inf1 instances "
+                    f"({variant.instance_type}): SageMaker deploys them all at once without "
+                    "baking; use all_at_once or another instance type",
+                )
+            )
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
 

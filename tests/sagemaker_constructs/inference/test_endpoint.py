@@ -276,6 +276,21 @@ def test_serverless_and_fixed_endpoints_have_no_scalable_target(endpoints: Endpo
     assert len(resources_of(endpoints, "AWS::ApplicationAutoScaling::ScalableTarget")) == 2
 
 
+def test_autoscaled_endpoints_keep_their_live_instance_count_across_updates(
+    endpoints: Endpoints,
+) -> None:
+    for scaled in (endpoints.forecast, endpoints.batch):
+        properties = endpoints.properties(scaled.endpoint)
+        assert properties["RetainAllVariantProperties"] is True
+        assert properties["ExcludeRetainedVariantProperties"] == [
+            {"VariantPropertyType": "DesiredWeight"}
+        ]
+    for unscaled in (endpoints.classifier, endpoints.gpu):
+        properties = endpoints.properties(unscaled.endpoint)
+        assert "RetainAllVariantProperties" not in properties
+        assert "ExcludeRetainedVariantProperties" not in properties
+
+
 # --- data capture ---------------------------------------------------------------------------
 
 
@@ -589,8 +604,16 @@ def test_sagemaker_resources_match_botocore_request_shapes(
         generated = {"CreateModel": "ModelName", "CreateEndpointConfig": "EndpointConfigName"}
         if operation in generated:
             properties[generated[operation]] = "generated-by-cloudformation"
+        if operation == "CreateEndpoint":
+            # What an update keeps of the variants is a parameter of UpdateEndpoint only.
+            update = {k: properties.pop(k) for k in UPDATE_ONLY if k in properties}
+            update |= {k: properties[k] for k in ("EndpointName", "EndpointConfigName")}
+            problems += [f"{logical_id}: {p}" for p in validate_request("UpdateEndpoint", update)]
         problems += [f"{logical_id}: {p}" for p in validate_request(operation, properties)]
     assert problems == []
+
+
+UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties")
 
 
 def test_cdk_nag_and_cfn_lint_find_nothing(endpoints: Endpoints, tmp_path: Path) -> None:

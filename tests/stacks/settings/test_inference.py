@@ -188,6 +188,31 @@ def test_rule(case: str) -> None:
     assert problem(change) == message
 
 
+def test_autoscaling_refuses_burstable_instance_types() -> None:
+    def change(endpoint: dict[str, Any]) -> None:
+        endpoint["model"]["image"] = {"type": "uri", "uri": "registry.example/classifier:1"}
+        endpoint["variant"].update(instance_type="ml.t2.medium", autoscaling={"max_capacity": 2})
+
+    assert problem(change) == (
+        f"{WHERE}.variant.instance_type (line 13): autoscaling does not support burstable "
+        "instance types (ml.t2.medium): Application Auto Scaling refuses to register them; "
+        "choose a non-burstable type such as ml.c5.large or remove variant.autoscaling"
+    )
+
+
+def test_canary_and_linear_are_refused_on_inf1() -> None:
+    def change(endpoint: dict[str, Any]) -> None:
+        endpoint["model"]["image"] = {"type": "uri", "uri": "registry.example/classifier:1"}
+        endpoint["variant"].update(instance_type="ml.inf1.xlarge", initial_instance_count=2)
+        endpoint["deployment"] = {"traffic_shift": "linear", "step_percent": 50}
+
+    assert problem(change) == (
+        f"{WHERE}.deployment.traffic_shift (line 16): linear traffic shifting is not available "
+        "on Inf1 instances (ml.inf1.xlarge): SageMaker deploys them all at once without baking; "
+        "use all_at_once or another instance type"
+    )
+
+
 def test_endpoint_key() -> None:
     assert problem(lambda e: None, key="Forecast_1") == (
         "inference.endpoints.Forecast_1 (key) (line 4): must be 2-40 lower-case letters, "
