@@ -253,7 +253,7 @@ class Endpoint(Construct):
             add_autoscaling(
                 self, variant, autoscaling, self.endpoint.attr_endpoint_name, VARIANT_NAME
             )
-            if autoscaling is not None and scaled
+            if autoscaling is not None and not isinstance(variant, ServerlessVariant)
             else None
         )
         """The scalable target, where autoscaling is on."""

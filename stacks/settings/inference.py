@@ -433,7 +433,6 @@ class EndpointSettings(StrictModel):
             )
         return self
 
-
     @model_validator(mode="after")
     def _supported_by_the_instance_type(self) -> EndpointSettings:
         variant = self.variant
