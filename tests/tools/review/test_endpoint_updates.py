@@ -8,79 +8,30 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 
-from sagemaker_constructs.common import ContainerImage
-from sagemaker_constructs.inference import (
-    Autoscaling,
-    Endpoint,
-    EndpointVariant,
-    InstanceVariant,
-    ModelData,
-    ModelSource,
-    ServerlessVariant,
-)
-from tests.oracles.synth import cdk_json_context
+from sagemaker_constructs.inference import InstanceVariant, ServerlessVariant
 from tests.tools.assemblies import write_assembly
+from tests.tools.endpoints import STACK, endpoint_template, variants, with_instance_type
 from tools.assembly import load_assembly
 from tools.review.__main__ import main
 from tools.review.endpoint_updates import RefusedUpdate, refused_updates
-
-STACK = "Serving"
-
-
-def _template(outdir: Path, variant: EndpointVariant, *, scaled: bool) -> dict[str, Any]:
-    app = cdk.App(outdir=str(outdir), context=cdk_json_context())
-    stack = cdk.Stack(app, STACK)
-    key = kms.Key(stack, "Key", enable_key_rotation=True)
-    Endpoint(
-        stack,
-        "Forecast",
-        endpoint_name="smkit-forecast",
-        model=ModelSource.from_artifact(
-            ContainerImage.from_builtin("forecasting-deepar"),
-            ModelData.from_bucket(s3.Bucket(stack, "Artifacts"), "deepar/model.tar.gz"),
-        ),
-        variant=variant,
-        encryption_key=key,
-        autoscaling=Autoscaling(min_capacity=1, max_capacity=4) if scaled else None,
-    )
-    assembly = app.synth()
-    template: dict[str, Any] = assembly.get_stack_by_name(STACK).template
-    return template
 
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """The autoscaled endpoint, the same without autoscaling, and a serverless one."""
     return {
-        "scaled": _template(
+        "scaled": endpoint_template(
             tmp_path_factory.mktemp("scaled"), InstanceVariant("ml.c5.xlarge"), scaled=True
         ),
-        "fixed": _template(
+        "fixed": endpoint_template(
             tmp_path_factory.mktemp("fixed"), InstanceVariant("ml.c5.xlarge"), scaled=False
         ),
-        "serverless": _template(
+        "serverless": endpoint_template(
             tmp_path_factory.mktemp("serverless"), ServerlessVariant(), scaled=False
         ),
     }
-
-
-def _variants(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (config,) = (
-        r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig"
-    )
-    variants: list[dict[str, Any]] = config["Properties"]["ProductionVariants"]
-    return variants
-
-
-def _with_instance_type(template: dict[str, Any], instance_type: str) -> dict[str, Any]:
-    changed = copy.deepcopy(template)
-    _variants(changed)[0]["InstanceType"] = instance_type
-    return changed
 
 
 def _refused(tmp_path: Path, base: dict[str, Any], new: dict[str, Any]) -> list[RefusedUpdate]:
@@ -94,7 +45,7 @@ def test_instance_type_change_of_an_autoscaled_variant_fails(
     templates: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     base = templates["scaled"]
-    (refused,) = _refused(tmp_path, base, _with_instance_type(base, "ml.c5.2xlarge"))
+    (refused,) = _refused(tmp_path, base, with_instance_type(base, "ml.c5.2xlarge"))
     assert (refused.rule, refused.endpoint, refused.variant) == (
         "ENDPOINT-2",
         "smkit-forecast",
@@ -115,7 +66,7 @@ def test_removing_autoscaling_in_the_same_deploy_does_not_help(
     templates: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     # CloudFormation deletes the scalable target after updating the endpoint.
-    new = _with_instance_type(templates["fixed"], "ml.c5.2xlarge")
+    new = with_instance_type(templates["fixed"], "ml.c5.2xlarge")
     assert [r.rule for r in _refused(tmp_path, templates["scaled"], new)] == ["ENDPOINT-2"]
 
 
@@ -124,8 +75,8 @@ def test_changes_sagemaker_allows_are_not_flagged(
 ) -> None:
     scaled, fixed = templates["scaled"], templates["fixed"]
     # Not a scalable target (yet): any instance type; adding autoscaling as well.
-    assert _refused(tmp_path / "a", fixed, _with_instance_type(fixed, "ml.c5.2xlarge")) == []
-    assert _refused(tmp_path / "b", fixed, _with_instance_type(scaled, "ml.c5.2xlarge")) == []
+    assert _refused(tmp_path / "a", fixed, with_instance_type(fixed, "ml.c5.2xlarge")) == []
+    assert _refused(tmp_path / "b", fixed, with_instance_type(scaled, "ml.c5.2xlarge")) == []
     # The model changes, the instance type stays: SageMaker allows it.
     new_model = copy.deepcopy(scaled)
     for resource in new_model["Resources"].values():
@@ -141,7 +92,7 @@ def test_a_scaled_variant_that_leaves_the_endpoint_fails(
 ) -> None:
     base = templates["scaled"]
     renamed = copy.deepcopy(base)
-    _variants(renamed)[0]["VariantName"] = "Blue"
+    variants(renamed)[0]["VariantName"] = "Blue"
     (refused,) = _refused(tmp_path, base, renamed)
     assert (refused.rule, refused.variant) == ("ENDPOINT-3", "AllTraffic")
     assert "the variant leaves the endpoint while it is an Application Auto Scaling target" in (
@@ -165,7 +116,7 @@ def test_a_renamed_endpoint_is_a_new_endpoint(
     templates: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     base = templates["scaled"]
-    renamed = _with_instance_type(base, "ml.c5.2xlarge")
+    renamed = with_instance_type(base, "ml.c5.2xlarge")
     for resource in renamed["Resources"].values():
         if resource["Type"] == "AWS::SageMaker::Endpoint":
             resource["Properties"]["EndpointName"] = "smkit-forecast-v2"
@@ -177,7 +128,7 @@ def test_review_flags_the_update_as_one_that_fails_on_deploy(
 ) -> None:
     base = write_assembly(tmp_path / "base", {STACK: templates["scaled"]})
     new = write_assembly(
-        tmp_path / "new", {STACK: _with_instance_type(templates["scaled"], "ml.g5.xlarge")}
+        tmp_path / "new", {STACK: with_instance_type(templates["scaled"], "ml.g5.xlarge")}
     )
     assert main([str(new), "--base", str(base)]) == 0
     printed = capsys.readouterr().out
