@@ -4,9 +4,11 @@ bad value, what is allowed), and what the cost limits see."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 import pytest
 import yaml
 
@@ -274,3 +276,19 @@ def test_default_config_has_no_endpoint() -> None:
     from tests.oracles.synth import DEFAULT_CONFIG
 
     assert parse_settings(DEFAULT_CONFIG.read_text()).inference is None
+
+
+def test_the_longest_endpoint_name_the_config_allows_fits_sagemakers_limit() -> None:
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("EndpointName")
+    prefix, key = "p" + "a" * 18 + "1", "k" + "b" * 38 + "2"
+    text = yaml.safe_dump({"name_prefix": prefix, "inference": {"endpoints": {key: DEEPAR}}})
+    settings = parse_settings(text)
+    assert settings.inference is not None
+    (name,) = (f"{settings.name_prefix}-{k}" for k in settings.inference.endpoints)
+    assert len(name) == 61 <= shape.metadata["max"]
+    assert re.fullmatch(shape.metadata["pattern"], name)
+    # One character more in either part is refused when the config loads.
+    with pytest.raises(ConfigError):
+        parse_settings(text.replace(prefix, prefix + "x"))
+    with pytest.raises(ConfigError):
+        parse_settings(text.replace(key, key + "x"))
