@@ -96,7 +96,7 @@ class InferenceStack(Stack):
                     period=Duration.seconds(config.alarms.period_seconds),
                     evaluation_periods=config.alarms.evaluation_periods,
                 ),
-                # Serverless endpoints cannot join a VPC: they stay in SageMaker's network.
+                # ENDPOINT-7 (serverless-endpoints page): serverless endpoints join no VPC.
                 network=None if serverless else network,
                 log_retention=retention_days(inference.log_retention_days),
             )

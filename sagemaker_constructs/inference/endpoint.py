@@ -145,6 +145,8 @@ class Endpoint(Construct):
             description=f"SageMaker endpoint {endpoint_name}: model, logs, captured data",
         )
         """The execution role of the model's containers."""
+        # ENDPOINT-15 (DataCaptureConfig API page): SageMaker writes captured data, async
+        # results and volumes with the platform key as this role.
         encryption_key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
         self.log_group = logs.LogGroup(
@@ -196,6 +198,7 @@ class Endpoint(Construct):
         """Async variants: where SageMaker announces each failed request."""
         async_config = self._async_config(variant) if isinstance(variant, AsyncVariant) else None
 
+        # ENDPOINT-14 (CreateEndpointConfig API page): no key on local NVMe storage.
         if volume_encryption_key is None and _has_ebs_volume(variant):
             volume_encryption_key = encryption_key
         self.endpoint_config = sagemaker.CfnEndpointConfig(

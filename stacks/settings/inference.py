@@ -173,6 +173,7 @@ ModelSettings = Annotated[
 class InstanceScalingSettings(StrictModel):
     """Target tracking on invocations per instance."""
 
+    # ENDPOINT-10 (endpoint-auto-scaling-zero-instances page).
     min_capacity: Annotated[int, Field(ge=1)] = 1
     """Fewest instances. Default: 1. Minimum: 1 (only async endpoints scale to zero)."""
 
@@ -251,6 +252,7 @@ class ServerlessVariantSettings(StrictModel):
     kind: Literal["serverless"]
     """`serverless`: pay per use."""
 
+    # ENDPOINT-5, ENDPOINT-6 (ProductionVariantServerlessConfig API page).
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     """Memory per concurrent invocation (vCPUs grow with it). Default: 2048."""
 
@@ -353,6 +355,7 @@ class DeploymentSettings(StrictModel):
             raise ValueError("canary needs step_percent (1-50)")
         if shift == "linear" and (percent is None or percent < 10):
             raise ValueError(f"linear needs step_percent 10-50 (got {percent})")
+        # ENDPOINT-12 (BlueGreenUpdatePolicy API page).
         steps = {"all_at_once": 1, "canary": 2}.get(shift) or -(-100 // (percent or 100))
         needed = steps * self.wait_seconds + self.termination_wait_seconds
         if self.maximum_execution_timeout_seconds < needed:
@@ -408,9 +411,11 @@ class EndpointSettings(StrictModel):
         image = self.model.image
         algorithm = image.algorithm if isinstance(image, BuiltinImageSettings) else None
         if isinstance(variant, ServerlessVariantSettings):
+            # ENDPOINT-7 (serverless-endpoints page: feature exclusions).
             if self.data_capture is not None:
                 raise ValueError("serverless endpoints do not support data capture")
             return self
+        # ENDPOINT-8 (deepar page: instance recommendations).
         if algorithm in CPU_ONLY_ALGORITHMS and is_gpu_instance_type(variant.instance_type):
             raise ValueError(
                 f"{algorithm} serves on CPUs only: variant.instance_type must be a CPU "
@@ -425,6 +430,7 @@ class EndpointSettings(StrictModel):
                 f"within autoscaling min_capacity-max_capacity "
                 f"({scaling.min_capacity}-{scaling.max_capacity})"
             )
+        # ENDPOINT-11 (TrafficRoutingConfig API page).
         if self.deployment.traffic_shift != "all_at_once" and variant.initial_instance_count < 2:
             raise ValueError(
                 f"{self.deployment.traffic_shift} traffic shifting needs "

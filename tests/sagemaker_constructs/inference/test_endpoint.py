@@ -312,6 +312,30 @@ def test_data_capture_samples_into_the_data_bucket_with_kms(endpoints: Endpoints
     assert "DataCaptureConfig" not in endpoints.properties(endpoints.gpu.endpoint_config)
 
 
+def test_every_key_of_an_endpoint_config_is_usable_by_its_execution_role(
+    endpoints: Endpoints,
+) -> None:
+    # ENDPOINT-15: SageMaker writes captured data and async results (SSE-KMS) and the
+    # volumes as the execution role, which must be allowed to use each key it is given.
+    checked = 0
+    for endpoint in (endpoints.forecast, endpoints.classifier, endpoints.batch, endpoints.gpu):
+        config = endpoints.properties(endpoint.endpoint_config)
+        keys = [
+            config.get("KmsKeyId"),
+            config.get("DataCaptureConfig", {}).get("KmsKeyId"),
+            config.get("AsyncInferenceConfig", {}).get("OutputConfig", {}).get("KmsKeyId"),
+        ]
+        usable = [
+            s["Resource"]
+            for s in statements(endpoints, endpoint)
+            if {"kms:Encrypt", "kms:GenerateDataKey"} <= set(s["Action"])
+        ]
+        for key in filter(None, keys):
+            assert key in usable, (endpoint.endpoint_name, key)
+            checked += 1
+    assert checked == 5  # forecast: volume, capture; batch: volume, capture, results
+
+
 # --- deployment and alarms ------------------------------------------------------------------
 
 
