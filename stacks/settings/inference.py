@@ -151,8 +151,9 @@ class ModelPackageSettings(StrictModel):
 
     image: ImageSettings | None = None
     """The image the package names, so the endpoint's role may pull it (and, for a
-    built-in algorithm, so the kit knows what it serves). Default: none (AWS-owned
-    built-in images need no grant)."""
+    built-in algorithm, so the kit knows what it serves). Default: for a package of this
+    platform's registry (group `<name_prefix>-<definition>`), the image that training
+    definition registers; otherwise none (AWS-owned built-in images need no grant)."""
 
     model_data_prefix: str = ""
     """Key prefix of the package's artifacts in the artifacts bucket; the endpoint may
