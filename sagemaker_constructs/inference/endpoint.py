@@ -489,8 +489,9 @@ class Endpoint(Construct):
             )
             for outcome in ("Success", "Error")
         )
-        # Publishing to the encrypted topics also needs kms:GenerateDataKey and
-        # kms:Decrypt, which the role has on the platform key.
+        # ENDPOINT-18 (async-inference-check-predictions page). Publishing to the encrypted
+        # topics also needs kms:GenerateDataKey and kms:Decrypt, which the role has on the
+        # platform key.
         iam.Grant.add_to_principal(
             grantee=self.role,
             actions=["sns:Publish"],
