@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tools.assembly import Assembly, Stack, references, render
+from tools.assembly import Assembly, Stack, construct_path, references, render
 
 SCALING_UPDATE_PAGE = "https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html"
 SERVERLESS_PAGE = (
@@ -47,9 +47,13 @@ class RefusedUpdate:
     """What to do instead."""
     source: str
 
+    config_path: str | None = None
+    """Where the kit's config sets the endpoint (`inference.endpoints.<key>`), if known."""
+
     def text(self) -> str:
+        where = f", {self.config_path}" if self.config_path else ""
         return (
-            f"endpoint {self.endpoint}, variant {self.variant} (stack {self.stack}): "
+            f"endpoint {self.endpoint}, variant {self.variant} (stack {self.stack}{where}): "
             f"{self.problem} ({self.rule}, {self.source}). {self.fix}"
         )
 
@@ -81,7 +85,11 @@ def refused_stack_updates(old: Stack, new: Stack) -> list[RefusedUpdate]:
         for variant, old_variant in _variants(old, old_endpoint).items():
             refusal = _refusal(variant in scaled, old_variant, new_variants.get(variant))
             if refusal is not None:
-                found.append(RefusedUpdate(new.name, logical_id, name, variant, *refusal))
+                found.append(
+                    RefusedUpdate(
+                        new.name, logical_id, name, variant, *refusal, _config_path(new_endpoint)
+                    )
+                )
     return found
 
 
@@ -121,6 +129,15 @@ def _refusal(
             "the autoscaling and deploy again.",
             SCALING_UPDATE_PAGE,
         )
+    return None
+
+
+def _config_path(endpoint: dict[str, Any]) -> str | None:
+    """`inference.endpoints.<key>` for an endpoint of the kit's Inference stack, whose
+    construct path is `<stack>/<key>/Endpoint`."""
+    parts = (construct_path(endpoint) or "").split("/")
+    if len(parts) == 3 and parts[0].endswith("-Inference") and parts[2] == "Endpoint":
+        return f"inference.endpoints.{parts[1]}"
     return None
 
 

@@ -142,3 +142,18 @@ def test_review_flags_the_update_as_one_that_fails_on_deploy(
     # Unchanged endpoints flag nothing.
     assert main([str(base), "--base", str(base), "--output", str(tmp_path / "same.md")]) == 0
     assert "FAILS ON DEPLOY" not in capsys.readouterr().out
+
+
+def test_an_endpoint_of_the_kits_inference_stack_names_its_config_entry(
+    templates: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    base = copy.deepcopy(templates["scaled"])
+    for resource in base["Resources"].values():
+        if resource["Type"] == "AWS::SageMaker::Endpoint":
+            resource["Metadata"] = {"aws:cdk:path": "smkit-Inference/demand-forecast/Endpoint"}
+    (refused,) = _refused(tmp_path, base, with_instance_type(base, "ml.c5.2xlarge"))
+    assert refused.config_path == "inference.endpoints.demand-forecast"
+    assert refused.text().startswith(
+        "endpoint smkit-forecast, variant AllTraffic (stack Serving, "
+        "inference.endpoints.demand-forecast): "
+    )
