@@ -20,6 +20,8 @@ PYTEST_ARGS ?=
 BASE ?=
 # `make deploy APPROVAL=never` in CI, where nobody can answer the prompt.
 APPROVAL ?= broadening
+# `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
+SKIP_PREDEPLOY ?=
 DIAGRAM ?= docs/architecture
 
 VENV := .venv
@@ -74,9 +76,14 @@ diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
 	@$(PY) -m smkit_cli --config $(CONFIG) preflight --assembly $(OUT)
 
+# Synthesize once, check the assembly against the deployed templates (an update AWS would
+# refuse half way stops here; docs/deploy-updates.md), then deploy that same assembly:
+# every stack, each after the stacks whose outputs it reads.
 deploy: $(SYNTH_STAMP) $(NPM_STAMP) ## Deploy every stack of CONFIG to real AWS (credentials needed)
 	@$(PY) -m stacks.settings check $(CONFIG)
-	$(CDK) deploy --all -c config=$(CONFIG) -o $(OUT) --require-approval $(APPROVAL)
+	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
+	@$(if $(SKIP_PREDEPLOY),echo "Pre-deploy check skipped (SKIP_PREDEPLOY)",$(PY) -m tools.predeploy $(OUT))
+	$(CDK) deploy --all --app $(OUT) --require-approval $(APPROVAL)
 
 diff: $(SYNTH_STAMP) $(NPM_STAMP) ## Compare CONFIG with what is deployed (credentials needed)
 	@$(PY) -m stacks.settings check $(CONFIG)

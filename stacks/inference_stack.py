@@ -27,7 +27,9 @@ from sagemaker_constructs.inference.options import (
     TrafficShiftType,
 )
 
+from .model_registry_stack import model_package_group_name
 from .settings import PlatformSettings
+from .settings import training as training_settings
 from .settings.inference import (
     PROJECT_ROOT,
     ArtifactModelSettings,
@@ -39,9 +41,12 @@ from .settings.inference import (
     ImageSettings,
     InstanceScalingSettings,
     InstanceVariantSettings,
+    ModelPackageSettings,
     ModelSettings,
     ServerlessVariantSettings,
+    UriImageSettings,
 )
+from .training_stack import image_of
 
 
 class InferenceStack(Stack):
@@ -65,6 +70,7 @@ class InferenceStack(Stack):
         if inference is None:
             raise ValueError("InferenceStack needs the `inference` section of the settings")
         self._artifacts_bucket = artifacts_bucket
+        self._settings = settings
 
         self.endpoints: dict[str, Endpoint] = {}
         """The endpoints by their key in the config."""
@@ -74,7 +80,7 @@ class InferenceStack(Stack):
                 self,
                 key,
                 endpoint_name=f"{settings.name_prefix}-{key}",
-                model=self._model_source(config.model),
+                model=self._model_source(key, config.model),
                 variant=_variant(config),
                 encryption_key=encryption_key,
                 alerts_topic=alerts_topic,
@@ -96,14 +102,14 @@ class InferenceStack(Stack):
                     period=Duration.seconds(config.alarms.period_seconds),
                     evaluation_periods=config.alarms.evaluation_periods,
                 ),
-                # Serverless endpoints cannot join a VPC: they stay in SageMaker's network.
+                # ENDPOINT-7 (serverless-endpoints page): serverless endpoints join no VPC.
                 network=None if serverless else network,
                 log_retention=retention_days(inference.log_retention_days),
             )
             self.endpoints[key] = endpoint
             self._outputs(key, endpoint)
 
-    def _model_source(self, model: ModelSettings) -> ModelSource:
+    def _model_source(self, key: str, model: ModelSettings) -> ModelSource:
         if isinstance(model, ArtifactModelSettings):
             data = (
                 ModelData.from_uri(model.model_data)
@@ -115,11 +121,39 @@ class InferenceStack(Stack):
             )
         return ModelSource.from_model_package(
             model.arn,
-            image=_image(model.image) if model.image else None,
+            image=self._package_image(key, model),
             model_data_bucket=self._artifacts_bucket,
             model_data_prefix=model.model_data_prefix,
             environment=model.environment,
         )
+
+    def _package_image(self, key: str, model: ModelPackageSettings) -> ContainerImage | None:
+        """The image of a model package: the config's, or, for a package of this platform's
+        registry, the one its training definition registers. The endpoint's role may then
+        pull it, and a built-in algorithm's serving rules apply (DeepAR serves on CPUs
+        only, ENDPOINT-8)."""
+        registered = self._registered_image(model.arn)
+        if registered is None:
+            return _image(model.image) if model.image else None
+        definition, image = registered
+        if model.image is not None and _describe(model.image) != _describe(image):
+            raise ValueError(
+                f"inference.endpoints.{key}.model.image: {_describe(model.image)} is not the "
+                f"image of {model.arn}, which training definition {definition} registers "
+                f"with {_describe(image)}; remove model.image (the kit takes the definition's) "
+                "or fix it"
+            )
+        return image_of(image)
+
+    def _registered_image(self, arn: str) -> tuple[str, training_settings.ImageSettings] | None:
+        """(definition, image) of the training definition whose model package group the ARN
+        names, where the platform trains it."""
+        training = self._settings.training
+        group = arn.split(":model-package/", 1)[-1].rsplit("/", 1)[0]
+        for name, definition in (training.definitions if training else {}).items():
+            if model_package_group_name(self._settings, name) == group:
+                return name, definition.model_package.image or definition.image
+        return None
 
     def _outputs(self, key: str, endpoint: Endpoint) -> None:
         name = "".join(part.capitalize() for part in key.split("-"))
@@ -156,6 +190,16 @@ def _image(image: ImageSettings) -> ContainerImage:
     if isinstance(image, BuiltinImageSettings):
         return ContainerImage.from_builtin(image.algorithm)
     return ContainerImage.from_uri(image.uri)
+
+
+def _describe(image: ImageSettings | training_settings.ImageSettings) -> str:
+    """An image setting of either section, as a reader names it."""
+    if isinstance(image, BuiltinImageSettings | training_settings.BuiltinImage):
+        return f"built-in {image.algorithm}"
+    if isinstance(image, AssetImageSettings | training_settings.AssetImage):
+        return f"asset {image.directory}"
+    assert isinstance(image, UriImageSettings | training_settings.UriImage)
+    return f"image {image.uri}"
 
 
 def _variant(config: EndpointSettings) -> EndpointVariant:

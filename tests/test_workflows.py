@@ -135,10 +135,11 @@ def test_deploy_uses_environments_and_never_overlaps_in_one() -> None:
 def test_deploy_diffs_then_deploys_every_stack_without_a_prompt() -> None:
     steps = load(DEPLOY)["jobs"]["deploy"]["steps"]
     names = [s.get("name", s.get("uses")) for s in steps]
-    assert names.index("cdk diff") < names.index("cdk deploy")
+    assert names.index("cdk diff") < names.index("Pre-deploy check") < names.index("cdk deploy")
     assert names.index("aws-actions/configure-aws-credentials@v4.2.1") < names.index("cdk diff")
     runs = {s.get("name"): s.get("run", "") for s in steps}
     assert "cdk diff --all --app cdk.out" in runs["cdk diff"]
+    assert runs["Pre-deploy check"] == ".venv/bin/python -m tools.predeploy cdk.out"
     assert runs["cdk deploy"] == (
         "npx --no-install cdk deploy --all --app cdk.out --require-approval never"
     )

@@ -4,6 +4,8 @@ blue/green deployment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -143,6 +145,8 @@ class Endpoint(Construct):
             description=f"SageMaker endpoint {endpoint_name}: model, logs, captured data",
         )
         """The execution role of the model's containers."""
+        # ENDPOINT-15 (DataCaptureConfig API page): SageMaker writes captured data, async
+        # results and volumes with the platform key as this role.
         encryption_key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
         self.log_group = logs.LogGroup(
@@ -194,6 +198,7 @@ class Endpoint(Construct):
         """Async variants: where SageMaker announces each failed request."""
         async_config = self._async_config(variant) if isinstance(variant, AsyncVariant) else None
 
+        # ENDPOINT-14 (CreateEndpointConfig API page): no key on local NVMe storage.
         if volume_encryption_key is None and _has_ebs_volume(variant):
             volume_encryption_key = encryption_key
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -233,12 +238,14 @@ class Endpoint(Construct):
             for alarm in (self.error_alarm, self.latency_alarm):
                 alarm.add_alarm_action(cw_actions.SnsAction(alerts_topic))
 
+        scaled = autoscaling is not None and not isinstance(variant, ServerlessVariant)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             deployment_config=self._deployment_config(deployment),
+            **_retained_variant_properties(scaled),
         )
         """`AWS::SageMaker::Endpoint`. Its fixed name is what clients invoke; only a
         new name replaces it."""
@@ -482,8 +489,9 @@ class Endpoint(Construct):
             )
             for outcome in ("Success", "Error")
         )
-        # Publishing to the encrypted topics also needs kms:GenerateDataKey and
-        # kms:Decrypt, which the role has on the platform key.
+        # ENDPOINT-18 (async-inference-check-predictions page). Publishing to the encrypted
+        # topics also needs kms:GenerateDataKey and kms:Decrypt, which the role has on the
+        # platform key.
         iam.Grant.add_to_principal(
             grantee=self.role,
             actions=["sns:Publish"],
@@ -593,3 +601,25 @@ def _has_ebs_volume(variant: EndpointVariant) -> bool:
     return not isinstance(variant, ServerlessVariant) and not has_local_nvme_storage(
         variant.instance_type
     )
+
+
+def _retained_variant_properties(scaled: bool) -> dict[str, Any]:
+    """What an update keeps of the live variant (ENDPOINT-1, AWS::SageMaker::Endpoint
+    VariantProperty page).
+
+    With autoscaling, Application Auto Scaling owns the instance count: an update keeps
+    the live `DesiredInstanceCount` (by default SageMaker resets it to
+    `InitialInstanceCount`, scaling a busy endpoint in at every deploy). The config still
+    wins where it speaks: new min/max capacities reach the scalable target, which moves
+    the count into the new range, and the weight (`DesiredWeight`, always 1 on the one
+    variant) is taken from the new configuration. A fixed-count endpoint keeps nothing:
+    its count is the config's.
+    """
+    if not scaled:
+        return {}
+    return {
+        "retain_all_variant_properties": True,
+        "exclude_retained_variant_properties": [
+            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+        ],
+    }

@@ -13,6 +13,7 @@ from ..common import Problems, describe_allowed, has_local_nvme_storage, is_gpu_
 from ..common.instance_types import ENDPOINT_INSTANCE_TYPES
 from ..foundation import NetworkPlacement
 from .algorithms import CPU_ONLY_ALGORITHMS
+from .limits import is_burstable, lacks_deployment_guardrails
 from .model_source import ModelSource
 from .options import (
     AlarmThresholds,
@@ -44,6 +45,7 @@ def validate(
 ) -> None:
     """Raise one ValueError naming every broken rule, or return."""
     problems = Problems("Endpoint")
+    # ENDPOINT-16 (CreateEndpoint API page: EndpointName).
     problems.check(
         Token.is_unresolved(endpoint_name) or bool(_ENDPOINT_NAME.match(endpoint_name)),
         "endpoint_name must be 1-63 letters, digits and hyphens, starting and ending with a "
@@ -66,6 +68,7 @@ def validate(
     _check_deployment(problems, variant, deployment)
     _check_alarms(problems, alarms)
     if isinstance(variant, ServerlessVariant):
+        # ENDPOINT-7 (serverless-endpoints page: feature exclusions).
         problems.check(
             network is None and not network_isolation,
             "serverless endpoints support neither network (VPC) nor network_isolation; "
@@ -76,6 +79,7 @@ def validate(
             "serverless endpoints take no volume_encryption_key (SageMaker manages their storage)",
         )
     elif volume_encryption_key is not None and has_local_nvme_storage(variant.instance_type):
+        # ENDPOINT-14 (CreateEndpointConfig API page: KmsKeyId).
         problems.add(
             f"{variant.instance_type} has local NVMe storage, which its hardware encrypts; "
             "SageMaker refuses a volume_encryption_key for it (leave it unset)"
@@ -84,6 +88,7 @@ def validate(
 
 
 def _check_serverless(problems: Problems, variant: ServerlessVariant) -> None:
+    # ENDPOINT-5 and ENDPOINT-6 (ProductionVariantServerlessConfig API page).
     memory = variant.memory_size_mb
     problems.check(
         1024 <= memory <= 6144 and memory % 1024 == 0,
@@ -116,7 +121,7 @@ def _check_instances(
         variant.initial_instance_count >= 1,
         f"initial_instance_count must be at least 1 (got {variant.initial_instance_count})",
     )
-    if model.algorithm in CPU_ONLY_ALGORITHMS:
+    if model.algorithm in CPU_ONLY_ALGORITHMS:  # ENDPOINT-8 (deepar page)
         problems.check(
             not is_gpu_instance_type(instance_type),
             f"{model.algorithm} serves on CPUs only; instance_type must be a CPU type "
@@ -137,6 +142,14 @@ def _check_autoscaling(problems: Problems, variant: EndpointVariant, scaling: Au
             "async variants"
         )
         return
+    # ENDPOINT-9 (endpoint-auto-scaling-add-console page): no burstable instances.
+    problems.check(
+        not is_burstable(variant.instance_type),
+        f"autoscaling does not support burstable instance types ({variant.instance_type}): "
+        "Application Auto Scaling refuses to register them; choose a non-burstable type such "
+        "as ml.c5.large or drop autoscaling",
+    )
+    # ENDPOINT-10 (async-inference-autoscale, endpoint-auto-scaling-zero-instances pages).
     lowest = 0 if isinstance(variant, AsyncVariant) else 1
     problems.check(
         scaling.min_capacity >= lowest,
@@ -174,7 +187,7 @@ def _check_data_capture(
     capture: DataCapture,
     data_bucket: s3.IBucket | None,
 ) -> None:
-    if isinstance(variant, ServerlessVariant):
+    if isinstance(variant, ServerlessVariant):  # ENDPOINT-7 (serverless-endpoints page)
         problems.add("serverless endpoints do not support data capture")
         return
     problems.check(data_bucket is not None, "data capture needs data_bucket")
@@ -201,12 +214,20 @@ def _check_deployment(problems: Problems, variant: EndpointVariant, deployment: 
             percent is None, f"step_percent is for CANARY and LINEAR shifts (got {percent})"
         )
     else:
+        # ENDPOINT-11 (TrafficRoutingConfig API page).
         low = 1 if shift == "CANARY" else 10
         problems.check(
             percent is not None and low <= percent <= 50,
             f"{shift.lower()} step_percent must be {low}-50 (got {percent})",
         )
         if not isinstance(variant, ServerlessVariant):
+            # ENDPOINT-13 (deployment-guardrails-exclusions page).
+            problems.check(
+                not lacks_deployment_guardrails(variant.instance_type),
+                f"{shift.lower()} traffic shifting is not available on Inf1 instances "
+                f"({variant.instance_type}): SageMaker deploys them all at once without "
+                "baking; use Deployment.all_at_once() or another instance type",
+            )
             problems.check(
                 variant.initial_instance_count >= 2,
                 f"{shift.lower()} traffic shifting needs at least 2 instances (a step of at "
@@ -224,6 +245,7 @@ def _check_deployment(problems: Problems, variant: EndpointVariant, deployment: 
         600 <= timeout <= 14400,
         f"maximum_execution_timeout must be 600-14400 seconds (got {timeout})",
     )
+    # ENDPOINT-12 (BlueGreenUpdatePolicy API page).
     needed = deployment.steps * waits["wait"] + waits["termination_wait"]
     problems.check(
         timeout >= needed,

@@ -70,6 +70,7 @@ def add_autoscaling(
         scale_out_cooldown=scaling.scale_out_cooldown,
     )
     if scaling.min_capacity == 0:
+        # ENDPOINT-10 (async-inference-autoscale page): start again from zero.
         from_zero = appscaling.StepScalingAction(
             scope,
             "ScaleOutFromZero",

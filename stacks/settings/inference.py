@@ -15,8 +15,9 @@ from sagemaker_constructs.common.instance_types import (
     is_gpu_instance_type,
 )
 from sagemaker_constructs.inference.algorithms import CPU_ONLY_ALGORITHMS
+from sagemaker_constructs.inference.limits import is_burstable, lacks_deployment_guardrails
 
-from .base import ResourceUsage, StrictModel, _matches
+from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _matches
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,8 +151,9 @@ class ModelPackageSettings(StrictModel):
 
     image: ImageSettings | None = None
     """The image the package names, so the endpoint's role may pull it (and, for a
-    built-in algorithm, so the kit knows what it serves). Default: none (AWS-owned
-    built-in images need no grant)."""
+    built-in algorithm, so the kit knows what it serves). Default: for a package of this
+    platform's registry (group `<name_prefix>-<definition>`), the image that training
+    definition registers; otherwise none (AWS-owned built-in images need no grant)."""
 
     model_data_prefix: str = ""
     """Key prefix of the package's artifacts in the artifacts bucket; the endpoint may
@@ -172,6 +174,7 @@ ModelSettings = Annotated[
 class InstanceScalingSettings(StrictModel):
     """Target tracking on invocations per instance."""
 
+    # ENDPOINT-10 (endpoint-auto-scaling-zero-instances page).
     min_capacity: Annotated[int, Field(ge=1)] = 1
     """Fewest instances. Default: 1. Minimum: 1 (only async endpoints scale to zero)."""
 
@@ -250,6 +253,7 @@ class ServerlessVariantSettings(StrictModel):
     kind: Literal["serverless"]
     """`serverless`: pay per use."""
 
+    # ENDPOINT-5, ENDPOINT-6 (ProductionVariantServerlessConfig API page).
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     """Memory per concurrent invocation (vCPUs grow with it). Default: 2048."""
 
@@ -352,6 +356,7 @@ class DeploymentSettings(StrictModel):
             raise ValueError("canary needs step_percent (1-50)")
         if shift == "linear" and (percent is None or percent < 10):
             raise ValueError(f"linear needs step_percent 10-50 (got {percent})")
+        # ENDPOINT-12 (BlueGreenUpdatePolicy API page).
         steps = {"all_at_once": 1, "canary": 2}.get(shift) or -(-100 // (percent or 100))
         needed = steps * self.wait_seconds + self.termination_wait_seconds
         if self.maximum_execution_timeout_seconds < needed:
@@ -407,9 +412,11 @@ class EndpointSettings(StrictModel):
         image = self.model.image
         algorithm = image.algorithm if isinstance(image, BuiltinImageSettings) else None
         if isinstance(variant, ServerlessVariantSettings):
+            # ENDPOINT-7 (serverless-endpoints page: feature exclusions).
             if self.data_capture is not None:
                 raise ValueError("serverless endpoints do not support data capture")
             return self
+        # ENDPOINT-8 (deepar page: instance recommendations).
         if algorithm in CPU_ONLY_ALGORITHMS and is_gpu_instance_type(variant.instance_type):
             raise ValueError(
                 f"{algorithm} serves on CPUs only: variant.instance_type must be a CPU "
@@ -424,12 +431,45 @@ class EndpointSettings(StrictModel):
                 f"within autoscaling min_capacity-max_capacity "
                 f"({scaling.min_capacity}-{scaling.max_capacity})"
             )
+        # ENDPOINT-11 (TrafficRoutingConfig API page).
         if self.deployment.traffic_shift != "all_at_once" and variant.initial_instance_count < 2:
             raise ValueError(
                 f"{self.deployment.traffic_shift} traffic shifting needs "
                 "variant.initial_instance_count of at least 2 (a step of at most 50% is at "
                 "least one instance)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _supported_by_the_instance_type(self) -> EndpointSettings:
+        variant = self.variant
+        if isinstance(variant, ServerlessVariantSettings):
+            return self
+        problems: list[tuple[Location, str]] = []
+        # ENDPOINT-9 (endpoint-auto-scaling-add-console page).
+        if variant.autoscaling is not None and is_burstable(variant.instance_type):
+            problems.append(
+                (
+                    ("variant", "instance_type"),
+                    f"autoscaling does not support burstable instance types "
+                    f"({variant.instance_type}): Application Auto Scaling refuses to register "
+                    "them; choose a non-burstable type such as ml.c5.large or remove "
+                    "variant.autoscaling",
+                )
+            )
+        # ENDPOINT-13 (deployment-guardrails-exclusions page).
+        shift = self.deployment.traffic_shift
+        if shift != "all_at_once" and lacks_deployment_guardrails(variant.instance_type):
+            problems.append(
+                (
+                    ("deployment", "traffic_shift"),
+                    f"{shift} traffic shifting is not available on Inf1 instances "
+                    f"({variant.instance_type}): SageMaker deploys them all at once without "
+                    "baking; use all_at_once or another instance type",
+                )
+            )
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
 

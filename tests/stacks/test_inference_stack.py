@@ -6,7 +6,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.oracles.synth import Synthesis
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from stacks.inference_stack import InferenceStack
+from stacks.settings import parse_settings
+from tests.oracles.synth import FULL_CONFIG, Synthesis, cdk_json_context
+
+PACKAGES = "arn:aws:sagemaker:us-east-1:123456789012:model-package"
+DEEPAR_PACKAGE = f"{PACKAGES}/smkit-full-deepar-demand/1"
 
 
 def by_type(synthesis: Synthesis, type_: str) -> dict[str, dict[str, Any]]:
@@ -94,9 +107,7 @@ def test_async_endpoint_serves_an_approved_model_package(full_synth: Synthesis) 
     container = only(by_type(full_synth, "AWS::SageMaker::Model"), "batchforecast")["Properties"][
         "PrimaryContainer"
     ]
-    assert container == {
-        "ModelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/deepar-demand/1"
-    }
+    assert container == {"ModelPackageName": DEEPAR_PACKAGE}
     outputs = full_synth.template("Inference")["Outputs"]
     assert outputs["BatchForecastInputPrefix"]["Value"] == (
         "inference/smkit-full-batch-forecast/async/input/"
@@ -119,3 +130,67 @@ def test_alarms_notify_the_platform_alerts_topic(full_synth: Synthesis) -> None:
 def test_endpoints_carry_the_platform_tag(full_synth: Synthesis) -> None:
     for endpoint in by_type(full_synth, "AWS::SageMaker::Endpoint").values():
         assert {"Key": "smkit:platform", "Value": "smkit-full"} in endpoint["Properties"]["Tags"]
+
+
+# --- model packages of the platform's own training ------------------------------------------
+
+
+def _inference(endpoints: dict[str, Any]) -> Template:
+    """The Inference stack of the full config with only `endpoints`, on stand-ins for the
+    foundation's resources."""
+    data = yaml.safe_load(FULL_CONFIG.read_text())
+    data["inference"]["endpoints"] = endpoints
+    settings = parse_settings(yaml.safe_dump(data))
+    app = cdk.App(context=cdk_json_context())
+    env = cdk.Environment(account=settings.account, region=settings.region)
+    shared = cdk.Stack(app, "Shared", env=env)
+    key = kms.Key(shared, "Key", enable_key_rotation=True)
+    stack = InferenceStack(
+        app,
+        "Inference",
+        settings=settings,
+        encryption_key=key,
+        data_bucket=s3.Bucket(shared, "Data", encryption_key=key),
+        artifacts_bucket=s3.Bucket(shared, "Artifacts", encryption_key=key),
+        alerts_topic=sns.Topic(shared, "Alerts"),
+        network=None,
+        env=env,
+    )
+    return Template.from_stack(stack)
+
+
+def _package_endpoint(arn: str, instance_type: str, **model: Any) -> dict[str, Any]:
+    return {
+        "model": {"source": "model_package", "arn": arn, **model},
+        "variant": {"kind": "instance", "instance_type": instance_type},
+    }
+
+
+def test_a_deepar_package_of_the_platforms_training_serves_on_cpus_only() -> None:
+    with pytest.raises(ValueError, match="forecasting-deepar serves on CPUs only"):
+        _inference({"forecast": _package_endpoint(DEEPAR_PACKAGE, "ml.g5.xlarge")})
+
+
+def test_an_image_other_than_the_one_the_training_registers_is_refused() -> None:
+    xgboost = {"type": "builtin", "algorithm": "xgboost"}
+    with pytest.raises(ValueError) as raised:
+        _inference({"forecast": _package_endpoint(DEEPAR_PACKAGE, "ml.c5.xlarge", image=xgboost)})
+    assert str(raised.value) == (
+        f"inference.endpoints.forecast.model.image: built-in xgboost is not the image of "
+        f"{DEEPAR_PACKAGE}, which training definition deepar-demand registers with built-in "
+        "forecasting-deepar; remove model.image (the kit takes the definition's) or fix it"
+    )
+
+
+def test_the_endpoint_may_pull_the_image_the_training_registers() -> None:
+    # The text classifier's packages name the image built from containers/inference.
+    package = f"{PACKAGES}/smkit-full-text-classifier/4"
+    template = _inference({"classifier": _package_endpoint(package, "ml.g5.xlarge")})
+    pulls = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:BatchGetImage" in statement["Action"]
+    ]
+    assert len(pulls) == 1
+    assert "container-assets" in json.dumps(pulls[0]["Resource"])

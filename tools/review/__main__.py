@@ -17,7 +17,9 @@ from tools.assembly import AssemblyError, load_assembly
 
 from .cost import PriceTable, UsageItem, estimate
 from .diff import compare
+from .endpoint_updates import refused_updates
 from .report import Review
+from .weak_references import stale_references
 
 
 def config_usages(config: Path) -> list[UsageItem]:
@@ -67,12 +69,15 @@ def main(argv: Iterable[str] | None = None) -> int:
     except (AssemblyError, ConfigError) as err:
         print(err, file=sys.stderr)
         return 1
+    changes = compare(base, assembly) if base else None
     review = Review(
         title=str(args.config or args.outdir),
         assembly=assembly,
         estimate=estimate(assembly, usages, region=args.region, table=table),
-        changes=compare(base, assembly) if base else None,
+        changes=changes,
         base_label=str(args.base) if args.base else None,
+        refused=refused_updates(base, assembly) if base else [],
+        stale=stale_references(base, assembly, changes) if base else [],
     )
     output = args.output or args.outdir / "review.md"
     output.write_text(review.markdown())

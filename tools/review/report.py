@@ -9,7 +9,9 @@ from tools.assembly import Assembly, Stack, short_type
 
 from .cost import Estimate
 from .diff import ADDED, MODIFIED, REMOVED, REPLACED, STATEFUL_TYPES, Change
+from .endpoint_updates import RefusedUpdate
 from .iam import Statement, statements
+from .weak_references import StaleReference
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Review:
     estimate: Estimate
     changes: list[Change] | None = None
     base_label: str | None = None
+    refused: list[RefusedUpdate] = field(default_factory=list)
+    """Updates against the base that AWS refuses: the deploy would fail."""
+    stale: list[StaleReference] = field(default_factory=list)
+    """Consumers of outputs whose value changes against the base."""
     statements: dict[str, list[Statement]] = field(default_factory=dict)
     acknowledgements: dict[str, list[Acknowledgement]] = field(default_factory=dict)
 
@@ -82,6 +88,8 @@ class Review:
                 f"{counts[REPLACED]} replaced, {counts[MODIFIED]} modified"
             )
             lines += [f"WARNING: {_loud_text(c)}" for c in self.loud_changes]
+            lines += [f"FAILS ON DEPLOY: {r.text()}" for r in self.refused]
+            lines += [f"STALE REFERENCE: {r.text()}" for r in self.stale]
         return lines
 
     def markdown(self) -> str:
@@ -97,6 +105,23 @@ class Review:
 
     def _changes(self) -> list[str]:
         out = [f"## Changes against {self.base_label}", ""]
+        if self.refused:
+            out += [
+                "> [!CAUTION]",
+                "> **Updates AWS refuses.** `make deploy` stops before deploying this; as is, "
+                "the stack update would fail and roll back:",
+            ]
+            out += [f"> - {r.text()}" for r in self.refused]
+            out.append("")
+        if self.stale:
+            out += [
+                "> [!WARNING]",
+                "> **Stack outputs change under weak references.** These consumers keep "
+                "the value they read when they were last updated "
+                "(docs/deploy-updates.md#weak-cross-stack-references):",
+            ]
+            out += [f"> - {r.text()}" for r in self.stale]
+            out.append("")
         if self.loud_changes:
             out += [
                 "> [!CAUTION]",

@@ -276,6 +276,21 @@ def test_serverless_and_fixed_endpoints_have_no_scalable_target(endpoints: Endpo
     assert len(resources_of(endpoints, "AWS::ApplicationAutoScaling::ScalableTarget")) == 2
 
 
+def test_autoscaled_endpoints_keep_their_live_instance_count_across_updates(
+    endpoints: Endpoints,
+) -> None:
+    for scaled in (endpoints.forecast, endpoints.batch):
+        properties = endpoints.properties(scaled.endpoint)
+        assert properties["RetainAllVariantProperties"] is True
+        assert properties["ExcludeRetainedVariantProperties"] == [
+            {"VariantPropertyType": "DesiredWeight"}
+        ]
+    for unscaled in (endpoints.classifier, endpoints.gpu):
+        properties = endpoints.properties(unscaled.endpoint)
+        assert "RetainAllVariantProperties" not in properties
+        assert "ExcludeRetainedVariantProperties" not in properties
+
+
 # --- data capture ---------------------------------------------------------------------------
 
 
@@ -295,6 +310,30 @@ def test_data_capture_samples_into_the_data_bucket_with_kms(endpoints: Endpoints
     assert response_only["CaptureOptions"] == [{"CaptureMode": "Output"}]
     assert response_only["InitialSamplingPercentage"] == 100
     assert "DataCaptureConfig" not in endpoints.properties(endpoints.gpu.endpoint_config)
+
+
+def test_every_key_of_an_endpoint_config_is_usable_by_its_execution_role(
+    endpoints: Endpoints,
+) -> None:
+    # ENDPOINT-15: SageMaker writes captured data and async results (SSE-KMS) and the
+    # volumes as the execution role, which must be allowed to use each key it is given.
+    checked = 0
+    for endpoint in (endpoints.forecast, endpoints.classifier, endpoints.batch, endpoints.gpu):
+        config = endpoints.properties(endpoint.endpoint_config)
+        keys = [
+            config.get("KmsKeyId"),
+            config.get("DataCaptureConfig", {}).get("KmsKeyId"),
+            config.get("AsyncInferenceConfig", {}).get("OutputConfig", {}).get("KmsKeyId"),
+        ]
+        usable = [
+            s["Resource"]
+            for s in statements(endpoints, endpoint)
+            if {"kms:Encrypt", "kms:GenerateDataKey"} <= set(s["Action"])
+        ]
+        for key in filter(None, keys):
+            assert key in usable, (endpoint.endpoint_name, key)
+            checked += 1
+    assert checked == 5  # forecast: volume, capture; batch: volume, capture, results
 
 
 # --- deployment and alarms ------------------------------------------------------------------
@@ -589,8 +628,16 @@ def test_sagemaker_resources_match_botocore_request_shapes(
         generated = {"CreateModel": "ModelName", "CreateEndpointConfig": "EndpointConfigName"}
         if operation in generated:
             properties[generated[operation]] = "generated-by-cloudformation"
+        if operation == "CreateEndpoint":
+            # What an update keeps of the variants is a parameter of UpdateEndpoint only.
+            update = {k: properties.pop(k) for k in UPDATE_ONLY if k in properties}
+            update |= {k: properties[k] for k in ("EndpointName", "EndpointConfigName")}
+            problems += [f"{logical_id}: {p}" for p in validate_request("UpdateEndpoint", update)]
         problems += [f"{logical_id}: {p}" for p in validate_request(operation, properties)]
     assert problems == []
+
+
+UPDATE_ONLY = ("RetainAllVariantProperties", "ExcludeRetainedVariantProperties")
 
 
 def test_cdk_nag_and_cfn_lint_find_nothing(endpoints: Endpoints, tmp_path: Path) -> None:

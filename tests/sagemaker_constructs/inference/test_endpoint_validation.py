@@ -123,6 +123,26 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         {"variant": TWO, "autoscaling": Autoscaling(min_capacity=3, max_capacity=4)},
         "initial_instance_count (2) must lie within autoscaling min_capacity-max_capacity (3-4)",
     ),
+    "burstable autoscaling": (
+        {
+            "model": classifier_at("model.tar.gz"),
+            "variant": InstanceVariant("ml.t2.medium"),
+            "autoscaling": Autoscaling(max_capacity=2),
+        },
+        "autoscaling does not support burstable instance types (ml.t2.medium): Application "
+        "Auto Scaling refuses to register them; choose a non-burstable type such as ml.c5.large "
+        "or drop autoscaling",
+    ),
+    "canary on inf1": (
+        {
+            "model": classifier_at("model.tar.gz"),
+            "variant": InstanceVariant("ml.inf1.xlarge", initial_instance_count=2),
+            "deployment": Deployment.canary(50),
+        },
+        "canary traffic shifting is not available on Inf1 instances (ml.inf1.xlarge): "
+        "SageMaker deploys them all at once without baking; use Deployment.all_at_once() or "
+        "another instance type",
+    ),
     "target value": (
         {"autoscaling": Autoscaling(max_capacity=2, target_value=0)},
         "autoscaling target_value must be positive (got 0)",

@@ -4,9 +4,11 @@ bad value, what is allowed), and what the cost limits see."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 import pytest
 import yaml
 
@@ -188,6 +190,31 @@ def test_rule(case: str) -> None:
     assert problem(change) == message
 
 
+def test_autoscaling_refuses_burstable_instance_types() -> None:
+    def change(endpoint: dict[str, Any]) -> None:
+        endpoint["model"]["image"] = {"type": "uri", "uri": "registry.example/classifier:1"}
+        endpoint["variant"].update(instance_type="ml.t2.medium", autoscaling={"max_capacity": 2})
+
+    assert problem(change) == (
+        f"{WHERE}.variant.instance_type (line 13): autoscaling does not support burstable "
+        "instance types (ml.t2.medium): Application Auto Scaling refuses to register them; "
+        "choose a non-burstable type such as ml.c5.large or remove variant.autoscaling"
+    )
+
+
+def test_canary_and_linear_are_refused_on_inf1() -> None:
+    def change(endpoint: dict[str, Any]) -> None:
+        endpoint["model"]["image"] = {"type": "uri", "uri": "registry.example/classifier:1"}
+        endpoint["variant"].update(instance_type="ml.inf1.xlarge", initial_instance_count=2)
+        endpoint["deployment"] = {"traffic_shift": "linear", "step_percent": 50}
+
+    assert problem(change) == (
+        f"{WHERE}.deployment.traffic_shift (line 16): linear traffic shifting is not available "
+        "on Inf1 instances (ml.inf1.xlarge): SageMaker deploys them all at once without baking; "
+        "use all_at_once or another instance type"
+    )
+
+
 def test_endpoint_key() -> None:
     assert problem(lambda e: None, key="Forecast_1") == (
         "inference.endpoints.Forecast_1 (key) (line 4): must be 2-40 lower-case letters, "
@@ -249,3 +276,19 @@ def test_default_config_has_no_endpoint() -> None:
     from tests.oracles.synth import DEFAULT_CONFIG
 
     assert parse_settings(DEFAULT_CONFIG.read_text()).inference is None
+
+
+def test_the_longest_endpoint_name_the_config_allows_fits_sagemakers_limit() -> None:
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("EndpointName")
+    prefix, key = "p" + "a" * 18 + "1", "k" + "b" * 38 + "2"
+    text = yaml.safe_dump({"name_prefix": prefix, "inference": {"endpoints": {key: DEEPAR}}})
+    settings = parse_settings(text)
+    assert settings.inference is not None
+    (name,) = (f"{settings.name_prefix}-{k}" for k in settings.inference.endpoints)
+    assert len(name) == 61 <= shape.metadata["max"]
+    assert re.fullmatch(shape.metadata["pattern"], name)
+    # One character more in either part is refused when the config loads.
+    with pytest.raises(ConfigError):
+        parse_settings(text.replace(prefix, prefix + "x"))
+    with pytest.raises(ConfigError):
+        parse_settings(text.replace(key, key + "x"))
