@@ -8,6 +8,7 @@ reading a pydantic traceback.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Hashable, Sequence
@@ -309,12 +310,27 @@ def _describe(error: Any, lines: dict[tuple[Any, ...], int]) -> str:
 
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"{where}: must be a mapping of settings (got {_show(value)})"
+    if kind in _LENGTH_ERRORS and isinstance(value, str):
+        # pydantic counts "items" when a length limit follows a validator; text has characters.
+        ctx = error.get("ctx", {})
+        bound = (
+            f"at most {ctx['max_length']}"
+            if "max_length" in ctx
+            else f"at least {ctx['min_length']}"
+        )
+        return f"{where}: must be {bound} characters (got {len(value)}: {_show(value)})"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind == "value_error" and isinstance(value, dict) and model is not None:
-        return f"{where}: {message}"
+    if isinstance(value, dict) and value:
+        return f"{where}: {message}"  # a section: no Python dump of what the file shows
     return f"{where}: {message} (got {_show(value)})"
+
+
+_LENGTH_ERRORS = {"too_long", "too_short", "string_too_long", "string_too_short"}
+
+# The end of a description's first sentence: a full stop before a space, not in "e.g.".
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.(\s|$)")
 
 
 def _field_hint(model: type[BaseModel] | None, data_loc: tuple[Any, ...]) -> str:
@@ -323,7 +339,7 @@ def _field_hint(model: type[BaseModel] | None, data_loc: tuple[Any, ...]) -> str
     field = model.model_fields.get(str(data_loc[-1]))
     if field is None or not field.description:
         return ""
-    first = field.description.strip().split(". ")[0].rstrip(".")
+    first = _SENTENCE_END.split(field.description.strip(), maxsplit=1)[0]
     return f" ({first})"
 
 

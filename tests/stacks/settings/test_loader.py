@@ -111,6 +111,24 @@ def test_number_out_of_range_says_the_range() -> None:
     )
 
 
+def test_text_too_long_is_counted_in_characters() -> None:
+    assert single_problem("name_prefix: demo\nlabeling:\n  teams:\n    - name: " + "a" * 31) == (
+        "labeling.teams[0].name (line 4): must be at most 30 characters (got 31: "
+        + repr("a" * 31)
+        + ")"
+    )
+
+
+def test_hint_of_a_missing_field_keeps_its_example_whole() -> None:
+    assert single_problem(
+        "name_prefix: demo\ninference:\n  endpoints:\n    e1:\n      model: {source: artifact, "
+        "image: {type: uri, uri: a/b:1}, model_data: a.tar.gz}\n      variant: {kind: async}\n"
+    ) == (
+        "inference.endpoints.e1.variant.instance_type: required in the section on line 6 "
+        "(ML instance type, e.g. ml.m5.xlarge)"
+    )
+
+
 def test_section_given_as_a_scalar() -> None:
     assert single_problem("name_prefix: demo\ntags: yes\n") == (
         "tags (line 2): must be a mapping of settings (got True)"
