@@ -182,11 +182,11 @@ def _check_events(text: str) -> None:
     values = 0
     try:
         while not parser.check_event(yaml.StreamEndEvent):
-            event = parser.get_event()
+            event = parser.get_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
             if not isinstance(event, yaml.NodeEvent | yaml.CollectionEndEvent):
                 continue
             mark = event.start_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}"
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "here"
             level = len(stack)
             if isinstance(event, yaml.AliasEvent):
                 if any(item.anchor == event.anchor for item in stack):

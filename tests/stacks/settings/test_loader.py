@@ -146,8 +146,8 @@ def test_repeated_email() -> None:
         "name_prefix: demo\nalerts:\n  emails: [a@example.com, A@example.com]\n"
     )
     assert problem == (
-        "alerts.emails (line 3): each address may appear only once "
-        "(got ['a@example.com', 'A@example.com'])"
+        "alerts.emails[1] (line 3): each address may appear only once "
+        "('A@example.com' repeats entry 0)"
     )
 
 
@@ -261,8 +261,8 @@ def test_tag_rules() -> None:
 
 def test_reserved_extra_tag() -> None:
     assert single_problem("name_prefix: demo\ntags:\n  extra:\n    Owner: me\n") == (
-        "tags.extra (line 3): ['Owner'] are set by the kit; use the project / cost_center / owner "
-        "settings instead"
+        "tags.extra.Owner (line 4): the kit sets the 'Owner' tag; use the project / cost_center / "
+        "owner settings instead"
     )
 
 
