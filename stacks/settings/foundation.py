@@ -56,12 +56,19 @@ class TagSettings(StrictModel):
         return value
 
 
+MAX_ALERT_EMAILS = 100
+"""Addresses on the alerts topic: each is a subscription resource in the Foundation stack."""
+
+
 class AlertSettings(StrictModel):
     """Where the platform's alerts (failed jobs, budgets, alarms) go."""
 
-    emails: list[EmailStr] = Field(default_factory=list)
-    """E-mail addresses subscribed to the alerts topic. Each receives a confirmation
-    e-mail after deploy and gets alerts only once it confirms. Default: none."""
+    emails: Annotated[list[EmailStr], Field(max_length=MAX_ALERT_EMAILS)] = Field(
+        default_factory=list
+    )
+    """E-mail addresses subscribed to the alerts topic (at most 100; a mailing list serves
+    more people). Each receives a confirmation e-mail after deploy and gets alerts only
+    once it confirms. Default: none."""
 
     @field_validator("emails")
     @classmethod

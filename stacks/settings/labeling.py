@@ -20,6 +20,8 @@ from .base import Cidr, InvalidFieldsError, Location, StrictModel, _matches, che
 
 MAX_TEAMS = 25
 """Private work teams per account and region (SageMaker's quota)."""
+MAX_EMAILS = 100
+"""Addresses in one list of e-mail addresses (each becomes a resource)."""
 
 WorkforceName = Annotated[
     str,
@@ -245,9 +247,10 @@ class TeamSettings(StrictModel):
     description: Annotated[str, Field(min_length=1, max_length=200)] = "Labeling team"
     """Shown to workers and in the console."""
 
-    workers: list[EmailStr] = Field(default_factory=list)
-    """Workers invited by e-mail when the team is created (Cognito workforce only). Each
-    gets a temporary password by e-mail and is subscribed to the team's task
+    workers: Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)] = Field(default_factory=list)
+    """Workers invited by e-mail when the team is created (Cognito workforce only), at most
+    100 per team; each is three resources of the Workforce stack, which holds at most 500.
+    Each gets a temporary password by e-mail and is subscribed to the team's task
     notifications. Removing an address deletes that worker's sign-in."""
 
     groups: Annotated[
@@ -447,8 +450,10 @@ class ExternalReview(StrictModel):
 
     mode: Literal["external"]
     """`external`: hand off to another labeling tool and resume on its labels."""
-    notify_emails: list[EmailStr] = Field(default_factory=list)
-    """Addresses subscribed to the review-request topic. Default: none."""
+    notify_emails: Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)] = Field(
+        default_factory=list
+    )
+    """Addresses subscribed to the review-request topic (at most 100). Default: none."""
 
 
 HumanReview = Annotated[GroundTruthReview | ExternalReview, Field(discriminator="mode")]
@@ -578,6 +583,14 @@ class LabelingSettings(StrictModel):
         if self.teams and self.workforce is None:
             problems.append((("teams",), "teams need a workforce (labeling.workforce)"))
         mode = self.workforce.mode if self.workforce else None
+        if mode == "cognito" and not self.teams:
+            problems.append(
+                (
+                    ("workforce", "mode"),
+                    "a Cognito workforce the kit creates needs at least one team in "
+                    "labeling.teams (a private workforce needs a group of workers)",
+                )
+            )
         identity = (
             self.workforce.identity if isinstance(self.workforce, ExistingWorkforce) else mode
         )

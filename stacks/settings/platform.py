@@ -20,6 +20,7 @@ from .inference import InferenceSettings
 from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
+from .stack_sizes import over_the_limit
 from .training import TrainingSettings
 
 
@@ -142,6 +143,14 @@ class PlatformSettings(StrictModel):
             if problems:
                 raise InvalidFieldsError(problems)
         return value
+
+    @model_validator(mode="after")
+    def _stacks_within_cloudformations_limit(self) -> PlatformSettings:
+        # STACK-1 (CloudFormation quotas page): at most 500 resources per stack.
+        problems = over_the_limit(self)
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
 
     @model_validator(mode="after")
     def _labeling_region(self) -> PlatformSettings:

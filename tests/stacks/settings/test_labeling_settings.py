@@ -118,6 +118,14 @@ def test_repeated_names_point_at_the_repeat() -> None:
     ]
 
 
+def test_a_cognito_workforce_needs_a_team() -> None:
+    # The construct refused it in the middle of synthesis; the config check says it now.
+    assert problems_of(config("  workforce: {mode: cognito, domain_prefix: demo}\n")) == [
+        "labeling.workforce.mode (line 3): a Cognito workforce the kit creates needs at least "
+        "one team in labeling.teams (a private workforce needs a group of workers)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [
