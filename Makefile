@@ -6,6 +6,15 @@
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
 #   make diagram                        render the synthesized app to docs/architecture.{svg,png}
 #
+# CONFIG, OUT and BASE given on the command line (or in the environment) are the caller's:
+# a relative one is taken from the folder make was started in, also with
+# `make -C <kit> synth CONFIG=my.yaml OUT=out` (./my.yaml, ./out there); a CONFIG that
+# does not exist there is refused. The defaults (config/default.yaml, cdk.out) are the kit's.
+#
+# Synthesis writes into a new folder beside OUT and replaces OUT only when it succeeded:
+# OUT holds one whole assembly of one config, or stays as it was. deploy, diff and
+# bootstrap synthesize first and then work on exactly that assembly (--app OUT).
+#
 # Setup is incremental: a second run reinstalls nothing unless pyproject.toml or
 # package-lock.json changed.
 
@@ -23,6 +32,14 @@ APPROVAL ?= broadening
 # `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
 SKIP_PREDEPLOY ?=
 DIAGRAM ?= docs/architecture
+
+# The folder make was started in: `make -C` changes the directory but not $PWD.
+CALLER_DIR := $(or $(PWD),$(CURDIR))
+# $(call path_of,VAR): VAR as an absolute path, from the caller's folder when the caller
+# set VAR, from the kit's folder for the Makefile's own default.
+path_of = $(if $(filter /%,$($(1))),$($(1)),$(if $(filter command line environment,$(origin $(1))),$(CALLER_DIR),$(CURDIR))/$($(1)))
+CONFIG_PATH = $(call path_of,CONFIG)
+OUT_PATH = $(call path_of,OUT)
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -45,10 +62,9 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
+# The app checks the config (once) before it builds anything.
 synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.yaml) into OUT (default cdk.out)
-	@$(PY) -m stacks.settings check $(CONFIG)
-	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
-	@echo "Synthesized $(CONFIG) into $(OUT)/:" $$(cd $(OUT) && ls *.template.json)
+	@$(PY) -m tools.synth --config "$(CONFIG_PATH)" --out "$(OUT_PATH)" -- $(CDK) synth --quiet
 
 # Workers: one per core, at most 4; each worker synthesizes the two shipped configs
 # once, and a module's tests stay on one worker (module fixtures run once).
@@ -64,39 +80,36 @@ lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m stacks.settings check config/default.yaml config/examples/*.yaml
 
 review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md (BASE=<old cdk.out> adds the changes)
-	@$(PY) -m tools.review $(OUT) --config $(CONFIG) $(if $(BASE),--base $(BASE))
+	@$(PY) -m tools.review "$(OUT_PATH)" --config "$(CONFIG_PATH)" $(if $(BASE),--base "$(call path_of,BASE)")
 
 # The picture shows every feature: the full example config unless CONFIG is given.
 diagram: CONFIG := config/examples/full.yaml
 diagram: OUT := cdk.out.diagram
 diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
-	@$(PY) -m tools.diagram $(OUT) --output $(DIAGRAM)
+	@$(PY) -m tools.diagram "$(OUT_PATH)" --output "$(call path_of,DIAGRAM)"
 
 # Synthesizes first: the assembly says which CDK bootstrap version it needs.
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
-	@$(PY) -m smkit_cli --config $(CONFIG) preflight --assembly $(OUT)
+	@$(PY) -m smkit_cli --config "$(CONFIG_PATH)" preflight --assembly "$(OUT_PATH)"
 
 # Synthesize once, check the assembly against the deployed templates (an update AWS would
 # refuse half way stops here; docs/deploy-updates.md), then deploy that same assembly:
 # every stack, each after the stacks whose outputs it reads.
-deploy: $(SYNTH_STAMP) $(NPM_STAMP) ## Deploy every stack of CONFIG to real AWS (credentials needed)
-	@$(PY) -m stacks.settings check $(CONFIG)
-	@$(CDK) synth --quiet -c config=$(CONFIG) -o $(OUT)
-	@$(if $(SKIP_PREDEPLOY),echo "Pre-deploy check skipped (SKIP_PREDEPLOY)",$(PY) -m tools.predeploy $(OUT))
-	$(CDK) deploy --all --app $(OUT) --require-approval $(APPROVAL)
+deploy: synth ## Deploy every stack of CONFIG to real AWS (credentials needed)
+	@$(if $(SKIP_PREDEPLOY),echo "Pre-deploy check skipped (SKIP_PREDEPLOY)",$(PY) -m tools.predeploy "$(OUT_PATH)")
+	$(CDK) deploy --all --app "$(OUT_PATH)" --require-approval $(APPROVAL)
 
-diff: $(SYNTH_STAMP) $(NPM_STAMP) ## Compare CONFIG with what is deployed (credentials needed)
-	@$(PY) -m stacks.settings check $(CONFIG)
-	$(CDK) diff --all -c config=$(CONFIG) -o $(OUT)
+diff: synth ## Compare CONFIG with what is deployed (credentials needed)
+	$(CDK) diff --all --app "$(OUT_PATH)"
 
-bootstrap: $(SYNTH_STAMP) $(NPM_STAMP) ## Bootstrap the CDK in the current account and region (once)
-	$(CDK) bootstrap -c config=$(CONFIG) -o $(OUT)
+bootstrap: synth ## Bootstrap the CDK in the current account and region (once)
+	$(CDK) bootstrap --app "$(OUT_PATH)"
 
 config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's configuration reference
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
-	rm -rf $(OUT) cdk.out cdk.out.diagram .pytest_cache .mypy_cache .ruff_cache
+	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove the virtual environment and node_modules

@@ -85,7 +85,8 @@ def test_ci_reviews_the_full_config_against_the_base_branch_and_publishes_it() -
     base = steps["Synthesize the base branch"]
     assert base["if"] == "github.event_name == 'pull_request'"
     assert 'git worktree add "$RUNNER_TEMP/base" "origin/$BASE_REF"' in base["run"]
-    assert "CONFIG=config/examples/full.yaml" in base["run"]
+    # The base's own config: make -C takes a relative CONFIG from the checkout it runs in.
+    assert 'CONFIG="$RUNNER_TEMP/base/config/examples/full.yaml"' in base["run"]
     run = steps["Review the full config"]
     assert run["run"].startswith("make review ")
     assert "CONFIG=config/examples/full.yaml OUT=cdk.out.full" in run["run"]

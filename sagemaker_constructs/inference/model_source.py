@@ -237,7 +237,10 @@ class _PackageSource(ModelSource):
     def bind(
         self, scope: Construct, role: iam.IGrantable
     ) -> sagemaker.CfnModel.ContainerDefinitionProperty:
-        if self._image is not None:
+        # The package names its own image: binding one here only grants the pull. A
+        # built-in image is AWS's (nothing to grant), and binding it would emit its region
+        # mapping, which nothing in the template reads (cfn-lint W7001).
+        if self._image is not None and not isinstance(self._image, BuiltinImage):
             self._image.bind(scope, role)
         if self._bucket is not None:
             _grant_get(self._bucket, f"{self._prefix}*", role)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -43,6 +43,27 @@ class InvalidFieldsError(ValueError):
     def __init__(self, problems: Sequence[tuple[Location, str]]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(message for _, message in self.problems))
+
+
+def check_unique(
+    values: Sequence[object], what: str, *, fold: Callable[[object], object] = lambda v: v
+) -> None:
+    """Raise `InvalidFieldsError` at each entry of a list that repeats an earlier one
+    (compared after `fold`, e.g. lower-casing)."""
+    first: dict[object, int] = {}
+    problems: list[tuple[Location, str]] = []
+    for index, value in enumerate(values):
+        key = fold(value)
+        if key in first:
+            problems.append(
+                (
+                    (index,),
+                    f"each {what} may appear only once ({value!r} repeats entry {first[key]})",
+                )
+            )
+        first.setdefault(key, index)
+    if problems:
+        raise InvalidFieldsError(problems)
 
 
 def _matches(pattern: str, rule: str) -> AfterValidator:

@@ -17,7 +17,15 @@ from sagemaker_constructs.common.instance_types import (
     describe_allowed,
 )
 
-from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, TagKey, TagValue
+from .base import (
+    InvalidFieldsError,
+    Location,
+    ResourceUsage,
+    StrictModel,
+    TagKey,
+    TagValue,
+    check_unique,
+)
 
 UsageKind = Literal["notebook", "training", "tuning", "endpoint"]
 
@@ -42,9 +50,7 @@ BudgetEmails = Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)]
 
 
 def _unique(values: list[Any], what: str) -> list[Any]:
-    seen = [str(v).lower() for v in values]
-    if len(set(seen)) != len(seen):
-        raise ValueError(f"each {what} may appear only once")
+    check_unique(values, what, fold=lambda v: str(v).lower())
     return values
 
 
@@ -164,11 +170,17 @@ class BudgetSettings(StrictModel):
             count += 1
             extra = f" plus the guard's {self.guard.threshold_percent}%"
         if count > MAX_NOTIFICATIONS:
-            raise ValueError(
-                f"AWS Budgets allows {MAX_NOTIFICATIONS} notifications per budget; "
-                f"{len(self.actual_thresholds_percent)} actual and "
-                f"{len(self.forecasted_thresholds_percent)} forecasted thresholds{extra} "
-                f"make {count}"
+            # COST-1: the thresholds are what the user trims, so the error is at them.
+            raise InvalidFieldsError(
+                [
+                    (
+                        ("actual_thresholds_percent",),
+                        f"AWS Budgets allows {MAX_NOTIFICATIONS} notifications per budget; "
+                        f"{len(self.actual_thresholds_percent)} actual and "
+                        f"{len(self.forecasted_thresholds_percent)} forecasted thresholds"
+                        f"{extra} make {count}",
+                    )
+                ]
             )
         return self
 
@@ -192,23 +204,26 @@ class InstanceTypeLimits(StrictModel):
 
     @model_validator(mode="after")
     def _known_types(self) -> InstanceTypeLimits:
-        problems = []
+        problems: list[tuple[Location, str]] = []
         for kind, known in SAGEMAKER_INSTANCE_TYPES.items():
             allowed = getattr(self, kind)
             if allowed is None:
                 continue
             if not allowed:
-                problems.append(f"{kind}: list at least one type, or leave it out to allow any")
-            unknown = [t for t in allowed if t not in known]
-            if unknown:
-                problems.append(
-                    f"{kind}: {', '.join(map(repr, unknown))} not {kind} instance types "
-                    f"SageMaker accepts (e.g. {describe_allowed(known, limit=5)})"
-                )
-            if len(set(allowed)) != len(allowed):
-                problems.append(f"{kind}: each type may appear only once")
+                problems.append(((kind,), "list at least one type, or leave it out to allow any"))
+            for index, instance_type in enumerate(allowed):
+                if instance_type not in known:
+                    problems.append(
+                        (
+                            (kind, index),
+                            f"{instance_type!r} is not a {kind} instance type SageMaker accepts "
+                            f"(e.g. {describe_allowed(known, limit=5)})",
+                        )
+                    )
+                elif instance_type in allowed[:index]:
+                    problems.append(((kind, index), f"{instance_type!r} is listed twice"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidFieldsError(problems)
         return self
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import StrictModel, _matches
+from .base import InvalidFieldsError, Location, StrictModel, _matches
 
 GitHubRepository = Annotated[
     str,
@@ -75,14 +75,25 @@ class GitHubDeploySettings(StrictModel):
     @model_validator(mode="after")
     def _someone_trusted(self) -> GitHubDeploySettings:
         if not self.environments and not self.branches:
-            raise ValueError(
-                "environments and branches are both empty: no workflow could assume the role; "
-                "list at least one GitHub environment or branch"
+            raise InvalidFieldsError(
+                [
+                    (
+                        ("environments",),
+                        "environments and branches are both empty: no workflow could assume "
+                        "the role; list at least one GitHub environment or branch",
+                    )
+                ]
             )
+        problems: list[tuple[Location, str]] = []
         for name in ("environments", "branches"):
             values = getattr(self, name)
-            if len(set(values)) != len(values):
-                raise ValueError(f"{name} lists a name more than once ({values})")
+            problems.extend(
+                ((name, index), f"{value!r} is listed twice")
+                for index, value in enumerate(values)
+                if value in values[:index]
+            )
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
     def subjects(self) -> list[str]:

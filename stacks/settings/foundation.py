@@ -6,7 +6,18 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from .base import Cidr, SecurityGroupId, StrictModel, SubnetId, TagKey, TagValue, VpcId
+from .base import (
+    Cidr,
+    InvalidFieldsError,
+    Location,
+    SecurityGroupId,
+    StrictModel,
+    SubnetId,
+    TagKey,
+    TagValue,
+    VpcId,
+    check_unique,
+)
 
 
 class TagSettings(StrictModel):
@@ -28,36 +39,41 @@ class TagSettings(StrictModel):
     @field_validator("extra")
     @classmethod
     def _extra_fits(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = {
-            "Project",
-            "Environment",
-            "CostCenter",
-            "Owner",
-            "smkit:platform",
-        } & value.keys()
-        if reserved:
-            raise ValueError(
-                f"{sorted(reserved)} are set by the kit; use the project / cost_center / owner "
-                "settings instead"
+        reserved = ("Project", "Environment", "CostCenter", "Owner", "smkit:platform")
+        problems: list[tuple[Location, str]] = [
+            (
+                (key,),
+                f"the kit sets the {key!r} tag; use the project / cost_center / owner settings "
+                "instead",
             )
+            for key in value
+            if key in reserved
+        ]
         if len(value) > 40:
-            raise ValueError(f"at most 40 extra tags are allowed (got {len(value)})")
+            problems.append(((), f"at most 40 extra tags are allowed (got {len(value)})"))
+        if problems:
+            raise InvalidFieldsError(problems)
         return value
+
+
+MAX_ALERT_EMAILS = 100
+"""Addresses on the alerts topic: each is a subscription resource in the Foundation stack."""
 
 
 class AlertSettings(StrictModel):
     """Where the platform's alerts (failed jobs, budgets, alarms) go."""
 
-    emails: list[EmailStr] = Field(default_factory=list)
-    """E-mail addresses subscribed to the alerts topic. Each receives a confirmation
-    e-mail after deploy and gets alerts only once it confirms. Default: none."""
+    emails: Annotated[list[EmailStr], Field(max_length=MAX_ALERT_EMAILS)] = Field(
+        default_factory=list
+    )
+    """E-mail addresses subscribed to the alerts topic (at most 100; a mailing list serves
+    more people). Each receives a confirmation e-mail after deploy and gets alerts only
+    once it confirms. Default: none."""
 
     @field_validator("emails")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
-        seen = {e.lower() for e in value}
-        if len(seen) != len(value):
-            raise ValueError("each address may appear only once")
+        check_unique(value, "address", fold=lambda e: str(e).lower())
         return value
 
 
@@ -116,10 +132,16 @@ class ExistingNetwork(StrictModel):
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> ExistingNetwork:
+        problems: list[tuple[Location, str]] = []
         for name in ("subnet_ids", "security_group_ids"):
             values = getattr(self, name)
-            if len(set(values)) != len(values):
-                raise ValueError(f"{name} lists an id more than once ({values})")
+            problems.extend(
+                ((name, index), f"{value!r} is listed twice")
+                for index, value in enumerate(values)
+                if value in values[:index]
+            )
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
 

@@ -192,11 +192,7 @@ class InstanceScalingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> InstanceScalingSettings:
-        if self.max_capacity < self.min_capacity:
-            raise ValueError(
-                f"max_capacity ({self.max_capacity}) must be at least min_capacity "
-                f"({self.min_capacity})"
-            )
+        _check_ordered(self.min_capacity, self.max_capacity)
         return self
 
 
@@ -221,12 +217,20 @@ class AsyncScalingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> AsyncScalingSettings:
-        if self.max_capacity < self.min_capacity:
-            raise ValueError(
-                f"max_capacity ({self.max_capacity}) must be at least min_capacity "
-                f"({self.min_capacity})"
-            )
+        _check_ordered(self.min_capacity, self.max_capacity)
         return self
+
+
+def _check_ordered(min_capacity: int, max_capacity: int) -> None:
+    if max_capacity < min_capacity:
+        raise InvalidFieldsError(
+            [
+                (
+                    ("max_capacity",),
+                    f"max_capacity ({max_capacity}) must be at least min_capacity ({min_capacity})",
+                )
+            ]
+        )
 
 
 class InstanceVariantSettings(StrictModel):
@@ -268,9 +272,14 @@ class ServerlessVariantSettings(StrictModel):
     def _provisioned_within_max(self) -> ServerlessVariantSettings:
         provisioned = self.provisioned_concurrency
         if provisioned is not None and provisioned > self.max_concurrency:
-            raise ValueError(
-                f"provisioned_concurrency ({provisioned}) must be at most max_concurrency "
-                f"({self.max_concurrency})"
+            raise InvalidFieldsError(
+                [
+                    (
+                        ("provisioned_concurrency",),
+                        f"provisioned_concurrency ({provisioned}) must be at most "
+                        f"max_concurrency ({self.max_concurrency})",
+                    )
+                ]
             )
         return self
 
@@ -320,7 +329,9 @@ class DataCaptureSettings(StrictModel):
     @model_validator(mode="after")
     def _something(self) -> DataCaptureSettings:
         if not (self.capture_request or self.capture_response):
-            raise ValueError("capture_request, capture_response or both must be true")
+            raise InvalidFieldsError(
+                [(("capture_request",), "capture_request, capture_response or both must be true")]
+            )
         return self
 
 
@@ -350,20 +361,36 @@ class DeploymentSettings(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> DeploymentSettings:
         shift, percent = self.traffic_shift, self.step_percent
+        step: Location = ("step_percent",)
         if shift == "all_at_once" and percent is not None:
-            raise ValueError(f"step_percent is for canary and linear shifts (got {percent})")
+            raise InvalidFieldsError(
+                [(step, f"step_percent is for canary and linear shifts (got {percent})")]
+            )
         if shift == "canary" and percent is None:
-            raise ValueError("canary needs step_percent (1-50)")
+            raise InvalidFieldsError([(("traffic_shift",), "canary needs step_percent (1-50)")])
         if shift == "linear" and (percent is None or percent < 10):
-            raise ValueError(f"linear needs step_percent 10-50 (got {percent})")
+            raise InvalidFieldsError(
+                [
+                    (
+                        step if percent is not None else ("traffic_shift",),
+                        f"linear needs step_percent 10-50 (got {percent})",
+                    )
+                ]
+            )
         # ENDPOINT-12 (BlueGreenUpdatePolicy API page).
         steps = {"all_at_once": 1, "canary": 2}.get(shift) or -(-100 // (percent or 100))
         needed = steps * self.wait_seconds + self.termination_wait_seconds
         if self.maximum_execution_timeout_seconds < needed:
-            raise ValueError(
-                f"maximum_execution_timeout_seconds ({self.maximum_execution_timeout_seconds}) "
-                f"is shorter than the waits ({steps} x {self.wait_seconds} + "
-                f"{self.termination_wait_seconds} = {needed})"
+            raise InvalidFieldsError(
+                [
+                    (
+                        ("maximum_execution_timeout_seconds",),
+                        f"maximum_execution_timeout_seconds "
+                        f"({self.maximum_execution_timeout_seconds}) is shorter than the waits "
+                        f"({steps} x {self.wait_seconds} + {self.termination_wait_seconds} = "
+                        f"{needed})",
+                    )
+                ]
             )
         return self
 
@@ -411,33 +438,49 @@ class EndpointSettings(StrictModel):
         variant = self.variant
         image = self.model.image
         algorithm = image.algorithm if isinstance(image, BuiltinImageSettings) else None
+        problems: list[tuple[Location, str]] = []
         if isinstance(variant, ServerlessVariantSettings):
             # ENDPOINT-7 (serverless-endpoints page: feature exclusions).
             if self.data_capture is not None:
-                raise ValueError("serverless endpoints do not support data capture")
+                problems.append(
+                    (("data_capture",), "serverless endpoints do not support data capture")
+                )
+            if problems:
+                raise InvalidFieldsError(problems)
             return self
         # ENDPOINT-8 (deepar page: instance recommendations).
         if algorithm in CPU_ONLY_ALGORITHMS and is_gpu_instance_type(variant.instance_type):
-            raise ValueError(
-                f"{algorithm} serves on CPUs only: variant.instance_type must be a CPU "
-                f"type such as ml.c5.xlarge (got {variant.instance_type!r})"
+            problems.append(
+                (
+                    ("variant", "instance_type"),
+                    f"{algorithm} serves on CPUs only: variant.instance_type must be a CPU "
+                    f"type such as ml.c5.xlarge (got {variant.instance_type!r})",
+                )
             )
         scaling = variant.autoscaling
         if scaling is not None and not (
             scaling.min_capacity <= variant.initial_instance_count <= scaling.max_capacity
         ):
-            raise ValueError(
-                f"variant.initial_instance_count ({variant.initial_instance_count}) must lie "
-                f"within autoscaling min_capacity-max_capacity "
-                f"({scaling.min_capacity}-{scaling.max_capacity})"
+            problems.append(
+                (
+                    ("variant", "initial_instance_count"),
+                    f"variant.initial_instance_count ({variant.initial_instance_count}) must "
+                    f"lie within autoscaling min_capacity-max_capacity "
+                    f"({scaling.min_capacity}-{scaling.max_capacity})",
+                )
             )
         # ENDPOINT-11 (TrafficRoutingConfig API page).
         if self.deployment.traffic_shift != "all_at_once" and variant.initial_instance_count < 2:
-            raise ValueError(
-                f"{self.deployment.traffic_shift} traffic shifting needs "
-                "variant.initial_instance_count of at least 2 (a step of at most 50% is at "
-                "least one instance)"
+            problems.append(
+                (
+                    ("deployment", "traffic_shift"),
+                    f"{self.deployment.traffic_shift} traffic shifting needs "
+                    "variant.initial_instance_count of at least 2 (a step of at most 50% is at "
+                    "least one instance)",
+                )
             )
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
     @model_validator(mode="after")

@@ -16,7 +16,12 @@ from sagemaker_constructs.labeling.task_types import (
     TASK_TYPES,
 )
 
-from .base import Cidr, StrictModel, _matches
+from .base import Cidr, InvalidFieldsError, Location, StrictModel, _matches, check_unique
+
+MAX_TEAMS = 25
+"""Private work teams per account and region (SageMaker's quota)."""
+MAX_EMAILS = 100
+"""Addresses in one list of e-mail addresses (each becomes a resource)."""
 
 WorkforceName = Annotated[
     str,
@@ -214,9 +219,16 @@ class ExistingWorkforce(StrictModel):
     def _cognito_ids(self) -> ExistingWorkforce:
         given = self.user_pool_id is not None and self.client_id is not None
         if self.identity == "cognito" and not given:
-            raise ValueError("identity 'cognito' needs user_pool_id and client_id")
-        if self.identity == "oidc" and (self.user_pool_id or self.client_id):
-            raise ValueError("identity 'oidc' takes no user_pool_id or client_id")
+            raise InvalidFieldsError(
+                [(("identity",), "identity 'cognito' needs user_pool_id and client_id")]
+            )
+        problems: list[tuple[Location, str]] = [
+            ((name,), f"identity 'oidc' takes no {name}")
+            for name in ("user_pool_id", "client_id")
+            if self.identity == "oidc" and getattr(self, name)
+        ]
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
 
@@ -235,9 +247,10 @@ class TeamSettings(StrictModel):
     description: Annotated[str, Field(min_length=1, max_length=200)] = "Labeling team"
     """Shown to workers and in the console."""
 
-    workers: list[EmailStr] = Field(default_factory=list)
-    """Workers invited by e-mail when the team is created (Cognito workforce only). Each
-    gets a temporary password by e-mail and is subscribed to the team's task
+    workers: Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)] = Field(default_factory=list)
+    """Workers invited by e-mail when the team is created (Cognito workforce only), at most
+    100 per team; each is three resources of the Workforce stack, which holds at most 500.
+    Each gets a temporary password by e-mail and is subscribed to the team's task
     notifications. Removing an address deletes that worker's sign-in."""
 
     groups: Annotated[
@@ -358,8 +371,7 @@ class LabelingWorkflowSettings(StrictModel):
     @field_validator("labels")
     @classmethod
     def _unique_labels(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("each label may appear only once")
+        check_unique(value, "label")
         return value
 
     @field_validator("label_attribute")
@@ -370,34 +382,52 @@ class LabelingWorkflowSettings(StrictModel):
     @model_validator(mode="after")
     def _fits_task_type(self) -> LabelingWorkflowSettings:
         task = TASK_TYPES[self.task_type]
-        problems = []
+        problems: list[tuple[Location, str]] = []
         if len(self.labels) < task.min_labels:
             problems.append(
-                f"{self.task_type} needs at least {task.min_labels} labels (got {len(self.labels)})"
+                (
+                    ("labels",),
+                    f"{self.task_type} needs at least {task.min_labels} labels "
+                    f"(got {len(self.labels)})",
+                )
             )
         if self.automated_labeling and task.algorithm is None:
             supported = sorted(t.name for t in TASK_TYPES.values() if t.algorithm)
             problems.append(
-                f"automated_labeling is not available for {self.task_type}; "
-                f"only for {', '.join(supported)}"
+                (
+                    ("automated_labeling",),
+                    f"automated_labeling is not available for {self.task_type}; "
+                    f"only for {', '.join(supported)}",
+                )
             )
         if isinstance(self.workforce, PublicCrowd):
             if self.task_type == "bounding_box" and self.workforce.price_per_task_usd < Decimal(
                 "0.036"
             ):
-                problems.append("price_per_task_usd for bounding_box must be at least 0.036")
+                problems.append(
+                    (
+                        ("workforce", "price_per_task_usd"),
+                        "price_per_task_usd for bounding_box must be at least 0.036",
+                    )
+                )
             if self.task_time_limit_seconds > PUBLIC_MAX_TASK_SECONDS:
                 problems.append(
-                    f"task_time_limit_seconds must be at most {PUBLIC_MAX_TASK_SECONDS} for the "
-                    f"public crowd (got {self.task_time_limit_seconds})"
+                    (
+                        ("task_time_limit_seconds",),
+                        f"must be at most {PUBLIC_MAX_TASK_SECONDS} for the public crowd "
+                        f"(got {self.task_time_limit_seconds})",
+                    )
                 )
             if self.task_availability_seconds > PUBLIC_MAX_AVAILABILITY_SECONDS:
                 problems.append(
-                    f"task_availability_seconds must be at most {PUBLIC_MAX_AVAILABILITY_SECONDS} "
-                    f"for the public crowd (got {self.task_availability_seconds})"
+                    (
+                        ("task_availability_seconds",),
+                        f"must be at most {PUBLIC_MAX_AVAILABILITY_SECONDS} for the public crowd "
+                        f"(got {self.task_availability_seconds})",
+                    )
                 )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidFieldsError(problems)
         return self
 
 
@@ -418,8 +448,10 @@ class ExternalReview(StrictModel):
 
     mode: Literal["external"]
     """`external`: hand off to another labeling tool and resume on its labels."""
-    notify_emails: list[EmailStr] = Field(default_factory=list)
-    """Addresses subscribed to the review-request topic. Default: none."""
+    notify_emails: Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)] = Field(
+        default_factory=list
+    )
+    """Addresses subscribed to the review-request topic (at most 100). Default: none."""
 
 
 HumanReview = Annotated[GroundTruthReview | ExternalReview, Field(discriminator="mode")]
@@ -488,8 +520,8 @@ class AutoLabelingSettings(StrictModel):
     @field_validator("labels")
     @classmethod
     def _unique_labels(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("each label may appear only once")
+        if value is not None:
+            check_unique(value, "label")
         return value
 
     @field_validator("label_attribute")
@@ -501,14 +533,15 @@ class AutoLabelingSettings(StrictModel):
     @field_validator("endpoint_names")
     @classmethod
     def _unique_endpoints(cls, value: list[str]) -> list[str]:
-        if len({v.lower() for v in value}) != len(value):
-            raise ValueError("each endpoint may appear only once")
+        check_unique(value, "endpoint", fold=lambda v: str(v).lower())
         return value
 
     @model_validator(mode="after")
     def _labels_for_external(self) -> AutoLabelingSettings:
         if isinstance(self.human_review, ExternalReview) and self.labels is None:
-            raise ValueError("labels are required when human_review.mode is 'external'")
+            raise InvalidFieldsError(
+                [(("human_review", "mode"), "'external' review needs labels (the classes)")]
+            )
         return self
 
 
@@ -532,7 +565,7 @@ class LabelingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> LabelingSettings:
-        problems: list[str] = []
+        problems: list[tuple[Location, str]] = []
         team_names = [t.name for t in self.teams]
         workflow_names = [w.name for w in self.workflows]
         for kind, names in (
@@ -540,69 +573,110 @@ class LabelingSettings(StrictModel):
             ("workflows", workflow_names),
             ("auto_labeling", [a.name for a in self.auto_labeling]),
         ):
-            duplicates = sorted({n for n in names if names.count(n) > 1})
-            if duplicates:
-                problems.append(f"{kind}: names must be unique ({', '.join(duplicates)} repeat)")
-        if len(self.teams) > 25:
-            problems.append(f"teams: at most 25 per account and region (got {len(self.teams)})")
+            first: dict[str, int] = {}
+            for index, name in enumerate(names):
+                if name in first:
+                    problems.append(
+                        (
+                            (kind, index, "name"),
+                            f"{name!r} is already the name of {kind}[{first[name]}]; "
+                            "names must be unique",
+                        )
+                    )
+                first.setdefault(name, index)
+        if len(self.teams) > MAX_TEAMS:
+            problems.append(
+                (
+                    ("teams", MAX_TEAMS),
+                    f"at most {MAX_TEAMS} work teams per account and region "
+                    f"(got {len(self.teams)})",
+                )
+            )
         if self.teams and self.workforce is None:
-            problems.append("teams need a workforce (labeling.workforce)")
+            problems.append((("teams",), "teams need a workforce (labeling.workforce)"))
         mode = self.workforce.mode if self.workforce else None
+        if mode == "cognito" and not self.teams:
+            problems.append(
+                (
+                    ("workforce", "mode"),
+                    "a Cognito workforce the kit creates needs at least one team in "
+                    "labeling.teams (a private workforce needs a group of workers)",
+                )
+            )
         identity = (
             self.workforce.identity if isinstance(self.workforce, ExistingWorkforce) else mode
         )
-        for team in self.teams:
+        for index, team in enumerate(self.teams):
             if team.workers and mode != "cognito":
                 problems.append(
-                    f"teams.{team.name}.workers: workers can be invited only into a Cognito "
-                    "workforce the kit creates (workforce.mode 'cognito')"
+                    (
+                        ("teams", index, "workers"),
+                        "workers can be invited only into a Cognito workforce the kit creates "
+                        "(workforce.mode 'cognito')",
+                    )
                 )
             if team.groups and mode == "cognito":
                 problems.append(
-                    f"teams.{team.name}.groups: a Cognito workforce the kit creates makes its "
-                    "own group per team; remove groups"
+                    (
+                        ("teams", index, "groups"),
+                        "a Cognito workforce the kit creates makes its own group per team; "
+                        "remove groups",
+                    )
                 )
             if identity == "cognito" and mode == "existing" and len(team.groups) > 1:
                 problems.append(
-                    f"teams.{team.name}.groups: an existing Cognito workforce takes one group "
-                    f"per team (got {len(team.groups)})"
+                    (
+                        ("teams", index, "groups"),
+                        "an existing Cognito workforce takes one group per team "
+                        f"(got {len(team.groups)})",
+                    )
                 )
-        for workflow in self.workflows:
+        for index, workflow in enumerate(self.workflows):
             if isinstance(workflow.workforce, PrivateTeam) and workflow.workforce.team not in (
                 team_names
             ):
                 problems.append(
-                    f"workflows.{workflow.name}.workforce.team: no team "
-                    f"{workflow.workforce.team!r} in labeling.teams "
-                    f"(teams: {', '.join(team_names) or 'none'})"
+                    (
+                        ("workflows", index, "workforce", "team"),
+                        f"no team {workflow.workforce.team!r} in labeling.teams "
+                        f"(teams: {', '.join(team_names) or 'none'})",
+                    )
                 )
         by_name = {w.name: w for w in self.workflows}
-        for auto in self.auto_labeling:
+        for index, auto in enumerate(self.auto_labeling):
             review = auto.human_review
             if not isinstance(review, GroundTruthReview):
                 continue
-            where = f"auto_labeling.{auto.name}.human_review.labeling_workflow"
+            where: Location = ("auto_labeling", index, "human_review", "labeling_workflow")
             target = by_name.get(review.labeling_workflow)
             if target is None:
                 problems.append(
-                    f"{where}: no workflow {review.labeling_workflow!r} in labeling.workflows "
-                    f"(workflows: {', '.join(workflow_names) or 'none'})"
+                    (
+                        where,
+                        f"no workflow {review.labeling_workflow!r} in labeling.workflows "
+                        f"(workflows: {', '.join(workflow_names) or 'none'})",
+                    )
                 )
                 continue
             task = TASK_TYPES[target.task_type]
             if not task.is_single_label_classification or task.data_type.value != auto.data_type:
                 problems.append(
-                    f"{where}: {review.labeling_workflow!r} is {target.task_type}; auto-labeling "
-                    f"{auto.data_type} needs {auto.data_type}_classification"
+                    (
+                        where,
+                        f"{review.labeling_workflow!r} is {target.task_type}; auto-labeling "
+                        f"{auto.data_type} needs {auto.data_type}_classification",
+                    )
                 )
             if auto.labels is not None and auto.labels != target.labels:
                 problems.append(
-                    f"auto_labeling.{auto.name}.labels: must equal the labels of "
-                    f"{review.labeling_workflow!r} in the same order ({target.labels}), "
-                    "or be left out"
+                    (
+                        ("auto_labeling", index, "labels"),
+                        f"must equal the labels of {review.labeling_workflow!r} in the same "
+                        f"order ({', '.join(target.labels)}), or be left out",
+                    )
                 )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidFieldsError(problems)
         return self
 
     def labels_of(self, auto: AutoLabelingSettings) -> list[str]:
@@ -630,9 +704,12 @@ class LabelingSettings(StrictModel):
         """Why this section cannot be deployed to `region`, or None."""
         if region is None or region in GROUND_TRUTH_REGIONS:
             return None
-        if not (self.workflows or self.workforce):
+        users = [name for name in ("workforce", "workflows") if getattr(self, name)]
+        if not users:
             return None  # external review alone needs no Ground Truth
         return (
-            f"Ground Truth is not available in region {region!r}; labeling needs one of: "
+            f"Ground Truth is not available in region {region!r}, and "
+            f"{' and '.join(f'labeling.{name}' for name in users)} "
+            f"{'need' if len(users) > 1 else 'needs'} it; choose one of: "
             + ", ".join(GROUND_TRUTH_REGIONS)
         )

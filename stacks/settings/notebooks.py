@@ -12,7 +12,7 @@ from sagemaker_constructs.common.instance_types import (
     is_gpu_instance_type,
 )
 
-from .base import ResourceUsage, StrictModel, TagValue, _matches
+from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, TagValue, _matches
 from .foundation import NetworkSettings, NoNetwork, PrivateNetwork
 
 
@@ -198,12 +198,24 @@ class NotebookInstanceSettings(StrictModel):
 
     @model_validator(mode="after")
     def _repositories_once(self) -> NotebookInstanceSettings:
-        listed = [*([self.default_repository] if self.default_repository else [])]
-        listed += self.additional_repositories
-        if len(set(listed)) != len(listed):
-            raise ValueError(f"a repository is listed more than once ({listed})")
-        if len(set(self.kernels)) != len(self.kernels):
-            raise ValueError(f"a kernel is listed more than once ({self.kernels})")
+        problems: list[tuple[Location, str]] = []
+        for index, repository in enumerate(self.additional_repositories):
+            if repository == self.default_repository:
+                problems.append(
+                    (
+                        ("additional_repositories", index),
+                        f"{repository!r} is already the default_repository",
+                    )
+                )
+            elif repository in self.additional_repositories[:index]:
+                problems.append(
+                    (("additional_repositories", index), f"{repository!r} is listed twice")
+                )
+        for index, kernel in enumerate(self.kernels):
+            if kernel in self.kernels[:index]:
+                problems.append((("kernels", index), f"{kernel!r} is listed twice"))
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
     @property
@@ -232,46 +244,67 @@ class NotebookSettings(StrictModel):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> NotebookSettings:
-        problems = []
-        names = [n.name for n in self.instances]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            problems.append(f"instance names must be unique (repeated: {repeated})")
+        problems: list[tuple[Location, str]] = []
+        first: dict[str, int] = {}
         for index, notebook in enumerate(self.instances):
-            for kernel in notebook.kernels:
+            if notebook.name in first:
+                problems.append(
+                    (
+                        ("instances", index, "name"),
+                        f"{notebook.name!r} is already the name of instances"
+                        f"[{first[notebook.name]}]; instance names must be unique",
+                    )
+                )
+            first.setdefault(notebook.name, index)
+        kernels = ", ".join(sorted(self.kernels)) or "none"
+        repositories = ", ".join(sorted(self.repositories)) or "none"
+        for index, notebook in enumerate(self.instances):
+            for position, kernel in enumerate(notebook.kernels):
                 if kernel not in self.kernels:
                     problems.append(
-                        f"instances[{index}].kernels: {kernel!r} is not defined; defined "
-                        f"kernels: {sorted(self.kernels) or 'none'}"
+                        (
+                            ("instances", index, "kernels", position),
+                            f"{kernel!r} is not defined in notebooks.kernels ({kernels})",
+                        )
                     )
-            repositories = notebook.additional_repositories + (
-                [notebook.default_repository] if notebook.default_repository else []
-            )
-            for repository in repositories:
+            listed: list[tuple[Location, str]] = [
+                (("instances", index, "additional_repositories", position), repository)
+                for position, repository in enumerate(notebook.additional_repositories)
+            ]
+            if notebook.default_repository:
+                listed.insert(
+                    0, (("instances", index, "default_repository"), notebook.default_repository)
+                )
+            for location, repository in listed:
                 if repository not in self.repositories:
                     problems.append(
-                        f"instances[{index}]: repository {repository!r} is not defined; "
-                        f"defined repositories: {sorted(self.repositories) or 'none'}"
+                        (
+                            location,
+                            f"{repository!r} is not defined in notebooks.repositories "
+                            f"({repositories})",
+                        )
                     )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidFieldsError(problems)
         return self
 
-    def check_network(self, network: NetworkSettings) -> list[str]:
-        """Problems of these notebooks in `network`'s mode, one sentence each.
+    def check_network(self, network: NetworkSettings) -> list[tuple[Location, str]]:
+        """Problems of these notebooks in `network`'s mode, each at its field.
 
         In mode `none` AWS requires direct internet access (it can be disabled only with a
         subnet). In mode `private` the subnets reach nothing but the VPC's endpoints and S3,
         so kernels cannot be built from the public conda-forge and PyPI: they need
         `package_sources` the VPC reaches, unless the notebook has direct internet access.
         """
-        problems = []
+        problems: list[tuple[Location, str]] = []
         for index, notebook in enumerate(self.instances):
-            where = f"instances[{index}] ({notebook.name!r})"
             if isinstance(network, NoNetwork) and notebook.direct_internet_access is False:
                 problems.append(
-                    f"{where}.direct_internet_access: false needs a VPC, and network mode is "
-                    "'none'; set network.mode to 'private' or 'existing'"
+                    (
+                        ("instances", index, "direct_internet_access"),
+                        "false needs a VPC, and network mode is 'none'; set network.mode to "
+                        "'private' or 'existing'",
+                    )
                 )
             offline = isinstance(network, PrivateNetwork) and not notebook.direct_internet_access
             if not offline or not notebook.kernels:
@@ -284,10 +317,14 @@ class NotebookSettings(StrictModel):
                 missing.append("pip_index_url (a PyPI mirror; PyPI is out of reach)")
             if missing:
                 problems.append(
-                    f"{where}.kernels: network mode 'private' has no route to the internet, so "
-                    "building kernels needs notebooks.package_sources."
-                    + " and ".join(missing)
-                    + " reachable from the VPC, or direct_internet_access: true on this notebook"
+                    (
+                        ("instances", index, "kernels"),
+                        "network mode 'private' has no route to the internet, so building "
+                        "kernels needs notebooks.package_sources."
+                        + " and ".join(missing)
+                        + " reachable from the VPC, or direct_internet_access: true on this "
+                        "notebook",
+                    )
                 )
         return problems
 

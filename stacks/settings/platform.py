@@ -5,7 +5,14 @@ from __future__ import annotations
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .base import AccountId, EnvironmentName, NamePrefix, ResourceUsage, StrictModel
+from .base import (
+    AccountId,
+    EnvironmentName,
+    InvalidFieldsError,
+    NamePrefix,
+    ResourceUsage,
+    StrictModel,
+)
 from .cost import CostSettings, UsageKind, allowed_instance_types
 from .delivery import GitHubDeploySettings
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
@@ -13,6 +20,7 @@ from .inference import InferenceSettings
 from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
+from .stack_sizes import over_the_limit
 from .training import TrainingSettings
 
 
@@ -121,7 +129,7 @@ class PlatformSettings(StrictModel):
         if value is not None and network is not None:
             problems = value.check_network(network)
             if problems:
-                raise ValueError("; ".join(problems))
+                raise InvalidFieldsError(problems)
         return value
 
     @field_validator("training")
@@ -133,18 +141,24 @@ class PlatformSettings(StrictModel):
         if value is not None and name_prefix is not None:
             problems = value.name_problems(name_prefix)
             if problems:
-                raise ValueError("; ".join(problems))
+                raise InvalidFieldsError(problems)
         return value
 
-    @field_validator("labeling")
-    @classmethod
-    def _labeling_region(
-        cls, value: LabelingSettings | None, info: ValidationInfo
-    ) -> LabelingSettings | None:
-        problem = value.region_problem(info.data.get("region")) if value else None
+    @model_validator(mode="after")
+    def _stacks_within_cloudformations_limit(self) -> PlatformSettings:
+        # STACK-1 (CloudFormation quotas page): at most 500 resources per stack.
+        problems = over_the_limit(self)
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _labeling_region(self) -> PlatformSettings:
+        """Ground Truth in the region: the problem is the region the file names."""
+        problem = self.labeling.region_problem(self.region) if self.labeling else None
         if problem:
-            raise ValueError(problem)
-        return value
+            raise InvalidFieldsError([(("region",), problem)])
+        return self
 
     @property
     def protect_stateful_stacks(self) -> bool:

@@ -33,6 +33,7 @@ from sagemaker_constructs.training.tuning_rules import (
 )
 
 from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _matches
+from .problem_fields import definition_field
 
 MAX_TRAINING_PREFIX = 28
 """Job name prefix length that leaves room for `-<32 hex>-<attempt>` in 63 characters."""
@@ -357,7 +358,7 @@ class TrainingDefinition(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingDefinition:
-        located = located_training_job_problems(
+        job_problems = located_training_job_problems(
             profile=self.profile,
             channels=self.to_channels(),
             input_mode=self.input_mode,
@@ -372,7 +373,7 @@ class TrainingDefinition(StrictModel):
             metric_definitions=self.metric_definitions,
             environment=self.environment,
         )
-        problems = [message for field, message in located if not field]
+        problems = [message for field, message in job_problems if not field]
         profile = self.profile
         if profile is not None:
             problems.extend(
@@ -383,38 +384,60 @@ class TrainingDefinition(StrictModel):
                     ),
                 )
             )
-        for name in self.overridable.hyperparameters:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                problems.append(
-                    f"overridable.hyperparameters: {name!r} must be letters, digits and "
-                    "underscores, not starting with a digit"
-                )
-        unknown_channels = sorted(set(self.overridable.channels) - set(self.channels))
-        if unknown_channels:
-            problems.append(
-                f"overridable.channels {unknown_channels} are not channels of this definition "
-                f"({', '.join(self.channels)})"
+        located: list[tuple[Location, str]] = [
+            (self._location(field), message) for field, message in job_problems if field
+        ]
+        located += [
+            (
+                definition_field(
+                    p,
+                    instance_type=self.instance_type,
+                    overridable_types=self.overridable.instance_types,
+                ),
+                p,
             )
+            for p in problems
+        ]
+        for index, name in enumerate(self.overridable.hyperparameters):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                located.append(
+                    (
+                        ("overridable", "hyperparameters", index),
+                        f"{name!r} must be letters, digits and underscores, not starting with "
+                        "a digit",
+                    )
+                )
+        for index, name in enumerate(self.overridable.channels):
+            if name not in self.channels:
+                located.append(
+                    (
+                        ("overridable", "channels", index),
+                        f"{name!r} is not a channel of this definition "
+                        f"({', '.join(self.channels)})",
+                    )
+                )
         trigger = self.on_new_data
         channels = {c.name: c for c in self.to_channels()}
         if trigger is not None and trigger.channel is not None:
             if trigger.channel not in self.overridable.channels:
-                problems.append(
-                    f"on_new_data.channel {trigger.channel!r} must be listed in "
-                    "overridable.channels"
+                located.append(
+                    (
+                        ("on_new_data", "channel"),
+                        f"{trigger.channel!r} must be listed in overridable.channels",
+                    )
                 )
             elif trigger.channel in channels:
                 prefix = channels[trigger.channel].read_prefix
                 if not trigger.prefix.startswith(prefix):
-                    problems.append(
-                        f"on_new_data.prefix {trigger.prefix!r} must be under channel "
-                        f"{trigger.channel!r}'s access prefix {prefix!r} (the job may read "
-                        "nothing else)"
+                    located.append(
+                        (
+                            ("on_new_data", "prefix"),
+                            f"{trigger.prefix!r} must be under channel {trigger.channel!r}'s "
+                            f"access prefix {prefix!r} (the job may read nothing else)",
+                        )
                     )
-        at_fields = [(self._location(field), message) for field, message in located if field]
-        if problems or at_fields:
-            whole: list[tuple[Location, str]] = [((), "; ".join(problems))] if problems else []
-            raise InvalidFieldsError([*whole, *at_fields])
+        if located:
+            raise InvalidFieldsError(located)
         return self
 
     def _location(self, field: str) -> Location:
@@ -606,24 +629,33 @@ class TrainingSettings(StrictModel):
             raise InvalidFieldsError(problems)
         return self
 
-    def name_problems(self, name_prefix: str) -> list[str]:
-        """Job names made from `name_prefix` that would be too long for SageMaker."""
-        problems = []
+    def name_problems(self, name_prefix: str) -> list[tuple[Location, str]]:
+        """Job names made from `name_prefix` that would be too long for SageMaker, each at
+        the definition (or its job_name_prefix) that makes them."""
+        problems: list[tuple[Location, str]] = []
         for name, definition in self.definitions.items():
             prefix = definition.job_name_prefix or f"{name_prefix}-{name}"
             if len(prefix) > MAX_TRAINING_PREFIX:
+                where: Location = ("definitions", name)
                 problems.append(
-                    f"training.definitions.{name}: job names would start with {prefix!r} "
-                    f"({len(prefix)} characters, at most {MAX_TRAINING_PREFIX} fit before the "
-                    "run's hash): set job_name_prefix"
+                    (
+                        (*where, "job_name_prefix") if definition.job_name_prefix else where,
+                        f"job names would start with {prefix!r} ({len(prefix)} characters, at "
+                        f"most {MAX_TRAINING_PREFIX} fit before the run's hash): set "
+                        "job_name_prefix",
+                    )
                 )
         for name, tuning in self.tuning.items():
             prefix = tuning.job_name_prefix or f"{name_prefix}-{name}"
             if len(prefix) > MAX_TUNING_PREFIX:
+                where = ("tuning", name)
                 problems.append(
-                    f"training.tuning.{name}: tuning job names would start with {prefix!r} "
-                    f"({len(prefix)} characters, SageMaker allows 32 in all, so at most "
-                    f"{MAX_TUNING_PREFIX}): set job_name_prefix"
+                    (
+                        (*where, "job_name_prefix") if tuning.job_name_prefix else where,
+                        f"tuning job names would start with {prefix!r} ({len(prefix)} "
+                        f"characters, SageMaker allows 32 in all, so at most "
+                        f"{MAX_TUNING_PREFIX}): set job_name_prefix",
+                    )
                 )
         return problems
 

@@ -255,9 +255,11 @@ def test_allow_list_names_only_types_sagemaker_accepts() -> None:
         "      endpoint: []\n"
     )
     assert problems == [
-        "cost.limits.instance_types (line 4): notebook: 'ml.t3.mediun' not notebook instance "
-        f"types SageMaker accepts (e.g. {describe_allowed(NOTEBOOK_INSTANCE_TYPES, limit=5)}); "
-        "endpoint: list at least one type, or leave it out to allow any"
+        "cost.limits.instance_types.notebook[1] (line 5): 'ml.t3.mediun' is not a notebook "
+        "instance type SageMaker accepts "
+        f"(e.g. {describe_allowed(NOTEBOOK_INSTANCE_TYPES, limit=5)})",
+        "cost.limits.instance_types.endpoint (line 6): list at least one type, or leave it out "
+        "to allow any",
     ]
 
 
@@ -304,7 +306,8 @@ def test_budget_takes_at_most_five_notifications_counting_the_guards() -> None:
         "    guard:\n      threshold_percent: 120\n"
     )
     assert problems == [
-        "cost.budget (line 3): AWS Budgets allows 5 notifications per budget; 3 actual and "
+        "cost.budget.actual_thresholds_percent (line 5): AWS Budgets allows 5 notifications "
+        "per budget; 3 actual and "
         "2 forecasted thresholds plus the guard's 120% make 6"
     ]
 
@@ -318,8 +321,8 @@ def test_budget_rules() -> None:
     )
     assert problems == [
         "cost.budget.monthly_limit_usd (line 4): Input should be greater than 0 (got 0)",
-        "cost.budget.actual_thresholds_percent (line 5): each threshold may appear only once "
-        "(got [80, 80])",
+        "cost.budget.actual_thresholds_percent[1] (line 5): each threshold may appear only once "
+        "(80 repeats entry 0)",
         "cost.budget.teams[1].team (line 8): team 'a' already has a budget (teams[0]); "
         "each team may appear only once",
     ]

@@ -54,7 +54,8 @@ def test_repository_must_be_owner_and_name() -> None:
 
 def test_someone_must_be_trusted() -> None:
     assert _problems("  repository: o/r\n  environments: []\n") == [
-        "github_deploy (line 2): environments and branches are both empty: no workflow could "
+        "github_deploy.environments (line 4): environments and branches are both empty: no "
+        "workflow could "
         "assume the role; list at least one GitHub environment or branch"
     ]
 
@@ -85,5 +86,5 @@ def test_session_hours_range() -> None:
 
 def test_names_listed_once() -> None:
     assert _problems("  repository: o/r\n  environments: [dev, dev]\n") == [
-        "github_deploy (line 2): environments lists a name more than once (['dev', 'dev'])"
+        "github_deploy.environments[1] (line 4): 'dev' is listed twice"
     ]

@@ -48,7 +48,8 @@ def serverless(**fields: Any) -> Callable[[dict[str, Any]], None]:
 CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "DeepAR on a GPU": (
         lambda e: e["variant"].update(instance_type="ml.g5.xlarge"),
-        f"{WHERE} (line 4): forecasting-deepar serves on CPUs only: variant.instance_type must "
+        f"{WHERE}.variant.instance_type (line 13): forecasting-deepar serves on CPUs only: "
+        "variant.instance_type must "
         "be a CPU type such as ml.c5.xlarge (got 'ml.g5.xlarge')",
     ),
     "unknown instance type": (
@@ -110,12 +111,13 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "provisioned above max": (
         serverless(max_concurrency=5, provisioned_concurrency=6),
-        f"{WHERE}.variant (line 11): provisioned_concurrency (6) must be at most "
+        f"{WHERE}.variant.provisioned_concurrency (line 14): provisioned_concurrency (6) must be "
+        "at most "
         "max_concurrency (5)",
     ),
     "serverless data capture": (
         lambda e: e.update(variant={"kind": "serverless"}, data_capture={}),
-        f"{WHERE} (line 4): serverless endpoints do not support data capture",
+        f"{WHERE}.data_capture (line 13): serverless endpoints do not support data capture",
     ),
     "async concurrency": (
         lambda e: e.update(
@@ -135,17 +137,19 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "max below min": (
         lambda e: e["variant"].update(autoscaling={"min_capacity": 3, "max_capacity": 2}),
-        f"{WHERE}.variant.autoscaling (line 14): max_capacity (2) must be at least "
+        f"{WHERE}.variant.autoscaling.max_capacity (line 16): max_capacity (2) must be at least "
         "min_capacity (3)",
     ),
     "initial count outside the range": (
         lambda e: e["variant"].update(initial_instance_count=5, autoscaling={"max_capacity": 2}),
-        f"{WHERE} (line 4): variant.initial_instance_count (5) must lie within autoscaling "
+        f"{WHERE}.variant.initial_instance_count (line 14): variant.initial_instance_count (5) "
+        "must lie within autoscaling "
         "min_capacity-max_capacity (1-2)",
     ),
     "capture nothing": (
         lambda e: e.update(data_capture={"capture_request": False, "capture_response": False}),
-        f"{WHERE}.data_capture (line 14): capture_request, capture_response or both must be true",
+        f"{WHERE}.data_capture.capture_request (line 15): capture_request, capture_response or "
+        "both must be true",
     ),
     "sampling percentage": (
         lambda e: e.update(data_capture={"sampling_percentage": 0}),
@@ -154,26 +158,29 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "step for all at once": (
         lambda e: e.update(deployment={"step_percent": 10}),
-        f"{WHERE}.deployment (line 14): step_percent is for canary and linear shifts (got 10)",
+        f"{WHERE}.deployment.step_percent (line 15): step_percent is for canary and linear shifts "
+        "(got 10)",
     ),
     "canary without a size": (
         lambda e: e.update(deployment={"traffic_shift": "canary"}),
-        f"{WHERE}.deployment (line 14): canary needs step_percent (1-50)",
+        f"{WHERE}.deployment.traffic_shift (line 15): canary needs step_percent (1-50)",
     ),
     "linear step": (
         lambda e: e.update(deployment={"traffic_shift": "linear", "step_percent": 5}),
-        f"{WHERE}.deployment (line 14): linear needs step_percent 10-50 (got 5)",
+        f"{WHERE}.deployment.step_percent (line 16): linear needs step_percent 10-50 (got 5)",
     ),
     "canary on one instance": (
         lambda e: e.update(deployment={"traffic_shift": "canary", "step_percent": 10}),
-        f"{WHERE} (line 4): canary traffic shifting needs variant.initial_instance_count of at "
+        f"{WHERE}.deployment.traffic_shift (line 15): canary traffic shifting needs "
+        "variant.initial_instance_count of at "
         "least 2 (a step of at most 50% is at least one instance)",
     ),
     "timeout shorter than the waits": (
         lambda e: e.update(
             deployment={"wait_seconds": 3600, "maximum_execution_timeout_seconds": 600}
         ),
-        f"{WHERE}.deployment (line 14): maximum_execution_timeout_seconds (600) is shorter than "
+        f"{WHERE}.deployment.maximum_execution_timeout_seconds (line 16): "
+        "maximum_execution_timeout_seconds (600) is shorter than "
         "the waits (1 x 3600 + 300 = 3900)",
     ),
     "alarm period": (

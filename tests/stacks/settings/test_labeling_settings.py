@@ -90,29 +90,40 @@ def test_cross_references_are_checked() -> None:
 """
         )
     )
-    assert len(problems) == 1
-    problem = problems[0]
-    assert problem.startswith("labeling (line 2): ")
-    assert "teams need a workforce (labeling.workforce)" in problem
-    assert (
-        "teams.reviewers.workers: workers can be invited only into a Cognito workforce the kit "
-        "creates (workforce.mode 'cognito')"
-    ) in problem
-    assert (
-        "workflows.sentiment.workforce.team: no team 'nobody' in labeling.teams (teams: reviewers)"
-        in problem
+    assert problems == [
+        "labeling.teams (line 4): teams need a workforce (labeling.workforce)",
+        "labeling.teams[0].workers (line 4): workers can be invited only into a Cognito "
+        "workforce the kit creates (workforce.mode 'cognito')",
+        "labeling.workflows[0].workforce.team (line 12): no team 'nobody' in labeling.teams "
+        "(teams: reviewers)",
+        "labeling.auto_labeling[0].human_review.labeling_workflow (line 28): 'photos' is "
+        "image_classification_multi_label; auto-labeling image needs image_classification",
+        "labeling.auto_labeling[0].labels (line 26): must equal the labels of 'photos' in the "
+        "same order (a, b), or be left out",
+        "labeling.auto_labeling[1].human_review.labeling_workflow (line 32): no workflow "
+        "'missing' in labeling.workflows (workflows: sentiment, photos)",
+    ]
+
+
+def test_repeated_names_point_at_the_repeat() -> None:
+    problems = problems_of(
+        config(
+            "  workforce: {mode: cognito, domain_prefix: demo}\n"
+            "  teams:\n    - name: reviewers\n    - name: reviewers\n"
+        )
     )
-    assert (
-        "auto_labeling.auto.human_review.labeling_workflow: 'photos' is "
-        "image_classification_multi_label; auto-labeling image needs image_classification"
-    ) in problem
-    assert (
-        "auto_labeling.auto.labels: must equal the labels of 'photos' in the same order" in problem
-    )
-    assert (
-        "auto_labeling.other.human_review.labeling_workflow: no workflow 'missing' in "
-        "labeling.workflows (workflows: sentiment, photos)"
-    ) in problem
+    assert problems == [
+        "labeling.teams[1].name (line 6): 'reviewers' is already the name of teams[0]; names "
+        "must be unique"
+    ]
+
+
+def test_a_cognito_workforce_needs_a_team() -> None:
+    # The construct refused it in the middle of synthesis; the config check says it now.
+    assert problems_of(config("  workforce: {mode: cognito, domain_prefix: demo}\n")) == [
+        "labeling.workforce.mode (line 3): a Cognito workforce the kit creates needs at least "
+        "one team in labeling.teams (a private workforce needs a group of workers)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +149,8 @@ def test_cross_references_are_checked() -> None:
         ),
         (
             "  workforce: {mode: existing, identity: cognito}\n",
-            "labeling.workforce (line 3): identity 'cognito' needs user_pool_id and client_id",
+            "labeling.workforce.identity (line 3): identity 'cognito' needs user_pool_id and "
+            "client_id",
         ),
         (
             "  workforce: {mode: oidc, issuer: 'http://idp', authorization_endpoint: 'https://a', "
@@ -209,7 +221,10 @@ def test_workflow_mistakes_name_the_field_and_the_rule() -> None:
     assert (
         "labeling.workflows[0].task_type (line 6): Input should be 'image_classification'" in joined
     )
-    assert "labeling.workflows[0].labels (line 7): each label may appear only once" in joined
+    assert (
+        "labeling.workflows[0].labels[1] (line 7): each label may appear only once ('a' repeats "
+        "entry 0)" in joined
+    )
     assert (
         "labeling.workflows[0].workers_per_object (line 11): Input should be less than or "
         "equal to 9" in joined
@@ -223,9 +238,12 @@ def test_workflow_mistakes_name_the_field_and_the_rule() -> None:
         "Mechanical Turk's prices" in joined
     )
     assert (
-        "labeling.workflows[1] (line 14): price_per_task_usd for bounding_box must be at least "
-        "0.036; task_time_limit_seconds must be at most 3600 for the public crowd (got 7200); "
-        "task_availability_seconds must be at most 43200 for the public crowd (got 86400)"
+        "labeling.workflows[1].workforce.price_per_task_usd (line 23): price_per_task_usd for "
+        "bounding_box must be at least 0.036\n"
+        "labeling.workflows[1].task_time_limit_seconds (line 21): must be at most 3600 for the "
+        "public crowd (got 7200)\n"
+        "labeling.workflows[1].task_availability_seconds (line 22): must be at most 43200 for "
+        "the public crowd (got 86400)"
     ) in joined
     assert (
         "labeling.workflows[2].workforce.workteam_arn (line 31): must be a SageMaker work team ARN"
@@ -263,20 +281,24 @@ def test_auto_labeling_mistakes_name_the_field() -> None:
         "labeling.auto_labeling[0].instances_per_request (line 9): Input should be greater "
         "than or equal to 1" in joined
     )
-    fixed = problems_of(
-        config(
-            """
+    fixed_text = config(
+        """
   auto_labeling:
     - name: auto
       data_type: text
       endpoint_names: [good, GOOD]
       human_review: {mode: external}
 """
-        )
     )
+    fixed = problems_of(fixed_text)
     assert fixed == [
-        "labeling.auto_labeling[0].endpoint_names (line 7): each endpoint may appear only once "
-        "(got ['good', 'GOOD'])"
+        "labeling.auto_labeling[0].endpoint_names[1] (line 7): each endpoint may appear only "
+        "once ('GOOD' repeats entry 0)"
+    ]
+    no_labels = problems_of(fixed_text.replace("[good, GOOD]", "[good]"))
+    assert no_labels == [
+        "labeling.auto_labeling[0].human_review.mode (line 8): 'external' review needs labels "
+        "(the classes)"
     ]
 
 
@@ -288,8 +310,8 @@ def test_regions_without_ground_truth_are_refused_but_external_review_alone_is_f
         )
     )
     assert problem.startswith(
-        "labeling (line 3): Ground Truth is not available in region 'sa-east-1'; labeling "
-        "needs one of: ap-northeast-1, "
+        "region (line 2): Ground Truth is not available in region 'sa-east-1', and "
+        "labeling.workforce needs it; choose one of: ap-northeast-1, "
     )
     assert problem.endswith("us-west-2")
     settings = parse_settings(

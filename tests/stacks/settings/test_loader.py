@@ -3,9 +3,11 @@ its field path, line, bad value and what is allowed."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stacks.settings import ConfigError, load_settings, parse_settings
 from stacks.settings.foundation import ExistingNetwork, NoNetwork, PrivateNetwork
@@ -109,6 +111,24 @@ def test_number_out_of_range_says_the_range() -> None:
     )
 
 
+def test_text_too_long_is_counted_in_characters() -> None:
+    assert single_problem("name_prefix: demo\nlabeling:\n  teams:\n    - name: " + "a" * 31) == (
+        "labeling.teams[0].name (line 4): must be at most 30 characters (got 31: "
+        + repr("a" * 31)
+        + ")"
+    )
+
+
+def test_hint_of_a_missing_field_keeps_its_example_whole() -> None:
+    assert single_problem(
+        "name_prefix: demo\ninference:\n  endpoints:\n    e1:\n      model: {source: artifact, "
+        "image: {type: uri, uri: a/b:1}, model_data: a.tar.gz}\n      variant: {kind: async}\n"
+    ) == (
+        "inference.endpoints.e1.variant.instance_type: required in the section on line 6 "
+        "(ML instance type, e.g. ml.m5.xlarge)"
+    )
+
+
 def test_section_given_as_a_scalar() -> None:
     assert single_problem("name_prefix: demo\ntags: yes\n") == (
         "tags (line 2): must be a mapping of settings (got True)"
@@ -126,8 +146,8 @@ def test_repeated_email() -> None:
         "name_prefix: demo\nalerts:\n  emails: [a@example.com, A@example.com]\n"
     )
     assert problem == (
-        "alerts.emails (line 3): each address may appear only once "
-        "(got ['a@example.com', 'A@example.com'])"
+        "alerts.emails[1] (line 3): each address may appear only once "
+        "('A@example.com' repeats entry 0)"
     )
 
 
@@ -241,8 +261,8 @@ def test_tag_rules() -> None:
 
 def test_reserved_extra_tag() -> None:
     assert single_problem("name_prefix: demo\ntags:\n  extra:\n    Owner: me\n") == (
-        "tags.extra (line 3): ['Owner'] are set by the kit; use the project / cost_center / owner "
-        "settings instead"
+        "tags.extra.Owner (line 4): the kit sets the 'Owner' tag; use the project / cost_center / "
+        "owner settings instead"
     )
 
 
@@ -260,7 +280,118 @@ def test_repeated_key_is_an_error_not_a_silent_override() -> None:
 
 def test_invalid_yaml_gives_line_and_column() -> None:
     assert single_problem("name_prefix: [demo\n") == (
-        "line 2, column 1: not valid YAML: expected ',' or ']', but got '<stream end>'"
+        "line 2, column 1: not valid YAML: did not find expected ',' or ']'"
+    )
+
+
+# --- hostile files: each is refused quickly with the line, never a traceback or a hang ----
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """Nested aliases: each level stands for nine of the one before (9**10 values)."""
+    lines = ["name_prefix: demo", "x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for level in range(1, levels + 1):
+        lines.append(f"x{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_in_well_under_a_second() -> None:
+    started = time.perf_counter()
+    problem = single_problem(billion_laughs())
+    assert time.perf_counter() - started < 1
+    assert problem == (
+        "line 7, column 10: the file stands for more than 100,000 values here (each alias "
+        "counts as every value of its anchor); a config holds a few hundred"
+    )
+
+
+def test_aliases_that_stand_for_little_still_load() -> None:
+    # yaml.safe_dump writes an anchor and aliases for an object used twice.
+    branches = ["main"]
+    text = yaml.safe_dump(
+        {
+            "name_prefix": "demo",
+            "github_deploy": {"repository": "o/r", "environments": branches, "branches": branches},
+        }
+    )
+    assert "&id001" in text and "*id001" in text
+    settings = parse_settings(text)
+    assert settings.github_deploy is not None
+    assert settings.github_deploy.environments == settings.github_deploy.branches == ["main"]
+
+
+def test_alias_inside_its_own_anchor() -> None:
+    assert single_problem("name_prefix: demo\nx: &a [1, *a]\n") == (
+        "line 2, column 11: the alias *a stands for a value that contains it (a value cannot "
+        "include itself)"
+    )
+
+
+def test_too_many_values_without_aliases() -> None:
+    problem = single_problem("name_prefix: demo\nx: [" + ", ".join(["1"] * 100_001) + "]\n")
+    assert problem.startswith("line 2, column 299990: the file stands for more than 100,000")
+
+
+@pytest.mark.parametrize(
+    ("opening", "expected"),
+    [
+        ("[", "line 2, column 1003: not valid YAML: exceeded maximum nesting depth"),
+        (
+            "{a: ",
+            "line 2, column 128: mappings and lists nest more than 32 levels deep here; the "
+            "settings nest far less (is a bracket left open?)",
+        ),
+    ],
+)
+def test_deep_nesting_is_a_config_error(opening: str, expected: str) -> None:
+    assert single_problem("name_prefix: demo\nx: " + opening * 100_000 + "\n") == expected
+
+
+def test_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    config = tmp_path / "huge.yaml"
+    config.write_bytes(b"name_prefix: demo\n" + b"# padding\n" * 110_000)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert raised.value.problems == [
+        "the file is larger than 1 MiB (1,048,576 bytes), the most a config file may be; a "
+        "config is a few kilobytes: is this the right file?"
+    ]
+
+
+def test_bytes_that_are_not_utf8_name_the_line_and_byte(tmp_path: Path) -> None:
+    config = tmp_path / "latin1.yaml"
+    config.write_bytes("name_prefix: demo\ntags:\n  owner: Jos\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert raised.value.problems == [
+        "line 3, byte 13 of the line (byte 37 of the file): not UTF-8 text (byte 0xe9); "
+        "save the file as UTF-8"
+    ]
+
+
+def test_control_character_names_line_and_column() -> None:
+    assert single_problem("name_prefix: demo\ntags:\n  owner: a\x07b\n") == (
+        "line 3, column 11: character U+0007 is not allowed in YAML (control characters are "
+        "not allowed); remove it or save the file as plain UTF-8 text"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-02-30", "'2024-02-30' is not a valid timestamp (day is out of range for month)"),
+        ("9" * 5000, "is not a valid int (Exceeds the limit (4300 digits)"),
+    ],
+)
+def test_scalar_that_is_no_value_of_its_yaml_type(value: str, expected: str) -> None:
+    problem = single_problem(f"name_prefix: demo\nx: {value}\n")
+    assert problem.startswith("line 2, column 4: ") and expected in problem
+    assert problem.endswith("; quote it to keep it as text")
+
+
+def test_unhashable_key() -> None:
+    assert single_problem("name_prefix: demo\n? [a]\n: 1\n") == (
+        "line 2, column 3: not valid YAML: found unhashable key"
     )
 
 

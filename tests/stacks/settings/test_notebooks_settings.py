@@ -58,9 +58,12 @@ def test_references_to_undefined_kernels_and_repositories() -> None:
         )
     )
     assert problems == [
-        "notebooks (line 4): instance names must be unique (repeated: ['alice']); "
-        "instances[0].kernels: 'tf' is not defined; defined kernels: ['torch']; "
-        "instances[0]: repository 'ml' is not defined; defined repositories: none"
+        "notebooks.instances[1].name (line 9): 'alice' is already the name of instances[0]; "
+        "instance names must be unique",
+        "notebooks.instances[0].kernels[0] (line 8): 'tf' is not defined in notebooks.kernels "
+        "(torch)",
+        "notebooks.instances[0].default_repository (line 8): 'ml' is not defined in "
+        "notebooks.repositories (none)",
     ]
 
 
@@ -74,7 +77,7 @@ def test_private_network_without_mirrors_cannot_build_kernels() -> None:
         )
     )
     assert problems == [
-        "notebooks (line 4): instances[0] ('alice').kernels: network mode 'private' has no "
+        "notebooks.instances[0].kernels (line 8): network mode 'private' has no "
         "route to the internet, so building kernels needs notebooks.package_sources."
         "conda_channels (a conda mirror; conda-forge is out of reach) and pip_index_url (a "
         "PyPI mirror; PyPI is out of reach) reachable from the VPC, or "
@@ -100,8 +103,8 @@ def test_direct_internet_cannot_be_turned_off_without_a_vpc() -> None:
         config("  instances:\n    - {name: alice, owner: a, direct_internet_access: false}\n")
     )
     assert problem == (
-        "notebooks (line 4): instances[0] ('alice').direct_internet_access: false needs a VPC, "
-        "and network mode is 'none'; set network.mode to 'private' or 'existing'"
+        "notebooks.instances[0].direct_internet_access (line 6): false needs a VPC, and network "
+        "mode is 'none'; set network.mode to 'private' or 'existing'"
     )
 
 
@@ -152,7 +155,7 @@ def test_at_most_three_additional_repositories_each_listed_once() -> None:
     )
     assert [p.split(": ", 1)[0] for p in problems] == [
         "notebooks.instances[0].additional_repositories (line 12)",
-        "notebooks.instances[1] (line 13)",
+        "notebooks.instances[1].additional_repositories[0] (line 13)",
     ]
     assert "List should have at most 3 items after validation, not 4" in problems[0]
-    assert problems[1].endswith("a repository is listed more than once (['r1', 'r1'])")
+    assert problems[1].endswith(": 'r1' is already the default_repository")

@@ -35,6 +35,7 @@ training:
         hyperparameters: [epochs]
         instance_types: [ml.g5.2xlarge]
 """
+WHERE = "training.definitions['text-classifier']"
 
 
 def problems_of(text: str) -> list[str]:
@@ -116,28 +117,30 @@ def test_definition_mistakes_are_reported_together_each_at_its_field() -> None:
         .replace("hyperparameters: [epochs]", "hyperparameters: [epochs, text_attribute]")
         + "      max_wait_minutes: 60\n      max_runtime_minutes: 120\n"
     )
-    whole, instance_type, max_wait = problems_of(text)
-    where, _, message = whole.partition(": ")
-    assert where == "training.definitions['text-classifier'] (line 4)"
-    assert message.split("; ") == [
-        "channel 'train': SageMaker streams augmented manifests, so the channel's input mode "
-        "must be Pipe (got File)",
-        "channel 'train': the kit's text classifier (containers/training) reads an augmented "
-        "manifest's attributes ['source', 'sentiment', 'sentiment-metadata'] (from its "
-        "text_attribute and label_attribute hyperparameters), got attribute_names "
-        "['source', 'sentiment']",
-        "hyperparameters ['text_attribute'] name the augmented manifest's attributes, which "
-        "the request fixes: they cannot be overridden while a channel is an augmented manifest",
+    assert problems_of(text) == [
+        f"{WHERE}.instance_type (line 6): instance type 'ml.c5.xlarge' has no NVIDIA GPU but "
+        "the job needs one (gpu): use a GPU type such as ml.g5.xlarge or ml.g6.xlarge",
+        f"{WHERE}.max_wait_minutes (line 19): max_wait must be at least max_runtime with spot "
+        "training (got 3600 s < 7200 s)",
+        f"{WHERE}.channels.train (line 10): channel 'train': SageMaker streams augmented "
+        "manifests, so the channel's input mode must be Pipe (got File)",
+        f"{WHERE}.channels.train (line 10): channel 'train': the kit's text classifier "
+        "(containers/training) reads an augmented manifest's attributes ['source', "
+        "'sentiment', 'sentiment-metadata'] (from its text_attribute and label_attribute "
+        "hyperparameters), got attribute_names ['source', 'sentiment']",
+        f"{WHERE}.overridable.hyperparameters (line 17): hyperparameters ['text_attribute'] "
+        "name the augmented manifest's attributes, which the request fixes: they cannot be "
+        "overridden while a channel is an augmented manifest",
     ]
-    assert instance_type == (
-        "training.definitions['text-classifier'].instance_type (line 6): instance type "
-        "'ml.c5.xlarge' has no NVIDIA GPU but the job needs one (gpu): use a GPU type such as "
-        "ml.g5.xlarge or ml.g6.xlarge"
-    )
-    assert max_wait == (
-        "training.definitions['text-classifier'].max_wait_minutes (line 19): max_wait must be "
-        "at least max_runtime with spot training (got 3600 s < 7200 s)"
-    )
+
+
+def test_gpu_on_an_overridable_cpu_type_points_at_that_type() -> None:
+    text = TEXT_CLASSIFIER_YAML.replace("[ml.g5.2xlarge]", "[ml.g5.2xlarge, ml.m5.xlarge]")
+    assert problems_of(text) == [
+        f"{WHERE}.overridable.instance_types[1] (line 18): instance type 'ml.m5.xlarge' has no "
+        "NVIDIA GPU but the job needs one (gpu): use a GPU type such as ml.g5.xlarge or "
+        "ml.g6.xlarge"
+    ]
 
 
 def test_images_switch_on_source() -> None:
@@ -168,16 +171,16 @@ training:
       channels:
         train: {s3_key: demand/train/}
 """
-    (problem,) = problems_of(text)
-    assert problem == (
-        "training.definitions.demand (line 4): built-in algorithm forecasting-deepar needs the "
-        "hyperparameter(s) ['context_length', 'prediction_length']; metric_definitions are "
-        "not allowed for built-in algorithm forecasting-deepar: SageMaker extracts its metrics "
-        "itself (test:RMSE, test:mean_wQuantileLoss, train:final_loss)"
-    )
+    assert problems_of(text) == [
+        "training.definitions.demand.hyperparameters (line 7): built-in algorithm "
+        "forecasting-deepar needs the hyperparameter(s) ['context_length', 'prediction_length']",
+        "training.definitions.demand.metric_definitions (line 8): metric_definitions are not "
+        "allowed for built-in algorithm forecasting-deepar: SageMaker extracts its metrics "
+        "itself (test:RMSE, test:mean_wQuantileLoss, train:final_loss)",
+    ]
 
 
-def test_tuning_mistakes_name_the_tuning_definition() -> None:
+def test_tuning_mistakes_point_at_their_fields() -> None:
     text = (
         TEXT_CLASSIFIER_YAML
         + """\
@@ -203,8 +206,8 @@ def test_tuning_mistakes_name_the_tuning_definition() -> None:
         "training.tuning['tc-hpo'].objective.metric (line 22): objective metric "
         "'validation:f1' is not one of the job's metric definitions (epoch, train:loss, "
         "validation:loss, validation:accuracy, validation:macro_f1)",
-        "training.tuning['tc-hpo'].max_parallel_jobs (line 24): max_parallel_jobs must be 1 "
-        "to max_jobs (4) (got 8)",
+        "training.tuning['tc-hpo'].max_parallel_jobs (line 24): max_parallel_jobs must be 1 to "
+        "max_jobs (4) (got 8)",
         "training.tuning.other.training (line 29): 'missing' is not a training definition "
         "(defined: text-classifier)",
     ]
@@ -231,31 +234,30 @@ def test_job_names_that_would_not_fit_ask_for_a_prefix() -> None:
         "      objective: {metric: validation:loss, type: Minimize}\n"
         "      ranges:\n        batch_size: {kind: categorical, values: [32, 64]}\n"
     )
-    (problem,) = problems_of(text)
-    assert problem == (
-        "training (line 2): training.definitions.text-classifier: job names would start with "
-        "'a-long-platform-name-text-classifier' (36 characters, at most 28 fit before the "
-        "run's hash): set job_name_prefix; training.tuning.text-classifier-hpo: tuning job "
-        "names would start with 'a-long-platform-name-text-classifier-hpo' (40 characters, "
-        "SageMaker allows 32 in all, so at most 19): set job_name_prefix"
-    )
+    assert problems_of(text) == [
+        f"{WHERE} (line 4): job names would start with 'a-long-platform-name-text-classifier' "
+        "(36 characters, at most 28 fit before the run's hash): set job_name_prefix",
+        "training.tuning['text-classifier-hpo'] (line 20): tuning job names would start with "
+        "'a-long-platform-name-text-classifier-hpo' (40 characters, SageMaker allows 32 in "
+        "all, so at most 19): set job_name_prefix",
+    ]
 
 
 def test_new_data_trigger_must_feed_an_overridable_channel_under_its_prefix() -> None:
     text = TEXT_CLASSIFIER_YAML + (
         "      on_new_data: {prefix: elsewhere/, suffix: output.manifest, channel: train}\n"
     )
-    (problem,) = problems_of(text)
-    assert problem.endswith("on_new_data.channel 'train' must be listed in overridable.channels")
+    assert problems_of(text) == [
+        f"{WHERE}.on_new_data.channel (line 19): 'train' must be listed in overridable.channels"
+    ]
     text = text.replace(
         "instance_types: [ml.g5.2xlarge]",
         "instance_types: [ml.g5.2xlarge]\n        channels: [train]",
     )
-    (problem,) = problems_of(text)
-    assert problem.endswith(
-        "on_new_data.prefix 'elsewhere/' must be under channel 'train''s access prefix "
-        "'labeling/job/manifests/output/' (the job may read nothing else)"
-    )
+    assert problems_of(text) == [
+        f"{WHERE}.on_new_data.prefix (line 20): 'elsewhere/' must be under channel 'train''s "
+        "access prefix 'labeling/job/manifests/output/' (the job may read nothing else)"
+    ]
 
 
 def builtin_yaml(algorithm: str, extra: str = "", channels: str = "train, validation") -> str:
