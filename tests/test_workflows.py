@@ -1,6 +1,7 @@
 """The GitHub Actions workflows: actionlint and shellcheck find nothing, every action
-is pinned to a full commit SHA with its release in a comment, CI publishes the synth review, and the deploy workflow
-uses OIDC, environments and one deploy per environment at a time."""
+is pinned to a full commit SHA with its release in a comment, CI publishes the synth
+review, and the deploy workflow uses OIDC, environments and one deploy per environment
+at a time."""
 
 from __future__ import annotations
 
