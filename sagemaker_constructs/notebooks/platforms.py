@@ -23,6 +23,12 @@ RETIRED_PLATFORMS: Mapping[str, str] = {
 }
 """Platforms AWS still names but no longer starts, and why."""
 
+NOT_IN_CLOUDFORMATION: Mapping[str, str] = {
+    "notebook-al2023-v2": "in the SageMaker API, but AWS::SageMaker::NotebookInstance does "
+    "not accept it yet (its CloudFormation schema stops at notebook-al2023-v1)",
+}
+"""Platforms the API knows that the kit cannot deploy, and why."""
+
 UNSUPPORTED_FAMILIES: Mapping[str, tuple[str, ...]] = {
     # NOTEBOOK-2: https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2023.html
     "notebook-al2023-v1": ("g3", "inf1", "p2", "p3", "p3dn"),
@@ -39,6 +45,8 @@ def platform_problem(platform: str) -> str | None:
     if platform in PLATFORM_IDENTIFIERS:
         return None
     allowed = ", ".join(PLATFORM_IDENTIFIERS)
+    if platform in NOT_IN_CLOUDFORMATION:
+        return f"{platform} is {NOT_IN_CLOUDFORMATION[platform]}; use {DEFAULT_PLATFORM}"
     why = RETIRED_PLATFORMS.get(platform)
     if why is None:
         return f"must be {allowed} (got {platform!r})"

@@ -12,6 +12,7 @@ from sagemaker_constructs.common.instance_types import (
     is_gpu_instance_type,
 )
 from sagemaker_constructs.notebooks.platforms import (
+    NOT_IN_CLOUDFORMATION,
     RETIRED_PLATFORMS,
     instance_type_problem,
     platform_problem,
@@ -35,7 +36,7 @@ NotebookInstanceType = Annotated[str, AfterValidator(_notebook_instance_type)]
 
 def _startable_platform(value: object) -> object:
     # NOTEBOOK-1: https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2.html
-    if isinstance(value, str) and value in RETIRED_PLATFORMS:
+    if isinstance(value, str) and (value in RETIRED_PLATFORMS or value in NOT_IN_CLOUDFORMATION):
         raise ValueError(platform_problem(value))
     return value
 

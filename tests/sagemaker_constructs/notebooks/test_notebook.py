@@ -251,7 +251,12 @@ def test_job_role_prefix_must_be_a_folder() -> None:
         ),
         (
             {"platform_identifier": "notebook-al2023-v2"},
-            "platform_identifier must be notebook-al2023-v1 (got 'notebook-al2023-v2')",
+            "platform_identifier notebook-al2023-v2 is in the SageMaker API, but "
+            "AWS::SageMaker::NotebookInstance does not accept it yet",
+        ),
+        (
+            {"platform_identifier": "notebook-al3"},
+            "platform_identifier must be notebook-al2023-v1 (got 'notebook-al3')",
         ),
         (
             {"instance_type": "ml.p3dn.24xlarge"},

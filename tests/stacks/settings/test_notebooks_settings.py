@@ -167,6 +167,7 @@ def test_amazon_linux_2_is_refused_with_what_to_use_instead() -> None:
             "  instances:\n"
             "    - {name: alice, owner: a, platform: notebook-al2-v3}\n"
             "    - {name: bob, owner: b, platform: notebook-al2023-v2}\n"
+            "    - {name: carol, owner: c, platform: notebook-al3}\n"
         )
     )
     assert problems == [
@@ -175,8 +176,11 @@ def test_amazon_linux_2_is_refused_with_what_to_use_instead() -> None:
         "notebook from 2026-07-01); use notebook-al2023-v1 (Amazon Linux 2023, JupyterLab 4). "
         "A notebook already deployed on it moves with a new entry: see "
         "docs/notebooks.md#moving-a-notebook-to-amazon-linux-2023 (got 'notebook-al2-v3')",
-        "notebooks.instances[1].platform (line 7): Input should be 'notebook-al2023-v1' "
-        "(got 'notebook-al2023-v2')",
+        "notebooks.instances[1].platform (line 7): notebook-al2023-v2 is in the SageMaker "
+        "API, but AWS::SageMaker::NotebookInstance does not accept it yet (its CloudFormation "
+        "schema stops at notebook-al2023-v1); use notebook-al2023-v1 (got 'notebook-al2023-v2')",
+        "notebooks.instances[2].platform (line 8): Input should be 'notebook-al2023-v1' "
+        "(got 'notebook-al3')",
     ]
 
 
@@ -221,3 +225,19 @@ def test_idle_stop_alarm_runs_is_bounded() -> None:
         "notebooks.idle_stop_alarm_runs (line 5): Input should be greater than or equal to 1 "
         "(got 0)"
     )
+
+
+def test_volume_size_is_five_to_16384_gb() -> None:
+    problems = problems_of(
+        config(
+            "  instances:\n"
+            "    - {name: ai, owner: a, volume_size_gb: 4}\n"
+            "    - {name: bo, owner: b, volume_size_gb: 16385}\n"
+        )
+    )
+    assert problems == [
+        "notebooks.instances[0].volume_size_gb (line 6): Input should be greater than or equal "
+        "to 5 (got 4)",
+        "notebooks.instances[1].volume_size_gb (line 7): Input should be less than or equal to "
+        "16384 (got 16385)",
+    ]
