@@ -368,6 +368,21 @@ def _alarm(ctx: _Context) -> None:
     )
 
 
+def _metric_filter(ctx: _Context) -> None:
+    # Each transformation publishes a custom metric, billed only for the hours it is
+    # published: nothing while nothing is logged (a stopped notebook's idle stop).
+    transformations = ctx.props.get("MetricTransformations")
+    count = len(transformations) if isinstance(transformations, list) else 1
+    price = ctx.price("custom_metric_month")
+    ctx.line(
+        "CloudWatch Logs metric filter",
+        0.0,
+        count * price.value,
+        f"{count} custom metric(s) x ${price.value}/month while logs match",
+        price,
+    )
+
+
 def _composite_alarm(ctx: _Context) -> None:
     price = ctx.price("composite_alarm_month")
     ctx.line("CloudWatch composite alarm", price.value, price.value, "per alarm-month", price)
@@ -663,6 +678,7 @@ RULES: dict[str, Rule] = {
     "AWS::Logs::LogGroup": _log_group,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::CloudWatch::CompositeAlarm": _composite_alarm,
+    "AWS::Logs::MetricFilter": _metric_filter,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Lambda::Function": _lambda,
     "AWS::Cognito::UserPool": _user_pool,

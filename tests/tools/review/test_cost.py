@@ -78,6 +78,17 @@ def test_nat_gateway_is_billed_every_hour(tmp_path: Path) -> None:
     assert _line(result, "Nat") == (0.045 * 730, 0.045 * 730 + 50 * 0.045)
 
 
+def test_metric_filter_bills_its_custom_metric_only_while_logs_match(tmp_path: Path) -> None:
+    filters = resource(
+        "AWS::Logs::MetricFilter",
+        MetricTransformations=[
+            {"MetricName": "IdleStopConsecutiveFailures", "MetricNamespace": "smkit/Notebooks"}
+        ],
+    )
+    result = _estimate(tmp_path, {"Failures": filters})
+    assert _line(result, "Failures") == (0.0, 0.30)
+
+
 def _notebook_with(script: str) -> dict[str, dict[str, object]]:
     return {
         "Notebook": resource(
