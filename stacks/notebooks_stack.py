@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_constructs.common import stable_logical_id
@@ -34,7 +35,8 @@ def notebook_logical_id(name: str) -> str:
 
 class NotebooksStack(Stack):
     """One notebook instance per configured entry, its Git repositories, and the role the
-    jobs started from notebooks run as. Instances are retained when the stack is deleted."""
+    jobs started from notebooks run as. Instances are retained when the stack is deleted.
+    Each notebook's idle-stop alarm notifies `alerts_topic` (default: nowhere)."""
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class NotebooksStack(Stack):
         artifacts_bucket: s3.IBucket,
         network: NetworkPlacement | None,
         sdk_tags: dict[str, str],
+        alerts_topic: sns.ITopic | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -122,6 +125,8 @@ class NotebooksStack(Stack):
                 kernels=kernels,
                 package_sources=sources,
                 idle_stop_minutes=entry.idle_minutes if entry.idle_stop else None,
+                idle_stop_alarm_runs=notebooks.idle_stop_alarm_runs,
+                alerts_topic=alerts_topic,
                 log_retention_days=notebooks.log_retention_days,
                 default_repository=self.repositories[entry.default_repository]
                 if entry.default_repository

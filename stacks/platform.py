@@ -112,6 +112,7 @@ def _notebooks(base: _Base) -> NotebooksStack | None:
         artifacts_bucket=base.foundation.artifacts_bucket,
         network=base.foundation.network,
         sdk_tags=platform_tags(settings),
+        alerts_topic=base.foundation.alerts_topic,
         env=base.env,
         description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
         termination_protection=settings.protect_stateful_stacks,

@@ -89,3 +89,66 @@ def test_every_sagemaker_request_in_a_state_machine_matches_botocore(any_synth: 
                 f"{path.name} {logical_id} {p}" for p in validate_definition(definition)
             )
     assert problems == []
+
+
+# What checkov's CKV_AWS_111 (write) and CKV_AWS_109 (permissions management) flag among the
+# actions SageMaker execution roles need, plus the image pulls: never on "*" without a condition.
+SCOPED_ACTIONS = re.compile(
+    r"^ec2:(Create|Delete)NetworkInterface(Permission)?$"
+    r"|^ecr:(BatchCheckLayerAvailability|BatchGetImage|GetDownloadUrlForLayer)$"
+)
+
+
+def _iam_statements(template: dict) -> list[tuple[str, dict]]:
+    found = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] not in (
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::Role",
+        ):
+            continue
+        properties = resource.get("Properties", {})
+        documents = [properties["PolicyDocument"]] if "PolicyDocument" in properties else []
+        documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        found += [(logical_id, s) for d in documents for s in d["Statement"]]
+    return found
+
+
+def test_no_role_changes_network_interfaces_or_pulls_images_on_everything(
+    any_synth: Synthesis,
+) -> None:
+    unscoped = []
+    for path in any_synth.template_paths():
+        for logical_id, statement in _iam_statements(json.loads(path.read_text())):
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = statement["Resource"]
+            resources = [resources] if isinstance(resources, str | dict) else resources
+            if "*" in resources and "Condition" not in statement:
+                unscoped += [
+                    f"{path.name} {logical_id} {a}" for a in actions if SCOPED_ACTIONS.match(a)
+                ]
+    assert unscoped == []
+
+
+def test_every_role_in_a_vpc_creates_interfaces_only_in_the_platforms_subnets(
+    full_synth: Synthesis,
+) -> None:
+    creating = {}
+    for path in full_synth.template_paths():
+        for logical_id, statement in _iam_statements(json.loads(path.read_text())):
+            if statement["Action"] == "ec2:CreateNetworkInterface":
+                # The resource type of each ARN: `...:<type>/<id>`.
+                kinds = sorted(
+                    {re.findall(r":([a-z-]+)/", json.dumps(r))[-1] for r in statement["Resource"]}
+                )
+                creating[f"{path.stem} {logical_id}"] = kinds
+    # Training, endpoints, automated labeling and jobs from notebooks: all the same shape.
+    assert {name.split("-")[2].split(".")[0] for name in creating} == {
+        "Inference",
+        "Labeling",
+        "Notebooks",
+        "Training",
+    }
+    assert set(map(tuple, creating.values())) == {("network-interface", "security-group", "subnet")}

@@ -1,6 +1,7 @@
 """The GitHub Actions workflows: actionlint and shellcheck find nothing, every action
-is pinned to an exact version, CI publishes the synth review, and the deploy workflow
-uses OIDC, environments and one deploy per environment at a time."""
+is pinned to a full commit SHA with its release in a comment, CI publishes the synth
+review, and the deploy workflow uses OIDC, environments and one deploy per environment
+at a time."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.oracles.workflows import (
-    EXACT_PIN,
+    COMMIT_SHA,
+    RELEASE,
     WORKFLOWS,
     actionlint,
     load,
+    pins,
     run_steps,
     shellcheck_findings,
     uses,
@@ -27,7 +30,7 @@ BROKEN = (
     "  build:\n"
     "    runs-on: ubuntu-24.04\n"
     "    steps:\n"
-    "      - uses: actions/setup-python@v5.6.0\n"
+    "      - uses: actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0\n"
     "        with:\n"
     "          pyton-version: '3.12'\n"
     "      - run: echo ${{ github.event.pull_request.title }}\n"
@@ -51,7 +54,7 @@ def test_actionlint_finds_nothing_in_the_workflows(findings: list[str]) -> None:
 
 def test_actionlint_catches_a_broken_workflow(findings: list[str]) -> None:
     text = "\n".join(f for f in findings if "broken.yml" in f)
-    # The input check comes from the copy pinned to the major version (@v5).
+    # The input check comes from the copy whose SHA pin became its major version (@v5).
     assert 'major-broken.yml:8:11: input "pyton-version" is not defined' in text
     assert "potentially untrusted" in text
     assert 'property "nothing" is not defined' in text
@@ -71,11 +74,51 @@ def test_shellcheck_oracle_reports_an_unquoted_variable() -> None:
     assert any("SC2086" in f for f in shellcheck_findings("cat $RUNNER_TEMP/file\n"))
 
 
+def _unpinned(path: Path) -> list[str]:
+    """`uses:` lines not pinned to a full commit SHA with a release (`# v1.2.3`) comment."""
+    return [
+        f"{action}@{ref} # {version}"
+        for action, ref, version in pins(path)
+        if not COMMIT_SHA.match(ref) or version is None or not RELEASE.match(version)
+    ]
+
+
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
-def test_every_action_is_pinned_to_an_exact_version(path: Path) -> None:
-    actions = uses(load(path))
-    assert actions
-    assert [a for a in actions if not EXACT_PIN.match(a)] == []
+def test_every_action_is_pinned_to_a_commit_sha_with_its_release_in_a_comment(
+    path: Path,
+) -> None:
+    # GitHub's security hardening guide: a tag can be moved, a full commit SHA cannot.
+    found = pins(path)
+    assert len(found) == len(uses(load(path))) > 0
+    assert _unpinned(path) == []
+
+
+def test_pin_check_refuses_tags_short_shas_and_missing_versions(tmp_path: Path) -> None:
+    workflow = tmp_path / "tags.yml"
+    workflow.write_text(
+        "jobs:\n"
+        "  build:\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4.2.2\n"
+        "      - uses: actions/checkout@11bd719 # v4.2.2\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n"
+    )
+    assert _unpinned(workflow) == [
+        "actions/checkout@v4.2.2 # None",
+        "actions/checkout@11bd719 # v4.2.2",
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # None",
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4",
+    ]
+
+
+def test_one_release_of_an_action_has_one_commit_across_workflows() -> None:
+    commits: dict[tuple[str, str | None], set[str]] = {}
+    for path in workflow_files():
+        for action, ref, version in pins(path):
+            commits.setdefault((action, version), set()).add(ref)
+    assert {key: refs for key, refs in commits.items() if len(refs) > 1} == {}
 
 
 def test_ci_reviews_the_full_config_against_the_base_branch_and_publishes_it() -> None:
@@ -96,7 +139,9 @@ def test_ci_reviews_the_full_config_against_the_base_branch_and_publishes_it() -
         'review.md >> "$GITHUB_STEP_SUMMARY"'
         in steps["Publish the review as the job summary"]["run"]
     )
-    artifact = steps["actions/upload-artifact@v4.6.2"]["with"]
+    artifact = next(
+        step for name, step in steps.items() if name.startswith("actions/upload-artifact@")
+    )["with"]
     assert artifact["path"] == "cdk.out.full"
 
 
@@ -137,7 +182,10 @@ def test_deploy_diffs_then_deploys_every_stack_without_a_prompt() -> None:
     steps = load(DEPLOY)["jobs"]["deploy"]["steps"]
     names = [s.get("name", s.get("uses")) for s in steps]
     assert names.index("cdk diff") < names.index("Pre-deploy check") < names.index("cdk deploy")
-    assert names.index("aws-actions/configure-aws-credentials@v4.2.1") < names.index("cdk diff")
+    credentials = next(
+        i for i, n in enumerate(names) if n.startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert credentials < names.index("cdk diff")
     runs = {s.get("name"): s.get("run", "") for s in steps}
     assert "cdk diff --all --app cdk.out" in runs["cdk diff"]
     assert runs["Pre-deploy check"] == ".venv/bin/python -m tools.predeploy cdk.out"

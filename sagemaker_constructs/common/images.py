@@ -24,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .builtin_images_data import BUILTIN_IMAGES
+from .execution_role import grant_image_pull
 from .instance_types import describe_allowed
 
 BUILTIN_MAPPING_ID = "SageMakerBuiltinImageRegistries"
@@ -144,16 +145,12 @@ class _UriImage(ContainerImage):
         if match:
             # An ECR image (this account's or a shared registry's, whose repository
             # policy must then admit us): the pull actions on that repository only.
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resource_arns=[
+            grant_image_pull(
+                grantee,
+                [
                     f"arn:{Aws.PARTITION}:ecr:{match.group('region')}:{match.group('account')}:"
                     f"repository/{match.group('repository')}"
                 ],
-            )
-            iam.Grant.add_to_principal(
-                grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"]
             )
         return self._uri
 

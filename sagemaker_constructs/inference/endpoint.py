@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..common import acknowledge, acknowledge_wildcards, has_local_nvme_storage
+from ..common.execution_role import grant_network_interfaces
 from ..foundation import NetworkPlacement
 from .model_source import ModelSource
 from .options import (
@@ -173,7 +174,7 @@ class Endpoint(Construct):
             )
         )
         if network is not None:
-            self._grant_network(network)
+            grant_network_interfaces(self.role, network)
 
         self.model = sagemaker.CfnModel(
             self,
@@ -363,65 +364,6 @@ class Endpoint(Construct):
         if self._data_bucket is None:  # _validate guarantees one where needed
             raise RuntimeError(f"endpoint {self.endpoint_name} has no data bucket")
         return self._data_bucket
-
-    def _grant_network(self, network: NetworkPlacement) -> None:
-        stack = Stack.of(self)
-        interfaces = stack.format_arn(
-            service="ec2", resource="network-interface", resource_name="*"
-        )
-        acknowledge_wildcards(
-            self.role,
-            reason="SageMaker creates the containers' network interfaces with IDs known only "
-            "at run time; changing them is limited to the endpoint's VPC by condition",
-            resources=[interfaces],
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                resources=["*"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkInterface"],
-                resources=[
-                    interfaces,
-                    *(
-                        stack.format_arn(service="ec2", resource="subnet", resource_name=subnet)
-                        for subnet in network.subnet_ids
-                    ),
-                    *(
-                        stack.format_arn(
-                            service="ec2", resource="security-group", resource_name=group
-                        )
-                        for group in network.security_group_ids
-                    ),
-                ],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                resources=[interfaces],
-                conditions={
-                    "ArnEquals": {
-                        "ec2:Vpc": stack.format_arn(
-                            service="ec2", resource="vpc", resource_name=network.vpc_id
-                        )
-                    }
-                },
-            )
-        )
 
     def _production_variant(
         self, variant: EndpointVariant

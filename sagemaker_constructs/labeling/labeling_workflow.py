@@ -30,6 +30,7 @@ from ..common import (
     acknowledge_policy_wildcards,
     acknowledge_wildcards,
 )
+from ..common.execution_role import grant_network_interfaces
 from ..foundation import NetworkPlacement
 from .access import grant_objects
 from .ground_truth import algorithm_arn, human_task_ui_arn, lambda_arns, public_workteam_arn
@@ -510,28 +511,13 @@ class LabelingWorkflow(Construct):
             "cloudwatch:PutMetricData accepts no resource ARN; the statement is limited to "
             "SageMaker's metric namespaces by condition"
             + (
-                "; automated labeling's network interfaces cannot be named before they exist."
+                "; the EC2 Describe calls automated labeling makes in the VPC accept none either."
                 if automated_labeling and network is not None
                 else "."
             ),
         )
         if automated_labeling and network is not None:
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcs",
-                    ],
-                    resources=["*"],
-                )
-            )
+            grant_network_interfaces(self.role, network)
 
 
 def labeling_job_request(

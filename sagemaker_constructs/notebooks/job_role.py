@@ -9,25 +9,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..common import Problems, acknowledge_wildcards
+from ..common.execution_role import (
+    account_repositories,
+    grant_image_pull,
+    grant_network_interfaces,
+)
 from ..foundation import NetworkPlacement
-
-# The ENI calls SageMaker makes as the job's role to place a job in a VPC.
-VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-)
-ECR_PULL_ACTIONS = (
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-)
 
 
 class NotebookJobRole(Construct):
@@ -36,9 +23,10 @@ class NotebookJobRole(Construct):
 
     It may read the data bucket and the artifacts bucket, write the data bucket and the
     artifacts bucket under `artifacts_prefix`, use the platform key (including grants for
-    encrypted job volumes), write its logs and metrics, pull container images, and, with
-    a `network`, create the network interfaces that place a job in the VPC. It cannot
-    start SageMaker jobs itself.
+    encrypted job volumes), write its logs and metrics, pull container images from this
+    account's repositories in the region, and, with a `network`, create network
+    interfaces in its subnets and security groups (changing them only in its VPC) to
+    place a job there. It cannot start SageMaker jobs itself.
     """
 
     def __init__(
@@ -116,14 +104,12 @@ class NotebookJobRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=list(ECR_PULL_ACTIONS), resources=["*"])
-        )
+        # Images of this account and region (the platform's own and the CDK bootstrap
+        # repository); AWS-owned images admit SageMaker by their repository policies.
+        repositories = account_repositories(stack)
+        grant_image_pull(self.role, [repositories])
         if network is not None:
-            self.role.add_to_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
+            grant_network_interfaces(self.role, network)
 
         acknowledge_wildcards(
             self.role,
@@ -153,13 +139,18 @@ class NotebookJobRole(Construct):
         )
         acknowledge_wildcards(
             self.role,
+            reason="Notebook code picks its images at run time: the role pulls from any "
+            "repository of this account and region (the platform's own images), none of "
+            "another account's.",
+            resources=[repositories],
+        )
+        acknowledge_wildcards(
+            self.role,
             reason="ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource "
-            "type; metrics are limited to SageMaker's namespaces by condition. Images come "
-            "from AWS's per-region framework registries and the platform's own repositories, "
-            "whose accounts cannot all be named"
+            "type; metrics are limited to SageMaker's namespaces by condition"
             + (
-                "; the ENI actions SageMaker needs to place jobs in the VPC have no resource "
-                "scoping that SageMaker's calls would satisfy."
+                "; the EC2 Describe calls SageMaker makes to place jobs in the VPC accept no "
+                "resource either."
                 if network is not None
                 else "."
             ),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..common import (
@@ -24,13 +27,10 @@ from ..common import (
 from ..common.instance_types import NOTEBOOK_INSTANCE_TYPES
 from ..foundation import NetworkPlacement
 from .kernels import Kernel, PackageSources, check_kernels
+from .platforms import DEFAULT_PLATFORM, instance_type_problem, platform_problem
 from .repository import GitRepository
 from .scripts import HOOK_CONTENT_LIMIT, MAX_LENGTHS, OnStartScript, on_start_script
-from .sdk_defaults import sdk_defaults, to_yaml
-
-PLATFORM_IDENTIFIERS = ("notebook-al2023-v1", "notebook-al2-v3")
-"""Platforms a new notebook can use: accepted by the SageMaker API and by CloudFormation,
-and still startable (JupyterLab 1 and 3 platforms were retired in June 2025)."""
+from .sdk_config import sdk_defaults, to_yaml
 
 _NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")
 
@@ -70,9 +70,18 @@ LIST_ACTIONS = (
     "sagemaker:ListProcessingJobs",
     "sagemaker:ListTrainingJobs",
 )
+IDLE_STOP_NAMESPACE = "smkit/Notebooks"
+IDLE_STOP_FAILURES = "IdleStopConsecutiveFailures"
+"""Metric of the idle stop's `consecutive_failures` (dimension `Notebook`): runs in a row
+that could not decide or act."""
 NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 """Where SageMaker writes the lifecycle script's output and Jupyter's log, as the notebook's
 role (one stream per notebook and hook: `<name>/LifecycleConfigOnStart`, ...)."""
+
+
+def idle_stop_log_group(notebook_name: str) -> str:
+    """Name of the log group of a notebook's idle-stop decisions."""
+    return f"/smkit/notebooks/{notebook_name}/idle-stop"
 
 
 class NotebookInstance(Construct):
@@ -88,6 +97,8 @@ class NotebookInstance(Construct):
     - A lifecycle configuration (on start): the SageMaker SDK defaults file, the idle
       stop (cron, embedded script, decisions in an encrypted log group of its own) and the
       kernels (conda environments on the volume, built in the background).
+    - An alarm when the idle stop fails `idle_stop_alarm_runs` runs in a row (Jupyter did
+      not answer, or an AWS call failed): the instance is then never stopped when idle.
     - Git repositories: a default one and up to three more.
     """
 
@@ -104,13 +115,15 @@ class NotebookInstance(Construct):
         job_role: iam.IRole,
         instance_type: str = "ml.t3.medium",
         volume_size_gb: int = 20,
-        platform_identifier: str = "notebook-al2023-v1",
+        platform_identifier: str = DEFAULT_PLATFORM,
         root_access: bool = False,
         network: NetworkPlacement | None = None,
         direct_internet_access: bool | None = None,
         kernels: Sequence[Kernel] = (),
         package_sources: PackageSources | None = None,
         idle_stop_minutes: int | None = 60,
+        idle_stop_alarm_runs: int = 3,
+        alerts_topic: sns.ITopic | None = None,
         log_retention_days: int = 365,
         default_repository: GitRepository | None = None,
         additional_repositories: Sequence[GitRepository] = (),
@@ -127,9 +140,12 @@ class NotebookInstance(Construct):
         :param artifacts_bucket: The artifacts bucket (read; write under `notebooks/<name>/`).
         :param job_role: The role jobs and models from this notebook run as: the SDK
             defaults name it, and it is the only role the notebook may pass.
-        :param instance_type: Default: ml.t3.medium. A SageMaker notebook instance type.
+        :param instance_type: Default: ml.t3.medium. A SageMaker notebook instance type
+            that the platform runs (Amazon Linux 2023: no ml.p2, p3, p3dn, g3, inf1).
         :param volume_size_gb: Default: 20. Valid range: 5-16384.
-        :param platform_identifier: Default: notebook-al2023-v1. One of PLATFORM_IDENTIFIERS.
+        :param platform_identifier: Default: notebook-al2023-v1. One of
+            PLATFORM_IDENTIFIERS (Amazon Linux 2 and older are refused: AWS no longer
+            starts them).
         :param root_access: Root for the notebook's users. Default: False.
         :param network: VPC placement. Default: None (SageMaker-managed networking).
         :param direct_internet_access: Default: True without a network, False with one.
@@ -138,6 +154,11 @@ class NotebookInstance(Construct):
         :param package_sources: Where kernels come from. Default: conda-forge and PyPI.
         :param idle_stop_minutes: Minutes without activity before the instance stops.
             Default: 60. Valid range: 10-1440; None turns the idle stop off.
+        :param idle_stop_alarm_runs: Runs in a row (5 minutes apart) in which the idle
+            stop could not decide or act before its alarm goes off. Default: 3. Valid
+            range: 1-288.
+        :param alerts_topic: Where the idle stop's alarm notifies. Default: nowhere (the
+            alarm still shows in CloudWatch).
         :param log_retention_days: Of the idle-stop log group. Default: 365. One of
             CloudWatch Logs' retention periods.
         :param default_repository: Repository Jupyter opens in. Default: none.
@@ -166,11 +187,11 @@ class NotebookInstance(Construct):
             5 <= volume_size_gb <= 16384,
             f"volume_size_gb must be 5-16384 (got {volume_size_gb})",
         )
-        problems.check(
-            platform_identifier in PLATFORM_IDENTIFIERS,
-            f"platform_identifier must be one of {', '.join(PLATFORM_IDENTIFIERS)} "
-            f"(got {platform_identifier!r})",
-        )
+        # NOTEBOOK-1 (nbi-al2.html) and NOTEBOOK-2 (nbi-al2023.html): see platforms.py.
+        platform = platform_problem(platform_identifier)
+        problems.check(platform is None, f"platform_identifier {platform}")
+        unsupported = instance_type_problem(instance_type, platform_identifier)
+        problems.check(unsupported is None, f"instance_type {unsupported}")
         problems.check(
             network is not None or internet,
             "direct_internet_access=False needs a network (AWS allows it only with a subnet)",
@@ -180,6 +201,10 @@ class NotebookInstance(Construct):
                 10 <= idle_stop_minutes <= 1440,
                 f"idle_stop_minutes must be 10-1440 or None (got {idle_stop_minutes})",
             )
+        problems.check(
+            1 <= idle_stop_alarm_runs <= 288,
+            f"idle_stop_alarm_runs must be 1-288 (got {idle_stop_alarm_runs})",
+        )
         retention = retention_problem(log_retention_days)
         problems.check(retention is None, retention or "")
         problems.check(
@@ -210,7 +235,9 @@ class NotebookInstance(Construct):
 
         self.log_group: logs.LogGroup | None = None
         """The idle stop's decisions (None when the idle stop is off)."""
-        log_group_name = f"/smkit/notebooks/{notebook_name}/idle-stop"
+        self.idle_stop_alarm: cloudwatch.Alarm | None = None
+        """In alarm while the idle stop keeps failing (None when the idle stop is off)."""
+        log_group_name = idle_stop_log_group(notebook_name)
         if idle_stop_minutes is not None:
             # A fixed name (the instance's own name is fixed too) keeps the lifecycle script
             # free of a generated name of unknown length; outside /aws/sagemaker/, so job
@@ -224,6 +251,7 @@ class NotebookInstance(Construct):
                 removal_policy=removal_policy,
             )
             self.log_group.grant_write(self.role)
+            self.idle_stop_alarm = self._idle_stop_alarm(idle_stop_alarm_runs, alerts_topic)
         # The SDK describes the notebook it runs in; the idle stop also stops it.
         own_actions = ["sagemaker:DescribeNotebookInstance"]
         if idle_stop_minutes is not None:
@@ -314,6 +342,50 @@ class NotebookInstance(Construct):
             self.instance.node.add_dependency(policy)
         Tags.of(self.instance).add("Owner", owner, priority=300)
         self._acknowledge(network, internet, artifacts_bucket, data_bucket)
+
+    def metric_idle_stop_failures(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Runs in a row in which the idle stop could not decide or act (Maximum)."""
+        return cloudwatch.Metric(
+            namespace=IDLE_STOP_NAMESPACE,
+            metric_name=IDLE_STOP_FAILURES,
+            dimensions_map={"Notebook": self.notebook_name},
+            statistic="Maximum",
+            period=period or Duration.minutes(10),
+        )
+
+    def _idle_stop_alarm(self, runs: int, topic: sns.ITopic | None) -> cloudwatch.Alarm:
+        assert self.log_group is not None
+        # Every decision line carries the count; the metric is that count.
+        logs.MetricFilter(
+            self,
+            "IdleStopFailures",
+            log_group=self.log_group,
+            filter_pattern=logs.FilterPattern.number_value("$.consecutive_failures", ">=", 0),
+            metric_namespace=IDLE_STOP_NAMESPACE,
+            metric_name=IDLE_STOP_FAILURES,
+            metric_value="$.consecutive_failures",
+            dimensions={"Notebook": "$.notebook"},
+        )
+        # Runs are 5 minutes apart: each 10-minute period holds at least one. A stopped
+        # notebook sends nothing, which is not a failure.
+        alarm = cloudwatch.Alarm(
+            self,
+            "IdleStopFailing",
+            metric=self.metric_idle_stop_failures(),
+            threshold=runs,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"The idle stop of notebook {self.notebook_name} could not decide or act "
+                f"{runs} runs in a row (Jupyter did not answer, or an AWS call failed), so "
+                "the instance is not stopped when idle. Its reasons: log group "
+                f"{idle_stop_log_group(self.notebook_name)}."
+            ),
+        )
+        if topic is not None:
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        return alarm
 
     def grant_open(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let `grantee` open this notebook's Jupyter (a presigned URL) and see it."""

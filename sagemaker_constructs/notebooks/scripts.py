@@ -2,7 +2,9 @@
 
 The templates are real shell files with `{{NAME}}` placeholders. Values are quoted for
 the shell here; files embedded in the script travel in quoted heredocs, so the shell
-never expands anything inside them.
+never expands anything inside them. The templates' comment lines explain them here, in
+the repository; the rendered script leaves them out, because every character counts
+against the lifecycle script's size limit.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ MAX_LENGTHS: Mapping[str, int] = {
 each such value at its bound, so a script that passes at synth fits at deploy."""
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+# A whole-line comment of a template; the shebang and shellcheck directives stay.
+_COMMENT_LINE = re.compile(r"^[ \t]*#(?!!|[ \t]*shellcheck).*\n", re.MULTILINE)
 # How CDK encodes a deploy-time value inside a string.
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
@@ -49,8 +53,9 @@ def render(template: str, values: Mapping[str, str]) -> str:
     """`runtime/<template>` with every `{{NAME}}` replaced by `values[NAME]`.
 
     Raises KeyError naming a placeholder without a value, and ValueError naming a value
-    without a placeholder: a template and its caller never drift apart silently."""
-    text = (RUNTIME_DIR / template).read_text(encoding="utf-8")
+    without a placeholder: a template and its caller never drift apart silently.
+    The template's comment lines are left out (the values are not touched)."""
+    text = _COMMENT_LINE.sub("", (RUNTIME_DIR / template).read_text(encoding="utf-8"))
     used = set(_PLACEHOLDER.findall(text))
     missing = sorted(used - set(values))
     if missing:

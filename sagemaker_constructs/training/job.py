@@ -26,6 +26,7 @@ from ..common import (
     acknowledge,
     acknowledge_wildcards,
 )
+from ..common.execution_role import grant_network_interfaces
 from ..common.instance_types import has_local_nvme_storage
 from ..foundation import NetworkPlacement
 from .algorithms import AlgorithmProfile
@@ -406,7 +407,7 @@ class TrainingJob(Construct):
             )
         )
         if self.network is not None:
-            self._grant_network_interfaces()
+            grant_network_interfaces(self.role, self.network)
 
         object_arns = [self.data_bucket.arn_for_objects(p) for p in data_patterns]
         object_arns.append(self.artifacts_bucket.arn_for_objects(output))
@@ -440,58 +441,6 @@ class TrainingJob(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "cloudwatch:PutMetricData and the EC2 Describe* calls SageMaker makes for VPC jobs "
             "accept no resource ARN; PutMetricData is limited to the training-jobs namespace.",
-        )
-
-    def _grant_network_interfaces(self) -> None:
-        assert self.network is not None
-        stack = Stack.of(self)
-        vpc_arn = stack.format_arn(service="ec2", resource="vpc", resource_name=self.network.vpc_id)
-        eni = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                ],
-                resources=["*"],
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkInterface"],
-                resources=[
-                    eni,
-                    *(
-                        stack.format_arn(service="ec2", resource="subnet", resource_name=s)
-                        for s in self.network.subnet_ids
-                    ),
-                    *(
-                        stack.format_arn(service="ec2", resource="security-group", resource_name=g)
-                        for g in self.network.security_group_ids
-                    ),
-                ],
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                resources=[eni],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-            )
-        )
-        acknowledge_wildcards(
-            self.role,
-            resources=[eni],
-            reason="SageMaker creates the jobs' network interfaces, so their IDs are unknown "
-            "before; creation is limited to the platform's subnets and security groups, "
-            "changes to interfaces in the platform's VPC.",
         )
 
     # --- request parts --------------------------------------------------------------------

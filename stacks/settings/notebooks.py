@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from sagemaker_constructs.common.instance_types import (
     NOTEBOOK_INSTANCE_TYPES,
     describe_allowed,
     is_gpu_instance_type,
+)
+from sagemaker_constructs.notebooks.platforms import (
+    NOT_IN_CLOUDFORMATION,
+    RETIRED_PLATFORMS,
+    instance_type_problem,
+    platform_problem,
 )
 
 from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, TagValue, _matches
@@ -26,6 +32,16 @@ def _notebook_instance_type(value: str) -> str:
 
 
 NotebookInstanceType = Annotated[str, AfterValidator(_notebook_instance_type)]
+
+
+def _startable_platform(value: object) -> object:
+    # NOTEBOOK-1: https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2.html
+    if isinstance(value, str) and (value in RETIRED_PLATFORMS or value in NOT_IN_CLOUDFORMATION):
+        raise ValueError(platform_problem(value))
+    return value
+
+
+NotebookPlatform = Annotated[Literal["notebook-al2023-v1"], BeforeValidator(_startable_platform)]
 
 NotebookName = Annotated[
     str,
@@ -81,12 +97,6 @@ SecretArn = Annotated[
         "secret:NAME-AbCdEf)",
     ),
 ]
-
-PLATFORMS = ("notebook-al2023-v1", "notebook-al2-v3")
-"""Platform identifiers the kit accepts: the ones both the SageMaker API and the
-CloudFormation resource accept that can still be created and started. JupyterLab 1 and
-3 (notebook-al1-v1, notebook-al2-v1, notebook-al2-v2) were retired in June 2025;
-notebook-al2023-v2 is in the API but not yet in AWS::SageMaker::NotebookInstance."""
 
 
 class KernelSettings(StrictModel):
@@ -158,17 +168,18 @@ class NotebookInstanceSettings(StrictModel):
     """Who uses it (e-mail or team), put in the notebook's `Owner` tag. Required."""
 
     instance_type: NotebookInstanceType = "ml.t3.medium"
-    """SageMaker notebook instance type (`ml.g*` / `ml.p*` for a GPU)."""
+    """SageMaker notebook instance type (`ml.g*` / `ml.p*` for a GPU) that the platform
+    runs: Amazon Linux 2023 notebooks do not run ml.p2, ml.p3, ml.p3dn, ml.g3 or ml.inf1."""
 
     volume_size_gb: Annotated[int, Field(ge=5, le=16384)] = 20
     """Size of the notebook's encrypted storage volume, which holds the user's work and the
     kernels' environments (a PyTorch environment needs about 8 GB). Valid range: 5-16384."""
 
-    platform: Literal["notebook-al2023-v1", "notebook-al2-v3"] = "notebook-al2023-v1"
-    """Platform identifier: `notebook-al2023-v1` (Amazon Linux 2023, JupyterLab 4; the
-    default) or `notebook-al2-v3` (Amazon Linux 2, JupyterLab 4; Amazon Linux 2 reached
-    its end of support on 2026-06-30). Changing it replaces the instance, which the kit
-    refuses (see README)."""
+    platform: NotebookPlatform = "notebook-al2023-v1"
+    """Platform identifier: `notebook-al2023-v1` (Amazon Linux 2023, JupyterLab 4), the
+    only one AWS still starts: Amazon Linux 2 (`notebook-al2-v3` and older) reached its
+    end of support on 2026-06-30. A notebook deployed on Amazon Linux 2 moves with a new
+    entry (docs/notebooks.md)."""
 
     root_access: bool = False
     """Whether the notebook's users get root (sudo). Lifecycle scripts run as root either way."""
@@ -195,6 +206,14 @@ class NotebookInstanceSettings(StrictModel):
     idle_minutes: Annotated[int, Field(ge=10, le=1440)] = 60
     """Minutes without activity before the instance stops. Valid range: 10-1440 (the check
     runs every 5 minutes)."""
+
+    @model_validator(mode="after")
+    def _platform_runs_the_instance_type(self) -> NotebookInstanceSettings:
+        # NOTEBOOK-2: https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2023.html
+        problem = instance_type_problem(self.instance_type, self.platform)
+        if problem:
+            raise InvalidFieldsError([(("instance_type",), problem)])
+        return self
 
     @model_validator(mode="after")
     def _repositories_once(self) -> NotebookInstanceSettings:
@@ -241,6 +260,11 @@ class NotebookSettings(StrictModel):
 
     log_retention_days: Literal[30, 90, 180, 365, 731] = 365
     """Days the idle-stop decisions are kept in CloudWatch Logs."""
+
+    idle_stop_alarm_runs: Annotated[int, Field(ge=1, le=288)] = 3
+    """Runs in a row (5 minutes apart) in which a notebook's idle stop could not decide or
+    act (Jupyter did not answer, or an AWS call failed) before an alarm tells the alerts
+    topic: the notebook is then not stopped when idle. Valid range: 1-288 (a day)."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> NotebookSettings:

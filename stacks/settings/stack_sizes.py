@@ -114,8 +114,9 @@ def _notebooks(settings: PlatformSettings) -> list[Share]:
         return []
     shares = [_fixed(2)]
     for index, notebook in enumerate(notebooks.instances):
-        # instance, lifecycle config, role and policy; idle stop adds its log group
-        count = 5 if notebook.idle_stop else 4
+        # instance, lifecycle config, role and policy; idle stop adds its log group and the
+        # metric filter and alarm that tell when it cannot decide
+        count = 7 if notebook.idle_stop else 4
         shares.append(Share(("notebooks", "instances", index), count, "per notebook"))
     shares += [
         Share(("notebooks", "repositories", key), 1, "per repository")

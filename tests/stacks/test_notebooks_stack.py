@@ -250,6 +250,20 @@ def test_idle_stop_logs_are_encrypted_kept_and_retained(full_synth: Synthesis) -
         assert group["DeletionPolicy"] == "Retain"
 
 
+def test_each_notebooks_idle_stop_alarms_the_alerts_topic(full_synth: Synthesis) -> None:
+    alarms = resources(full_synth, "AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["Dimensions"][0]["Value"] for a in alarms.values()) == [
+        "smkit-full-data-science",
+        "smkit-full-gpu-research",
+    ]
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        assert properties["Threshold"] == 3  # notebooks.idle_stop_alarm_runs' default
+        (action,) = properties["AlarmActions"]
+        assert re.fullmatch(r"<PublishOutputRefAlertsTopic\w+>", flatten(action))
+    assert len(resources(full_synth, "AWS::Logs::MetricFilter")) == 2
+
+
 def test_git_repository_is_a_code_repository_with_its_secret(full_synth: Synthesis) -> None:
     ((logical_id, repository),) = resources(full_synth, "AWS::SageMaker::CodeRepository").items()
     assert repository["DeletionPolicy"] == "Retain"

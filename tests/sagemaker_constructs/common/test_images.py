@@ -88,8 +88,13 @@ def test_ecr_uri_grants_pull_on_that_repository_only() -> None:
     uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/classifier:v3"
     assert ContainerImage.from_uri(uri).bind(stack, sagemaker_role(stack)) == uri
     statements = policy_statements(stack)
+    # The same actions as an ECR repository's grant_pull (and the notebook job role's).
     assert {
-        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Action": [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+        ],
         "Effect": "Allow",
         "Resource": {
             "Fn::Join": [

@@ -520,7 +520,9 @@ def test_ecr_image_grants_pull_on_its_repository_only(endpoints: Endpoints) -> N
         json.dumps(s["Action"], sort_keys=True): s
         for s in statements(endpoints, endpoints.classifier)
     }
-    pull = found['["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]']
+    pull = found[
+        '["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]'
+    ]
     assert (
         pull["Resource"]["Fn::Join"][1][-1] == ":ecr:us-east-1:123456789012:repository/classifier"
     )

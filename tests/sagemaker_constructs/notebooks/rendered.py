@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.notebooks import Kernel, PackageSources, sdk_defaults
 from sagemaker_constructs.notebooks.scripts import OnStartScript, on_start_script
-from sagemaker_constructs.notebooks.sdk_defaults import to_yaml
+from sagemaker_constructs.notebooks.sdk_config import to_yaml
 
 NOTEBOOK = "demo-alice"
 REGION = "us-east-1"

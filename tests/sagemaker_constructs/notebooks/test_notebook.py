@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
@@ -63,6 +64,7 @@ def test_every_bad_argument_is_reported_at_once() -> None:
             platform_identifier="notebook-al2-v2",
             direct_internet_access=False,
             idle_stop_minutes=5,
+            idle_stop_alarm_runs=0,
             log_retention_days=10,
             kernels=[Kernel(name="Torch", python="3", pip_packages=("torch; rm -rf /",))],
             package_sources=PackageSources(conda_channels=("http://mirror",)),
@@ -76,10 +78,11 @@ def test_every_bad_argument_is_reported_at_once() -> None:
         "instance_type must be a notebook instance type: ml.c4.2xlarge, ",
         "(got 'ml.t3.nano')",
         "volume_size_gb must be 5-16384 (got 2)",
-        "platform_identifier must be one of notebook-al2023-v1, notebook-al2-v3 "
-        "(got 'notebook-al2-v2')",
+        "platform_identifier notebook-al2-v2 is Amazon Linux 2 with JupyterLab 3, which AWS "
+        "retired on 2025-06-30; use notebook-al2023-v1 (Amazon Linux 2023, JupyterLab 4)",
         "direct_internet_access=False needs a network (AWS allows it only with a subnet)",
         "idle_stop_minutes must be 10-1440 or None (got 5)",
+        "idle_stop_alarm_runs must be 1-288 (got 0)",
         "log_retention_days must be one of 1, 3, 5, 7, 14, 30",
         "kernel name 'Torch' must be 1-31 lower-case letters",
         "kernel 'Torch': python must look like 3.12 (got '3')",
@@ -235,3 +238,114 @@ def test_job_role_prefix_must_be_a_folder() -> None:
             artifacts_bucket=bucket,
             artifacts_prefix="/notebooks",
         )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            {"platform_identifier": "notebook-al2-v3"},
+            "platform_identifier notebook-al2-v3 is Amazon Linux 2, which reached its end of "
+            "support on 2026-06-30 (AWS creates and restarts no Amazon Linux 2 notebook from "
+            "2026-07-01); use notebook-al2023-v1 (Amazon Linux 2023, JupyterLab 4)",
+        ),
+        (
+            {"platform_identifier": "notebook-al2023-v2"},
+            "platform_identifier notebook-al2023-v2 is in the SageMaker API, but "
+            "AWS::SageMaker::NotebookInstance does not accept it yet",
+        ),
+        (
+            {"platform_identifier": "notebook-al3"},
+            "platform_identifier must be notebook-al2023-v1 (got 'notebook-al3')",
+        ),
+        (
+            {"instance_type": "ml.p3dn.24xlarge"},
+            "instance_type ml.p3dn.24xlarge does not run on notebook-al2023-v1 (Amazon Linux "
+            "2023 notebooks do not support ml.g3, ml.inf1, ml.p2, ml.p3, ml.p3dn); use a "
+            "current type, e.g. ml.g5.xlarge",
+        ),
+        ({"instance_type": "ml.inf1.xlarge"}, "instance_type ml.inf1.xlarge does not run on"),
+    ],
+)
+def test_platforms_and_instance_types_aws_no_longer_starts_are_refused(
+    arguments: dict[str, str], expected: str
+) -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError) as raised:
+        NotebookInstance(
+            stack,
+            "Notebook",
+            notebook_name="demo-alice",
+            owner="alice",
+            **arguments,  # type: ignore[arg-type]
+            **platform(stack),
+        )
+    assert expected in str(raised.value)
+
+
+def test_an_idle_stop_that_keeps_failing_raises_an_alarm_on_the_topic() -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "Alerts")
+    notebook = NotebookInstance(
+        stack,
+        "Notebook",
+        notebook_name="demo-alice",
+        owner="alice",
+        idle_stop_alarm_runs=4,
+        alerts_topic=topic,
+        **platform(stack),
+    )
+    template = Template.from_stack(stack)
+    assert notebook.log_group is not None and notebook.idle_stop_alarm is not None
+    # Every decision line carries `notebook` and `consecutive_failures` (the runtime tests
+    # check the script writes them); the metric is that count, per notebook.
+    template.has_resource_properties(
+        "AWS::Logs::MetricFilter",
+        {
+            "LogGroupName": {"Ref": stack.get_logical_id(notebook.log_group.node.default_child)},
+            "FilterPattern": "{ $.consecutive_failures >= 0 }",
+            "MetricTransformations": [
+                {
+                    "MetricNamespace": "smkit/Notebooks",
+                    "MetricName": "IdleStopConsecutiveFailures",
+                    "MetricValue": "$.consecutive_failures",
+                    "Dimensions": [{"Key": "Notebook", "Value": "$.notebook"}],
+                }
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "smkit/Notebooks",
+            "MetricName": "IdleStopConsecutiveFailures",
+            "Dimensions": [{"Name": "Notebook", "Value": "demo-alice"}],
+            "Statistic": "Maximum",
+            "Period": 600,
+            "EvaluationPeriods": 1,
+            "Threshold": 4,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": stack.get_logical_id(topic.node.default_child)}],
+            "AlarmDescription": Match.string_like_regexp(
+                "^The idle stop of notebook demo-alice could not decide or act 4 runs in a row"
+            ),
+        },
+    )
+
+
+def test_without_the_idle_stop_there_is_nothing_to_alarm_on() -> None:
+    stack = new_stack()
+    notebook = NotebookInstance(
+        stack,
+        "Notebook",
+        notebook_name="demo-alice",
+        owner="alice",
+        idle_stop_minutes=None,
+        alerts_topic=sns.Topic(stack, "Alerts"),
+        **platform(stack),
+    )
+    assert notebook.idle_stop_alarm is None
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Logs::MetricFilter", 0)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,28 @@ def test_kernels_build_in_the_background_from_the_configured_sources() -> None:
     default = heredoc(SCRIPTS["all parts"].text, "SMKIT_BUILD_KERNELS")
     assert "CHANNELS=(--override-channels -c https://conda.anaconda.org/conda-forge)" in default
     assert "# pip uses PyPI" in default
+
+
+def test_the_start_does_nothing_slow_in_the_foreground() -> None:
+    # NOTEBOOK-4: SageMaker fails a start whose lifecycle script runs over 5 minutes.
+    text = SCRIPTS["all parts"].text
+    foreground = text
+    for terminator in ("SMKIT_SDK_DEFAULTS", "SMKIT_IDLE_STOP_PY", "SMKIT_BUILD_KERNELS"):
+        foreground = foreground.replace(heredoc(text, terminator), "")
+    words = set(re.findall(r"[\w.-]+", foreground))
+    assert not words & {"conda", "pip", "dnf", "yum", "git", "curl", "wget", "sleep"}
+    assert "build_kernels.sh" in foreground and foreground.count("setsid ") == 1
+    # The only waits: probing Pythons for boto3, and enabling the timer.
+    assert "systemctl enable --now smkit-idle-stop.timer" in foreground
+
+
+def test_template_comments_stay_in_the_repository() -> None:
+    text = SCRIPTS["all parts"].text
+    builder = heredoc(text, "SMKIT_BUILD_KERNELS")
+    assert text.startswith("#!/bin/bash\nset -euo pipefail\n")
+    assert builder.startswith("#!/bin/bash\nset -uo pipefail\n")
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert comments == ["#!/bin/bash", "#!/bin/bash", "# pip uses PyPI"]  # the last: a value
 
 
 def test_environment_hash_changes_with_the_definition_only() -> None:

@@ -37,6 +37,7 @@ def test_a_minimal_notebook_gets_secure_defaults() -> None:
     assert notebook.direct_internet_access is None  # decided by the network mode
     assert notebook.volume_size_gb == 20
     assert settings.notebooks.package_sources.conda_channels is None
+    assert settings.notebooks.idle_stop_alarm_runs == 3
 
 
 def test_full_config_notebooks_and_their_usages() -> None:
@@ -126,8 +127,10 @@ def test_field_rules_name_the_path_the_value_and_what_is_allowed() -> None:
         "type: ml.c4.2xlarge, ml.c4.4xlarge, ml.c4.8xlarge, ml.c4.xlarge, ml.c5.18xlarge, "
         f"ml.c5.2xlarge, ml.c5.4xlarge, ml.c5.9xlarge, ... ({len(NOTEBOOK_INSTANCE_TYPES)} in all) "
         "(got 'ml.t3.nano')",
-        "notebooks.instances[0].platform (line 17): Input should be 'notebook-al2023-v1' or "
-        "'notebook-al2-v3' (got 'notebook-al2-v2')",
+        "notebooks.instances[0].platform (line 17): notebook-al2-v2 is Amazon Linux 2 with "
+        "JupyterLab 3, which AWS retired on 2025-06-30; use notebook-al2023-v1 (Amazon Linux "
+        "2023, JupyterLab 4). A notebook already deployed on it moves with a new entry: see "
+        "docs/notebooks.md#moving-a-notebook-to-amazon-linux-2023 (got 'notebook-al2-v2')",
         "notebooks.instances[0].idle_minutes (line 18): Input should be greater than or equal "
         "to 10 (got 5)",
         "notebooks.kernels.pt.python (line 7): Input should be '3.10', '3.11', '3.12' or "
@@ -159,3 +162,85 @@ def test_at_most_three_additional_repositories_each_listed_once() -> None:
     ]
     assert "List should have at most 3 items after validation, not 4" in problems[0]
     assert problems[1].endswith(": 'r1' is already the default_repository")
+
+
+def test_amazon_linux_2_is_refused_with_what_to_use_instead() -> None:
+    problems = problems_of(
+        config(
+            "  instances:\n"
+            "    - {name: alice, owner: a, platform: notebook-al2-v3}\n"
+            "    - {name: bob, owner: b, platform: notebook-al2023-v2}\n"
+            "    - {name: carol, owner: c, platform: notebook-al3}\n"
+        )
+    )
+    assert problems == [
+        "notebooks.instances[0].platform (line 6): notebook-al2-v3 is Amazon Linux 2, which "
+        "reached its end of support on 2026-06-30 (AWS creates and restarts no Amazon Linux 2 "
+        "notebook from 2026-07-01); use notebook-al2023-v1 (Amazon Linux 2023, JupyterLab 4). "
+        "A notebook already deployed on it moves with a new entry: see "
+        "docs/notebooks.md#moving-a-notebook-to-amazon-linux-2023 (got 'notebook-al2-v3')",
+        "notebooks.instances[1].platform (line 7): notebook-al2023-v2 is in the SageMaker "
+        "API, but AWS::SageMaker::NotebookInstance does not accept it yet (its CloudFormation "
+        "schema stops at notebook-al2023-v1); use notebook-al2023-v1 (got 'notebook-al2023-v2')",
+        "notebooks.instances[2].platform (line 8): Input should be 'notebook-al2023-v1' "
+        "(got 'notebook-al3')",
+    ]
+
+
+@pytest.mark.parametrize(
+    "instance_type", ["ml.p2.xlarge", "ml.p3.2xlarge", "ml.p3dn.24xlarge", "ml.inf1.xlarge"]
+)
+def test_instance_types_amazon_linux_2023_does_not_run_are_refused_at_their_line(
+    instance_type: str,
+) -> None:
+    assert instance_type in NOTEBOOK_INSTANCE_TYPES  # SageMaker's API still lists it
+    (problem,) = problems_of(
+        config(
+            "  instances:\n"
+            "    - {name: alice, owner: a}\n"
+            "    - name: bob\n"
+            "      owner: b\n"
+            f"      instance_type: {instance_type}\n"
+        )
+    )
+    assert problem == (
+        f"notebooks.instances[1].instance_type (line 9): {instance_type} does not run on "
+        "notebook-al2023-v1 (Amazon Linux 2023 notebooks do not support ml.g3, ml.inf1, "
+        "ml.p2, ml.p3, ml.p3dn); use a current type, e.g. ml.g5.xlarge or ml.g6.xlarge for "
+        "a GPU, ml.m5.xlarge or ml.t3.medium without one"
+    )
+
+
+def test_current_gpu_types_run_on_amazon_linux_2023() -> None:
+    for instance_type in ("ml.g4dn.xlarge", "ml.g5.xlarge", "ml.g6.xlarge", "ml.p4d.24xlarge"):
+        settings = parse_settings(
+            config(f"  instances:\n    - {{name: ai, owner: a, instance_type: {instance_type}}}\n")
+        )
+        assert settings.notebooks is not None
+        assert settings.notebooks.instances[0].has_gpu
+
+
+def test_idle_stop_alarm_runs_is_bounded() -> None:
+    (problem,) = problems_of(
+        config("  idle_stop_alarm_runs: 0\n  instances:\n    - {name: ai, owner: a}\n")
+    )
+    assert problem == (
+        "notebooks.idle_stop_alarm_runs (line 5): Input should be greater than or equal to 1 "
+        "(got 0)"
+    )
+
+
+def test_volume_size_is_five_to_16384_gb() -> None:
+    problems = problems_of(
+        config(
+            "  instances:\n"
+            "    - {name: ai, owner: a, volume_size_gb: 4}\n"
+            "    - {name: bo, owner: b, volume_size_gb: 16385}\n"
+        )
+    )
+    assert problems == [
+        "notebooks.instances[0].volume_size_gb (line 6): Input should be greater than or equal "
+        "to 5 (got 4)",
+        "notebooks.instances[1].volume_size_gb (line 7): Input should be less than or equal to "
+        "16384 (got 16385)",
+    ]
