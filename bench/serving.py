@@ -40,6 +40,7 @@ TRAIN = ROOT / "containers" / "training" / "train"
 SERVE = ROOT / "containers" / "inference" / "serve"
 sys.path.insert(0, str(ROOT / "containers" / "inference"))
 
+from textclf_serve.features import feature_ids  # noqa: E402
 from textclf_serve.model import TextClassifierModel  # noqa: E402
 
 # The synthetic words depend on the seed: texts to send come from the training seed's
@@ -75,6 +76,16 @@ def in_process_rate(model_dir: Path, texts: list[str], seconds: float) -> dict[s
                 done += len(texts[start : start + batch])
         rates[f"instances_per_cpu_second_batch_{batch}"] = done / (time.process_time() - started)
     return rates
+
+
+def known_features(model_dir: Path, texts: list[str]) -> float:
+    """How many of each text's features the model knows, on average (0 would measure a
+    model that looks up nothing)."""
+    model = TextClassifierModel.load(model_dir)
+    counts = [
+        len(feature_ids(text, model.index, model.max_length, model.ngram_size)) for text in texts
+    ]
+    return round(statistics.mean(counts), 1)
 
 
 def load(port: int, bodies: list[bytes], concurrency: int, seconds: float) -> dict[str, Any]:
@@ -186,6 +197,7 @@ def main() -> int:
         "rounds": args.rounds,
         "seconds_per_run": args.seconds,
         "text_words_mean": round(statistics.mean(len(text.split()) for text in texts), 1),
+        "known_features_per_text_mean": known_features(base / "model", texts),
         "in_process": {
             key: round(value)
             for key, value in in_process_rate(base / "model", texts, args.seconds / 2).items()
