@@ -5,8 +5,9 @@
     GET  /execution-parameters    batch transform's defaults for this container
 
 Client mistakes are answered with their 4xx status and a JSON body `{"error": "..."}`;
-500 is left for faults of the server itself. Every invocation is logged as one JSON line
-(status, instances, duration).
+500 is left for faults of the server itself. Every request goes to the access log
+(access.py): failed ones as one JSON line each, the others in a periodic summary and, if
+asked, as sampled lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
+from .access import AccessLog
 from .model import TextClassifierModel
 from .protocol import ClientError, negotiate, parse_texts, render
 
@@ -32,6 +34,8 @@ _READ_CHUNK = 64 * 1024
 log = logging.getLogger("textclf_serve")
 
 StartResponse = Callable[..., Any]
+Handler = Callable[[dict[str, Any], dict[str, Any], list[tuple[str, str]]], tuple[int, str, bytes]]
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 class InferenceApp:
@@ -42,11 +46,18 @@ class InferenceApp:
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
         read_timeout: float = 60.0,
         max_concurrent_transforms: int = 1,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.model = model
         self.max_payload_bytes = max_payload_bytes
         self.read_timeout = read_timeout
         self.max_concurrent_transforms = max_concurrent_transforms
+        self.access_log = access_log or AccessLog(logging.getLogger("textclf_serve.access"))
+        self._routes: dict[str, tuple[str, Handler]] = {
+            "/ping": ("GET", self._ping),
+            "/invocations": ("POST", self._invocations),
+            "/execution-parameters": ("GET", self._execution_parameters),
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -65,11 +76,10 @@ class InferenceApp:
             status, content_type = 500, "application/json"
             body = b'{"error": "internal server error"}'
         headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        fields.update(status=status, duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        if path != "/ping" or status != 200:
-            level = logging.INFO if status < 400 else logging.WARNING
-            log.log(level, "%s %s %d", method, path, status, extra={"fields": fields})
+        start_response(_STATUS_LINES[status], headers)
+        fields["status"] = status
+        fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        self.access_log.record(fields)
         return [body]
 
     def _route(
@@ -80,14 +90,12 @@ class InferenceApp:
         fields: dict[str, Any],
         headers: list[tuple[str, str]],
     ) -> tuple[int, str, bytes]:
-        routes = {
-            "/ping": ("GET", self._ping),
-            "/invocations": ("POST", self._invocations),
-            "/execution-parameters": ("GET", self._execution_parameters),
-        }
-        if path not in routes:
-            raise ClientError(404, f"no such path {path!r}; this server answers {sorted(routes)}")
-        allowed, handler = routes[path]
+        route = self._routes.get(path)
+        if route is None:
+            raise ClientError(
+                404, f"no such path {path!r}; this server answers {sorted(self._routes)}"
+            )
+        allowed, handler = route
         if method != allowed:
             headers.append(("Allow", allowed))
             raise ClientError(405, f"{path} accepts {allowed}, not {method}")

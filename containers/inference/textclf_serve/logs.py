@@ -7,6 +7,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from gunicorn.glogging import Logger as GunicornLogger
+
 
 class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", "pid", ...}`; a record's `fields` extra
@@ -26,6 +28,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class QuietAccessLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's logger without its access log. Given a logging config, gunicorn builds
+    each request's access-log atoms (a dozen fields and a date: several µs) and hands
+    them to `gunicorn.access`, which drops them at its WARNING level; the app writes its
+    own access log instead (access.py)."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return
 
 
 def logging_config(level: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,23 @@ class TextClassifierModel:
     ) -> None:
         self.labels = tuple(labels)
         self.index = {feature: i for i, feature in enumerate(vocabulary)}
-        self.embedding = embedding
-        self.weight_t = np.ascontiguousarray(weight.T)
-        self.bias = bias
         self.max_length = max_length
         self.ngram_size = ngram_size
+        self.dimensions = embedding.shape[1]
+        # The layer after the mean is linear, so mean(E[ids]) @ W.T == mean((E @ W.T)[ids]):
+        # with no more classes than embedding dimensions, each feature's own logits (in
+        # float64) make a smaller table than the embedding, and a request reads a few of
+        # their short rows instead of wider embedding rows plus a matrix product.
+        self._rows: npt.NDArray[np.floating[Any]]
+        self._weight_t: npt.NDArray[np.float32] | None
+        if len(self.labels) <= self.dimensions:
+            self._rows = embedding.astype(np.float64) @ weight.T.astype(np.float64)
+            self._weight_t = None
+            self._bias: npt.NDArray[np.floating[Any]] = bias.astype(np.float64)
+        else:
+            self._rows = embedding
+            self._weight_t = np.ascontiguousarray(weight.T)
+            self._bias = bias
 
     @classmethod
     def load(cls, model_dir: Path) -> TextClassifierModel:
@@ -131,27 +144,34 @@ class TextClassifierModel:
             ngram_size=ngram_size,
         )
 
-    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.floating[Any]]:
         """Class probabilities of each text (rows in text order, columns in label order)."""
         id_lists = [
             feature_ids(text, self.index, self.max_length, self.ngram_size) for text in texts
         ]
-        lengths = np.fromiter((len(ids) for ids in id_lists), dtype=np.int64, count=len(texts))
-        sums = np.zeros((len(texts), self.embedding.shape[1]), dtype=np.float32)
-        nonempty = lengths > 0
-        if nonempty.any():
-            flat = np.fromiter(
-                (i for ids in id_lists for i in ids), dtype=np.int64, count=int(lengths.sum())
-            )
-            starts = np.cumsum(lengths) - lengths
-            # Segments of the texts with features; texts without any keep a zero row.
-            sums[nonempty] = np.add.reduceat(self.embedding[flat], starts[nonempty], axis=0)
-        means = sums / np.maximum(lengths, 1)[:, None].astype(np.float32)
-        logits = means @ self.weight_t + self.bias
+        lengths = [len(ids) for ids in id_lists]
+        # Few numpy calls: for one short text, each call costs more than its arithmetic.
+        if all(lengths):
+            flat = [i for ids in id_lists for i in ids]
+            sums = np.add.reduceat(self._rows[flat], [0, *accumulate(lengths[:-1])], axis=0)
+        else:
+            # Texts without known features keep a zero row (their logits are the bias).
+            sums = np.zeros((len(texts), self._rows.shape[1]), dtype=self._rows.dtype)
+            rows = [row for row, length in enumerate(lengths) if length]
+            if rows:
+                kept = [lengths[row] for row in rows]
+                flat = [i for row in rows for i in id_lists[row]]
+                starts = [0, *accumulate(kept[:-1])]
+                sums[rows] = np.add.reduceat(self._rows[flat], starts, axis=0)
+        counts = np.array([max(length, 1) for length in lengths], dtype=sums.dtype)
+        logits: npt.NDArray[np.floating[Any]] = sums / counts[:, None]
+        if self._weight_t is not None:
+            logits = logits @ self._weight_t
+        logits += self._bias
         logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        result: npt.NDArray[np.float32] = exp / exp.sum(axis=1, keepdims=True)
-        return result
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         predictions = []

@@ -140,9 +140,11 @@ def _kind(value: Any) -> str:
     )
 
 
+# One encoder for every response: json.dumps with any option builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def render(predictions: Sequence[dict[str, Any]], response_type: str) -> bytes:
     if response_type == JSON:
-        return json.dumps({"predictions": list(predictions)}, ensure_ascii=False).encode()
-    return "".join(
-        json.dumps(prediction, ensure_ascii=False) + "\n" for prediction in predictions
-    ).encode()
+        return _ENCODER.encode({"predictions": list(predictions)}).encode()
+    return "".join(_ENCODER.encode(prediction) + "\n" for prediction in predictions).encode()

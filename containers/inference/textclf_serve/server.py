@@ -13,6 +13,9 @@ Environment (all optional):
     SAGEMAKER_MAX_PAYLOAD_IN_MB     largest request body (6, real-time's limit; batch
                                     transform sets it from the job's MaxPayloadInMB)
     SAGEMAKER_CONTAINER_LOG_LEVEL   DEBUG, INFO (default), WARNING, ERROR or 10-50
+    SMKIT_ACCESS_LOG_SAMPLE         share of successful requests logged one line each, 0 to
+                                    1 (default 0; failed requests always are: access.py)
+    SMKIT_ACCESS_SUMMARY_SECONDS    seconds between a worker's access summaries (60; 0: none)
     SMKIT_BIND_HOST                 address to listen on (default 0.0.0.0)
     SMKIT_WORKER_THREADS            threads per worker (default 4)
     SMKIT_GRACEFUL_TIMEOUT          seconds in-flight requests get after SIGTERM (25)
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import math
 import os
 import sys
 import time
@@ -32,8 +36,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from .access import AccessLog
 from .app import MEGABYTE, InferenceApp
-from .logs import logging_config
+from .logs import QuietAccessLogger, logging_config
 from .model import ModelError, TextClassifierModel
 
 EXIT_FAILED = 1
@@ -59,6 +64,8 @@ class ServerSettings:
     graceful_timeout: int = 25
     max_payload_mb: int = 6
     log_level: str = "INFO"
+    access_log_sample: float = 0.0
+    access_summary_seconds: int = 60
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ServerSettings:
@@ -74,6 +81,19 @@ class ServerSettings:
                 value = low - 1
             if not low <= value <= high:
                 problems.append(f"{name} must be an integer from {low} to {high} (got {raw!r})")
+                return default
+            return value
+
+        def fraction(name: str, default: float) -> float:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if not 0 <= value <= 1:
+                problems.append(f"{name} must be a number from 0 to 1 (got {raw!r})")
                 return default
             return value
 
@@ -97,6 +117,10 @@ class ServerSettings:
             graceful_timeout=number("SMKIT_GRACEFUL_TIMEOUT", cls.graceful_timeout, 0, 3600),
             max_payload_mb=number("SAGEMAKER_MAX_PAYLOAD_IN_MB", cls.max_payload_mb, 1, 100),
             log_level=level,
+            access_log_sample=fraction("SMKIT_ACCESS_LOG_SAMPLE", cls.access_log_sample),
+            access_summary_seconds=number(
+                "SMKIT_ACCESS_SUMMARY_SECONDS", cls.access_summary_seconds, 0, 86_400
+            ),
         )
         if problems:
             raise SettingsError("invalid environment: " + "; ".join(problems))
@@ -117,6 +141,10 @@ class ServerSettings:
             "keepalive": 75,
             "preload_app": False,
             "accesslog": None,
+            # The app writes the access log (access.py); gunicorn's own logger would build
+            # every request's access-log fields only to drop them.
+            "logger_class": QuietAccessLogger,
+            "worker_exit": _flush_access_log,
             "errorlog": "-",
             "loglevel": self.log_level.lower(),
             "logconfig_dict": logging_config(self.log_level),
@@ -147,7 +175,20 @@ def create_app(settings: ServerSettings) -> InferenceApp:
         max_payload_bytes=settings.max_payload_mb * MEGABYTE,
         read_timeout=settings.timeout,
         max_concurrent_transforms=settings.workers * settings.threads,
+        access_log=AccessLog(
+            logging.getLogger("textclf_serve.access"),
+            sample_rate=settings.access_log_sample,
+            summary_seconds=settings.access_summary_seconds,
+        ),
     )
+
+
+def _flush_access_log(server: Any, worker: Any) -> None:
+    """gunicorn's worker_exit hook: a worker's last summary. (The master calls it too, for
+    a worker that died: that one has no app.)"""
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, InferenceApp):
+        app.access_log.flush()
 
 
 class ModelServer(BaseApplication):  # type: ignore[misc]

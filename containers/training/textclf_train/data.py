@@ -33,6 +33,7 @@ from .hyperparameters import Hyperparameters
 from .recordio import RecordIOError, read_records
 
 MAX_REPORTED_PROBLEMS = 5
+METADATA_SUFFIX = "-metadata"
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -135,10 +136,7 @@ class _Reader:
         if hp.label_attribute not in record:
             if isinstance(metadata, dict) and "failure-reason" in metadata:
                 return None
-            raise _BadRecordError(
-                f"no {hp.label_attribute!r} attribute (the label_attribute hyperparameter); "
-                f"keys here: {', '.join(sorted(map(str, record))) or 'none'}"
-            )
+            raise _BadRecordError(_missing_label(record, hp))
         label = record[hp.label_attribute]
         if isinstance(label, bool):
             raise _BadRecordError(f"{hp.label_attribute!r} must be a class name or a class index")
@@ -175,6 +173,33 @@ class _Reader:
                 f"class {name!r} has index {index} here but the data also pairs index "
                 f"{known_index} with {name!r} and index {index} with {known_name!r}"
             )
+
+
+def _missing_label(record: dict[Any, Any], hp: Hyperparameters) -> str:
+    """Why a record has no label, and, for a Ground Truth manifest labelled under another
+    attribute, the hyperparameter value that reads it."""
+    missing = f"no {hp.label_attribute!r} attribute (the label_attribute hyperparameter)"
+    # Ground Truth writes the label under the job's LabelAttributeName `x` and its details
+    # under `x-metadata`: each such pair (or a lone `x-metadata` of an object it could not
+    # label) names an attribute the data is labelled under.
+    named = [
+        str(key).removesuffix(METADATA_SUFFIX)
+        for key in record
+        if str(key).endswith(METADATA_SUFFIX)
+        and str(key).removesuffix(METADATA_SUFFIX)
+        not in ("", hp.label_attribute, hp.text_attribute)
+    ]
+    labelled = [name for name in named if name in record] or named
+    if len(labelled) == 1:
+        name = labelled[0]
+        return f"{missing}; this Ground Truth manifest labels {name!r}: set label_attribute={name}"
+    if labelled:
+        return (
+            f"{missing}; this Ground Truth manifest labels "
+            + ", ".join(repr(name) for name in sorted(labelled))
+            + ": set label_attribute to the one to train on"
+        )
+    return f"{missing}; keys here: {', '.join(sorted(map(str, record))) or 'none'}"
 
 
 def read_channel(paths: Paths, config: ChannelConfig, hp: Hyperparameters) -> ChannelData:

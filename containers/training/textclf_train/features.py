@@ -13,18 +13,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from itertools import islice
+from itertools import islice, pairwise
 
 FEATURES_VERSION = 1
 WORD_PATTERN = r"\w+"
 NORMALIZATION = "NFKC+casefold"
 
 _TOKEN = re.compile(WORD_PATTERN)
+# Up to this many characters per wanted token, tokenize lets findall collect every token.
+_FINDALL_CHARS_PER_TOKEN = 64
 
 
 def tokenize(text: str, max_length: int) -> list[str]:
     """The first `max_length` word tokens of the normalised text."""
     normalized = unicodedata.normalize("NFKC", text).casefold()
+    if len(normalized) <= _FINDALL_CHARS_PER_TOKEN * max_length:
+        # findall runs in C; on a text this short, the tokens past max_length it also
+        # collects cost less than a Python step per token.
+        return _TOKEN.findall(normalized)[:max_length]
     return [match.group() for match in islice(_TOKEN.finditer(normalized), max_length)]
 
 
@@ -32,7 +38,9 @@ def text_features(text: str, max_length: int, ngram_size: int) -> list[str]:
     """The text's features: its tokens, then its word n-grams up to `ngram_size`."""
     tokens = tokenize(text, max_length)
     features = list(tokens)
-    for n in range(2, ngram_size + 1):
+    if ngram_size >= 2:
+        features.extend(map(" ".join, pairwise(tokens)))
+    for n in range(3, ngram_size + 1):
         features.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return features
 
@@ -43,6 +51,6 @@ def feature_ids(
     """The vocabulary ids of the text's known features, in order, repeats kept."""
     return [
         index
-        for feature in text_features(text, max_length, ngram_size)
-        if (index := vocabulary.get(feature)) is not None
+        for index in map(vocabulary.get, text_features(text, max_length, ngram_size))
+        if index is not None
     ]

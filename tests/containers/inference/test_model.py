@@ -116,3 +116,56 @@ def test_weights_with_nan_are_refused(trained_model: TrainedModel, tmp_path: Pat
     with pytest.raises(ModelError) as raised:
         TextClassifierModel.load(model_dir)
     assert str(raised.value) == "the weights hold NaN or infinite values (did training diverge?)"
+
+
+def reference_probabilities(
+    embedding: np.ndarray, weight: np.ndarray, bias: np.ndarray, ids: list[list[int]]
+) -> np.ndarray:
+    """The forward pass written plainly, in float64: mean embedding, linear layer, softmax."""
+    means = np.array(
+        [embedding[row].astype(np.float64).mean(axis=0) if row else 0 * embedding[0] for row in ids]
+    )
+    logits = means @ weight.T.astype(np.float64) + bias
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("classes", "dimensions"),
+    [(3, 8), (12, 4)],  # fewer classes than dimensions (per-feature logits), and more
+)
+def test_forward_pass_with_few_and_many_classes(classes: int, dimensions: int) -> None:
+    rng = np.random.default_rng(7)
+    vocabulary = [f"w{i}" for i in range(20)]
+    embedding = rng.normal(size=(20, dimensions)).astype(np.float32)
+    weight = rng.normal(size=(classes, dimensions)).astype(np.float32)
+    bias = rng.normal(size=classes).astype(np.float32)
+    model = TextClassifierModel(
+        labels=[f"c{i}" for i in range(classes)],
+        vocabulary=vocabulary,
+        embedding=embedding,
+        weight=weight,
+        bias=bias,
+        max_length=50,
+        ngram_size=1,
+    )
+    texts = ["w1 w2 w2", "", "w19", "nothing known", "w0 w5 w7 w11 w13 w3"]
+    ids = [
+        [vocabulary.index(word) for word in text.split() if word in vocabulary] for text in texts
+    ]
+    np.testing.assert_allclose(
+        model.probabilities(texts),
+        reference_probabilities(embedding, weight, bias, ids),
+        rtol=0,
+        atol=1e-6,
+    )
+
+
+def test_a_text_gets_the_same_probabilities_alone_and_in_a_batch(
+    trained_model: TrainedModel,
+) -> None:
+    model = TextClassifierModel.load(trained_model.model_dir)
+    texts = [text for text, _ in trained_model.validation[:20]] + EDGE_TEXTS
+    batch = model.probabilities(texts)
+    alone = np.concatenate([model.probabilities([text]) for text in texts])
+    np.testing.assert_array_equal(batch, alone)

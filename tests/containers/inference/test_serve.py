@@ -201,7 +201,12 @@ def test_serve_refuses_to_start_without_a_model(tmp_path: Path) -> None:
 def test_sigterm_lets_the_request_in_flight_finish(
     trained_model: TrainedModel, tmp_path: Path
 ) -> None:
-    server = Server(trained_model.base, tmp_path / "serve.log", SMKIT_GRACEFUL_TIMEOUT="20")
+    server = Server(
+        trained_model.base,
+        tmp_path / "serve.log",
+        SMKIT_GRACEFUL_TIMEOUT="20",
+        SMKIT_ACCESS_LOG_SAMPLE="1",
+    )
     server.wait_ready()
     body = json.dumps({"instances": [{"source": "my parcel is late"}] * 20}).encode()
     head = (
@@ -231,8 +236,39 @@ def test_sigterm_lets_the_request_in_flight_finish(
     assert {"time", "level", "logger", "message", "pid"} <= set(entries[0])
     messages = [entry["message"] for entry in entries]
     assert "Handling signal: term" in messages
+    # Every request has its line (SMKIT_ACCESS_LOG_SAMPLE=1), and the worker that
+    # served them wrote its summary on its way out.
     assert messages.count("POST /invocations 200") == 2
+    [summary] = [entry for entry in entries if entry["message"] == "access summary"]
+    assert (summary["requests"], summary["statuses"]) == (2, {"200": 2})
     assert messages[-1] == "Shutting down: Master"
+
+
+def test_by_default_the_access_log_is_a_summary_and_a_line_per_failed_request(
+    trained_model: TrainedModel, tmp_path: Path
+) -> None:
+    server = Server(trained_model.base, tmp_path / "serve.log")
+    server.wait_ready()
+    for text in ["my parcel is late", "refund my invoice", "the screen is broken"]:
+        assert server.invoke(json.dumps({"source": text}).encode(), "application/json")[0] == 200
+    assert server.invoke(b'{"instances": []}', "application/json")[0] == 400
+    assert server.stop() == 0
+    entries = server.log_entries()
+    access = [entry for entry in entries if entry["logger"] == "textclf_serve.access"]
+    [failure] = [entry for entry in access if entry["message"] != "access summary"]
+    assert (failure["level"], failure["message"], failure["error"]) == (
+        "WARNING",
+        "POST /invocations 400",
+        "the request holds no instances",
+    )
+    # Each worker's summary at exit (health checks not counted); two workers share the
+    # requests.
+    summaries = [entry for entry in access if entry["message"] == "access summary"]
+    assert 1 <= len(summaries) <= 2
+    assert sum(summary["requests"] for summary in summaries) == 4
+    assert sum(summary["instances"] for summary in summaries) == 3
+    assert sum(summary["errors"] for summary in summaries) == 1
+    assert all(summary["level"] == "INFO" for summary in summaries)
 
 
 def _skip_response(reader: Any) -> bytes:

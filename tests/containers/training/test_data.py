@@ -91,6 +91,33 @@ def test_conflicting_class_indices_are_reported(tmp_path: Path) -> None:
             "no 'sentiment' attribute (the label_attribute hyperparameter); keys here: source",
         ),
         (
+            # An object Ground Truth could not label under "topic": only its metadata.
+            {"source": "a", "topic-metadata": {"failure-reason": "no worker answered"}},
+            "no 'sentiment' attribute (the label_attribute hyperparameter); this Ground "
+            "Truth manifest labels 'topic': set label_attribute=topic",
+        ),
+        (
+            # A chained job's manifest: the label of each job, and another key's metadata.
+            {
+                "source": "a",
+                "source-metadata": {},
+                "topic": 0,
+                "topic-metadata": {"class-name": "billing"},
+                "urgency": 1,
+                "urgency-metadata": {"class-name": "high"},
+            },
+            "no 'sentiment' attribute (the label_attribute hyperparameter); this Ground "
+            "Truth manifest labels 'topic', 'urgency': set label_attribute to the one to "
+            "train on",
+        ),
+        (
+            # Metadata of the configured attribute without the label (and no failure):
+            # nothing else to suggest.
+            {"source": "a", "sentiment-metadata": {"class-name": "good"}},
+            "no 'sentiment' attribute (the label_attribute hyperparameter); keys here: "
+            "sentiment-metadata, source",
+        ),
+        (
             {"source": "a", "sentiment": [0, 1]},
             "'sentiment' holds several labels; multi-label data is not supported (the classifier predicts one class per text)",
         ),

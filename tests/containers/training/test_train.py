@@ -195,6 +195,21 @@ def test_bad_records_are_reported_with_file_and_line(tmp_path: Path) -> None:
     )
 
 
+def test_a_ground_truth_manifest_without_label_attribute_names_the_setting(
+    tmp_path: Path,
+) -> None:
+    # The labeling job's LabelAttributeName was "sentiment"; the job leaves label_attribute
+    # at its default ("label").
+    base = make_job(tmp_path, {"train": {"output.manifest": ground_truth_lines(examples(3))}})
+    assert run_in_process(base) == EXIT_FAILED
+    failure = (base / "output" / "failure").read_text()
+    assert failure.startswith(
+        "channel 'train': 3 bad record(s): output.manifest line 1: no 'label' attribute "
+        "(the label_attribute hyperparameter); this Ground Truth manifest labels "
+        "'sentiment': set label_attribute=sentiment;"
+    )
+
+
 def test_sharded_training_data_across_hosts_is_refused(tmp_path: Path) -> None:
     base = make_job(
         tmp_path,
