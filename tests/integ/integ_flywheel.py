@@ -53,6 +53,7 @@ from tests.integ.support import (  # noqa: E402
     case_settings,
     finish,
     integ_test,
+    make_disposable,
     new_app,
     synth_main,
 )
@@ -146,8 +147,10 @@ MERGED = "^" + "".join(_merged_line(text, truth) + r"\n" for text, truth in UNLA
 def build(outdir: str | None = None) -> IntegCase:
     app = new_app(outdir)
     settings = case_settings(CONFIG, source="tests/integ/integ_flywheel.py")
+    platform, stacks = build_case(app, settings)
+    # The assertions deploy after the test stacks; the endpoint needs the trained model.
     assertions = cdk.Stack(app, f"{PREFIX}-Assertions")
-    platform, stacks = build_case(app, "Flywheel", settings)
+    make_disposable(assertions)
     test = integ_test(app, "Flywheel", stacks, assertion_stack=assertions)
     checks = test.assertions
     foundation = platform.foundation

@@ -55,7 +55,8 @@ CONFIG = """
           volume_size_gb: 5
           idle_minutes: 60
 """
-NOTEBOOK = "smkit-it-nb-probe"
+PREFIX = "smkit-it-nb"
+NOTEBOOK = f"{PREFIX}-probe"
 SDK_DEFAULTS_LINE = "SageMaker SDK defaults written to /etc/xdg/sagemaker/config.yaml"
 IDLE_STOP_LINE = "idle stop scheduled by (cron|a systemd timer): after 60 idle minutes"
 
@@ -63,7 +64,7 @@ IDLE_STOP_LINE = "idle stop scheduled by (cron|a systemd timer): after 60 idle m
 def build(outdir: str | None = None) -> IntegCase:
     app = new_app(outdir)
     settings = case_settings(CONFIG, source="tests/integ/integ_notebook.py")
-    platform, stacks = build_case(app, "Notebook", settings)
+    platform, stacks = build_case(app, settings)
     test = integ_test(app, "Notebook", stacks)
     checks = test.assertions
 

@@ -51,20 +51,14 @@ def case_settings(yaml_text: str, *, source: str) -> PlatformSettings:
     return parse_settings(textwrap.dedent(yaml_text), source=source)
 
 
-def build_case(
-    app: cdk.App,
-    test_id: str,
-    settings: PlatformSettings,
-    *,
-    extra_stacks: Sequence[cdk.Stack] = (),
-) -> tuple[Platform, list[cdk.Stack]]:
-    """The kit's stacks for `settings` (built by the same code as app.py) made
-    disposable, plus `extra_stacks`: the stacks the IntegTest deploys."""
+def build_case(app: cdk.App, settings: PlatformSettings) -> tuple[Platform, list[cdk.Stack]]:
+    """The kit's stacks for `settings`, built by the same code as app.py and made
+    disposable: the stacks the IntegTest deploys. Call it before adding other stacks."""
     platform = build_platform(app, settings)
     stacks = [s for s in app.node.children if isinstance(s, cdk.Stack)]
-    for stack in [*stacks, *extra_stacks]:
+    for stack in stacks:
         make_disposable(stack)
-    return platform, [*stacks, *(s for s in extra_stacks if s not in stacks)]
+    return platform, stacks
 
 
 def make_disposable(stack: cdk.Stack) -> None:
