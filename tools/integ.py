@@ -22,7 +22,8 @@ to integ-runner unchanged once a release reads schema 55:
   `--no-rollback --outputs-file`, the `AssertionResults*` outputs read as results, and
   `cdk destroy --all --force` whatever happened. Before destroying, the runner empties
   the buckets of the case's stacks (the kit's buckets are versioned; CloudFormation
-  deletes only empty ones).
+  deletes only empty ones) and deletes the model package versions the runs registered
+  (it deletes only empty model package groups).
 """
 
 from __future__ import annotations
@@ -351,23 +352,44 @@ def empty_buckets(cloudformation: Any, s3: Any, stacks: Iterable[str]) -> list[s
     return emptied
 
 
+def delete_model_packages(cloudformation: Any, sagemaker: Any, stacks: Iterable[str]) -> list[str]:
+    """Delete the model package versions the runs registered in the model package groups
+    of `stacks` (CloudFormation deletes only empty groups). Returns their ARNs."""
+    deleted = []
+    for stack in stacks:
+        for group in _stack_resources(cloudformation, stack, "AWS::SageMaker::ModelPackageGroup"):
+            pages = sagemaker.get_paginator("list_model_packages").paginate(
+                ModelPackageGroupName=group
+            )
+            for page in pages:
+                for package in page["ModelPackageSummaryList"]:
+                    sagemaker.delete_model_package(ModelPackageName=package["ModelPackageArn"])
+                    deleted.append(package["ModelPackageArn"])
+    return deleted
+
+
 def _stack_buckets(cloudformation: Any, stack: str) -> list[str]:
+    return _stack_resources(cloudformation, stack, "AWS::S3::Bucket")
+
+
+def _stack_resources(cloudformation: Any, stack: str, resource_type: str) -> list[str]:
+    """Physical IDs of a stack's resources of one type; none when the stack is gone."""
     from botocore.exceptions import ClientError
 
-    buckets = []
+    found = []
     try:
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
         for page in pages:
-            buckets.extend(
+            found.extend(
                 r["PhysicalResourceId"]
                 for r in page["StackResourceSummaries"]
-                if r["ResourceType"] == "AWS::S3::Bucket" and r.get("PhysicalResourceId")
+                if r["ResourceType"] == resource_type and r.get("PhysicalResourceId")
             )
     except ClientError as err:
         if "does not exist" in str(err):
             return []
         raise
-    return buckets
+    return found
 
 
 def _empty_bucket(s3: Any, bucket: str) -> bool:
@@ -420,6 +442,7 @@ class CaseResult:
     assertions: dict[str, dict[str, str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     emptied_buckets: list[str] = field(default_factory=list)
+    deleted_model_packages: list[str] = field(default_factory=list)
     destroyed: bool = False
 
 
@@ -480,8 +503,10 @@ def run_case(case: Path, workdir: Path, session: Any, *, update: bool, keep: boo
 def _destroy(result: CaseResult, session: Any, assembly: Path, specs: list[TestCaseSpec]) -> bool:
     stacks = [s for spec in specs for s in spec.stacks]
     try:
-        result.emptied_buckets = empty_buckets(
-            session.client("cloudformation"), session.client("s3"), stacks
+        cloudformation = session.client("cloudformation")
+        result.emptied_buckets = empty_buckets(cloudformation, session.client("s3"), stacks)
+        result.deleted_model_packages = delete_model_packages(
+            cloudformation, session.client("sagemaker"), stacks
         )
         cdk("destroy", "--app", str(assembly), "--all", "--force")
     except Exception as err:  # noqa: BLE001 - reported; the other cases still run
@@ -523,7 +548,8 @@ def run(cases: Sequence[Path], *, update: bool, keep: bool, results_dir: Path) -
     """`run`: every case in turn; writes `<results_dir>/results.json`."""
     import boto3
 
-    session = boto3.Session()
+    # AWS_REGION too (the CDK CLI reads it; boto3 reads only AWS_DEFAULT_REGION).
+    session = boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
     account, region = check_credentials(session)
     print(f"Integration cases in account {account}, {region}: {', '.join(c.stem for c in cases)}")
     results_dir.mkdir(parents=True, exist_ok=True)
