@@ -185,3 +185,12 @@ def test_the_flywheel_writes_labels_for_every_object_and_expects_them_merged_in_
     lines = merged.splitlines(keepends=True)
     assert not re.search(module.MERGED, "".join([lines[1], lines[0], *lines[2:]]))
     assert not re.search(module.MERGED, merged.replace('"label":1', '"label":0', 1))
+
+
+def test_every_case_is_named_within_the_integration_roles_cleanup_scope() -> None:
+    from stacks.github_deploy_stack import INTEG_PREFIX
+
+    for name in CASES:
+        module = importlib.import_module(f"tests.integ.{name}")
+        assert module.PREFIX.startswith(INTEG_PREFIX)
+        assert f"name_prefix: {module.PREFIX}\n" in module.CONFIG
