@@ -227,6 +227,8 @@ def test_integ_runs_make_integ_once_per_account_and_uploads_the_results() -> Non
     runs = {s.get("name"): s for s in job["steps"]}
     assert runs["make integ"]["run"] == 'make integ PYTHON=python CASES="$CASES"'
     assert runs["make integ"]["env"] == {"CASES": "${{ inputs.cases }}"}
-    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    upload = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")
+    )
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == "integ-results"

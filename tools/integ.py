@@ -16,8 +16,8 @@ to integ-runner unchanged once a release reads schema 55:
 - snapshots: `<case>.py.snapshot/` beside the case, holding the templates, asset
   manifests, `manifest.json` and `integ.json` (not asset sources: the update workflow
   is off). The check compares each stack of each test case (not the assertion stack,
-  which differs at every synthesis), with asset hashes replaced by `Asset<n>` unless the case sets `diff_assets`, exactly
-  as integ-runner's `IntegSnapshotRunner` does;
+  which differs at every synthesis), with asset hashes replaced by `Asset<n>` unless
+  the case sets `diff_assets`, exactly as integ-runner's `IntegSnapshotRunner` does;
 - a run: `cdk deploy` of each test case's stacks, then of its assertion stack with
   `--no-rollback --outputs-file`, the `AssertionResults*` outputs read as results, and
   `cdk destroy --all --force` whatever happened. Before destroying, the runner empties
@@ -319,8 +319,7 @@ def check_credentials(session: Any) -> tuple[str, str]:
 def needs_docker(assembly: Path) -> bool:
     """Whether any stack of the assembly has a Docker image asset to build."""
     return any(
-        json.loads(path.read_text()).get("dockerImages")
-        for path in assembly.glob("*.assets.json")
+        json.loads(path.read_text()).get("dockerImages") for path in assembly.glob("*.assets.json")
     )
 
 
@@ -378,7 +377,7 @@ def _stack_resources(cloudformation: Any, stack: str, resource_type: str) -> lis
     """Physical IDs of a stack's resources of one type; none when the stack is gone."""
     from botocore.exceptions import ClientError
 
-    found = []
+    found: list[str] = []
     try:
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
         for page in pages:
@@ -511,7 +510,7 @@ def _destroy(result: CaseResult, session: Any, assembly: Path, specs: list[TestC
             cloudformation, session.client("sagemaker"), stacks
         )
         cdk("destroy", "--app", str(assembly), "--all", "--force")
-    except Exception as err:  # noqa: BLE001 - reported; the other cases still run
+    except Exception as err:
         result.status = "error"
         result.errors.append(f"destroy: {err}; delete the stacks {', '.join(stacks)} by hand")
         return False
@@ -545,7 +544,8 @@ def _load_case_module(case: Path) -> Any:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(f"integ_case_{case.stem}", case)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise IntegError(f"cannot load {case}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

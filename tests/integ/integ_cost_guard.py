@@ -25,11 +25,11 @@ from pathlib import Path
 if str(Path(__file__).resolve().parents[2]) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, Match  # noqa: E402
+from aws_cdk import Duration
+from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 
-from sagemaker_constructs.cost import budget_name  # noqa: E402
-from tests.integ.support import (  # noqa: E402
+from sagemaker_constructs.cost import budget_name
+from tests.integ.support import (
     IntegCase,
     allow,
     build_case,
@@ -95,7 +95,9 @@ def build(outdir: str | None = None) -> IntegCase:
         "SageMaker", "describeNotebookInstance", {"NotebookInstanceName": NOTEBOOK}
     )
     in_service.expect(ExpectedResult.object_like({"NotebookInstanceStatus": "InService"}))
-    in_service.wait_for_assertions(interval=Duration.seconds(30), total_timeout=Duration.minutes(20))
+    in_service.wait_for_assertions(
+        interval=Duration.seconds(30), total_timeout=Duration.minutes(20)
+    )
 
     breach = checks.aws_api_call(
         "SNS",

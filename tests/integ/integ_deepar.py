@@ -31,13 +31,13 @@ from pathlib import Path
 if str(Path(__file__).resolve().parents[2]) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, Match  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import Duration
+from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 
-from sagemaker_constructs.common import ContainerImage  # noqa: E402
-from sagemaker_constructs.inference import Endpoint, InstanceVariant, ModelSource  # noqa: E402
-from tests.integ.support import (  # noqa: E402
+from sagemaker_constructs.common import ContainerImage
+from sagemaker_constructs.inference import Endpoint, InstanceVariant, ModelSource
+from tests.integ.support import (
     IntegCase,
     allow,
     build_case,
@@ -107,9 +107,16 @@ REQUEST = {
         {"start": "2026-01-01 00:00:00", "target": _series(0)[:40]},
         {"start": "2026-01-01 00:00:00", "target": _series(3)[:40]},
     ],
-    "configuration": {"num_samples": 50, "output_types": ["mean", "quantiles"], "quantiles": QUANTILES},
+    "configuration": {
+        "num_samples": 50,
+        "output_types": ["mean", "quantiles"],
+        "quantiles": QUANTILES,
+    },
 }
-FORECAST = {"mean": Match.array_with([]), "quantiles": Match.object_like({q: Match.array_with([]) for q in QUANTILES})}
+FORECAST = {
+    "mean": Match.array_with([]),
+    "quantiles": Match.object_like({q: Match.array_with([]) for q in QUANTILES}),
+}
 """One prediction in DeepAR's response format (each value a list of numbers)."""
 
 
@@ -131,7 +138,9 @@ def build(outdir: str | None = None) -> IntegCase:
         "S3", "putObject", {"Bucket": data, "Key": "integ/deepar/train/series.jsonl", "Body": TRAIN}
     )
     start = checks.aws_api_call(
-        "StepFunctions", "startExecution", {"stateMachineArn": training.state_machine_arn, "input": "{}"}
+        "StepFunctions",
+        "startExecution",
+        {"stateMachineArn": training.state_machine_arn, "input": "{}"},
     )
     trained = checks.aws_api_call(
         "StepFunctions", "describeExecution", {"executionArn": start.get_att_string("executionArn")}

@@ -39,13 +39,13 @@ from pathlib import Path
 if str(Path(__file__).resolve().parents[2]) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, Match  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import Duration
+from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 
-from sagemaker_constructs.common import ContainerImage  # noqa: E402
-from sagemaker_constructs.inference import Endpoint, ModelSource, ServerlessVariant  # noqa: E402
-from tests.integ.support import (  # noqa: E402
+from sagemaker_constructs.common import ContainerImage
+from sagemaker_constructs.inference import Endpoint, ModelSource, ServerlessVariant
+from tests.integ.support import (
     KIT,
     IntegCase,
     allow,
@@ -162,7 +162,9 @@ def build(outdir: str | None = None) -> IntegCase:
     run_prefix = f"auto-labeling/{WORKFLOW}/{RUN_ID}/"
 
     put_train = checks.aws_api_call(
-        "S3", "putObject", {"Bucket": data, "Key": "integ/flywheel/train/train.jsonl", "Body": TRAIN}
+        "S3",
+        "putObject",
+        {"Bucket": data, "Key": "integ/flywheel/train/train.jsonl", "Body": TRAIN},
     )
     manifest_key = "integ/flywheel/unlabeled.manifest"
     put_manifest = checks.aws_api_call(
@@ -175,7 +177,9 @@ def build(outdir: str | None = None) -> IntegCase:
         },
     )
     start_training = checks.aws_api_call(
-        "StepFunctions", "startExecution", {"stateMachineArn": training.state_machine_arn, "input": "{}"}
+        "StepFunctions",
+        "startExecution",
+        {"stateMachineArn": training.state_machine_arn, "input": "{}"},
     )
     trained = checks.aws_api_call(
         "StepFunctions",

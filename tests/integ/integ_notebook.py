@@ -24,10 +24,10 @@ from pathlib import Path
 if str(Path(__file__).resolve().parents[2]) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, Match  # noqa: E402
+from aws_cdk import Duration
+from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 
-from tests.integ.support import (  # noqa: E402
+from tests.integ.support import (
     NOTEBOOK_LOG_GROUP,
     IntegCase,
     build_case,
@@ -77,7 +77,8 @@ def build(outdir: str | None = None) -> IntegCase:
     )
 
     stream = f"{NOTEBOOK}/LifecycleConfigOnStart"
-    for index, line in enumerate((SDK_DEFAULTS_LINE, IDLE_STOP_LINE)):
+    previous = in_service
+    for line in (SDK_DEFAULTS_LINE, IDLE_STOP_LINE):
         logged = checks.aws_api_call(
             "CloudWatchLogs",
             "filterLogEvents",
@@ -93,12 +94,8 @@ def build(outdir: str | None = None) -> IntegCase:
             )
         )
         # The agent ships the script's output a little after the instance is InService.
-        logged.wait_for_assertions(
-            interval=Duration.seconds(20), total_timeout=Duration.minutes(5)
-        )
-        in_service.next(logged)
-        if index:
-            previous.next(logged)
+        logged.wait_for_assertions(interval=Duration.seconds(20), total_timeout=Duration.minutes(5))
+        previous.next(logged)
         previous = logged
 
     stop = checks.aws_api_call(

@@ -19,6 +19,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import integ_tests_alpha as integ
+
 from stacks.platform import Platform, add_checks, build_platform
 from stacks.settings import PlatformSettings, parse_settings
 

@@ -53,7 +53,9 @@ class Synthesized:
 
 
 @pytest.fixture(scope="module", params=CASES)
-def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def synthesized(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Synthesized:
     module = importlib.import_module(f"tests.integ.{request.param}")
     outdir = tmp_path_factory.mktemp(request.param)
     case: IntegCase = module.build(str(outdir))

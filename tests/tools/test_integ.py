@@ -231,7 +231,9 @@ def test_a_run_without_a_region_says_so(monkeypatch: pytest.MonkeyPatch) -> None
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
     session = boto3.Session(region_name=None)
-    with pytest.raises(integ.IntegError, match="needs credentials for a sandbox account: no region"):
+    with pytest.raises(
+        integ.IntegError, match="needs credentials for a sandbox account: no region"
+    ):
         integ.check_credentials(session)
 
 
