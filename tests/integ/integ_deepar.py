@@ -188,6 +188,10 @@ def build(outdir: str | None = None) -> IntegCase:
     forecast.node.add_dependency(endpoint)
     allow(forecast, ["sagemaker:InvokeEndpoint"], ["*"])
 
+    # Named explicitly: the IAM prefix of Step Functions is `states`.
+    allow(start, ["states:StartExecution", "states:DescribeExecution"], ["*"])
+    allow(trained, ["states:StartExecution", "states:DescribeExecution"], ["*"])
+
     finish(app)
     return IntegCase(app=app, platform=platform, test=test)
 

@@ -301,6 +301,14 @@ def build(outdir: str | None = None) -> IntegCase:
     for call in (put_train, put_manifest, put_labels, merged, trained, labeled):
         allow(call, ["kms:GenerateDataKey", "kms:Decrypt"], [key_arn])
     allow(classify, ["sagemaker:InvokeEndpoint"], ["*"])
+    # ListObjectsV2 is authorized as s3:ListBucket.
+    allow(asked, ["s3:ListBucket"], ["*"])
+
+    # Named explicitly: the IAM prefix of Step Functions is `states`.
+    allow(start_training, ["states:StartExecution", "states:DescribeExecution"], ["*"])
+    allow(trained, ["states:StartExecution", "states:DescribeExecution"], ["*"])
+    allow(start_labeling, ["states:StartExecution", "states:DescribeExecution"], ["*"])
+    allow(labeled, ["states:StartExecution", "states:DescribeExecution"], ["*"])
 
     finish(app)
     return IntegCase(app=app, platform=platform, test=test)

@@ -30,6 +30,7 @@ from aws_cdk.integ_tests_alpha import ExpectedResult, Match
 from tests.integ.support import (
     NOTEBOOK_LOG_GROUP,
     IntegCase,
+    allow,
     build_case,
     case_settings,
     finish,
@@ -95,6 +96,8 @@ def build(outdir: str | None = None) -> IntegCase:
         )
         # The agent ships the script's output a little after the instance is InService.
         logged.wait_for_assertions(interval=Duration.seconds(20), total_timeout=Duration.minutes(5))
+        # Named explicitly: the IAM prefix of CloudWatch Logs is `logs`.
+        allow(logged, ["logs:FilterLogEvents"], ["*"])
         previous.next(logged)
         previous = logged
 
