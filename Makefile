@@ -5,6 +5,8 @@
 #   make test                           set up the dev environment, run the whole suite
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
 #   make diagram                        render the synthesized app to docs/architecture.{svg,png}
+#   make integ [CASES=...] [UPDATE=1]   deploy, assert and destroy the integration cases (AWS)
+#   make integ-snapshots                rewrite the integration cases' snapshots offline
 #
 # CONFIG, OUT and BASE given on the command line (or in the environment) are the caller's:
 # a relative one is taken from the folder make was started in, also with
@@ -31,6 +33,10 @@ BASE ?=
 APPROVAL ?= broadening
 # `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
 SKIP_PREDEPLOY ?=
+# `make integ CASES="integ_notebook integ_deepar"`: some of the cases in tests/integ.
+CASES ?=
+# `make integ UPDATE=1`: rewrite the snapshots of the cases that passed.
+UPDATE ?=
 DIAGRAM ?= docs/architecture
 
 # The folder make was started in: `make -C` changes the directory but not $PWD.
@@ -57,10 +63,10 @@ REVIEW_STAMP := $(VENV)/.review-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test lint review diagram preflight deploy diff bootstrap config-docs clean distclean
+.PHONY: help synth test lint review diagram preflight deploy diff bootstrap config-docs integ integ-snapshots clean distclean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
 
 # The app checks the config (once) before it builds anything.
 synth: $(SYNTH_STAMP) $(NPM_STAMP) ## Synthesize CONFIG (default config/default.yaml) into OUT (default cdk.out)
@@ -105,11 +111,19 @@ diff: synth ## Compare CONFIG with what is deployed (credentials needed)
 bootstrap: synth ## Bootstrap the CDK in the current account and region (once)
 	$(CDK) bootstrap --app "$(OUT_PATH)"
 
+# Checks the credentials before anything else; each case then synthesizes, runs
+# `smkit preflight` with its config, deploys, asserts and is destroyed (docs/integration-tests.md).
+integ: $(DEV_STAMP) $(NPM_STAMP) ## Deploy, assert and destroy the integration cases on real AWS (credentials; Docker); UPDATE=1 updates their snapshots
+	@$(PY) -m tools.integ run $(if $(UPDATE),--update) $(CASES)
+
+integ-snapshots: $(DEV_STAMP) ## Rewrite the integration cases' snapshots offline (after an intended template change)
+	@$(PY) -m tools.integ snapshot --update $(CASES)
+
 config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's configuration reference
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
-	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram .pytest_cache .mypy_cache .ruff_cache
+	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram integ-results .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove the virtual environment and node_modules

@@ -8,12 +8,17 @@ from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from sagemaker_constructs.common import acknowledge_wildcards
+
 from .settings.delivery import GitHubDeploySettings
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # The roles `cdk bootstrap` creates; `cdk deploy` works by assuming them.
 BOOTSTRAP_ROLES = ("deploy", "file-publishing", "image-publishing", "lookup")
+INTEG_PREFIX = "smkit-it-"
+"""Starts the name_prefix of every integration case (tests/integ): the integration
+workflow's cleanup is allowed on those stacks, buckets and model packages only."""
 
 
 class GitHubDeployStack(Stack):
@@ -64,6 +69,9 @@ class GitHubDeployStack(Stack):
             )
         )
 
+        if settings.integ_environment is not None:
+            self._allow_integ_cleanup()
+
         CfnOutput(
             self,
             "DeployRoleArn",
@@ -71,3 +79,35 @@ class GitHubDeployStack(Stack):
             description="Set as the AWS_DEPLOY_ROLE_ARN variable of the GitHub repository",
         )
         CfnOutput(self, "OidcProviderArn", value=provider_arn, description="GitHub OIDC provider")
+
+    def _allow_integ_cleanup(self) -> None:
+        """What `make integ` does itself before `cdk destroy` (tools/integ.py): list the
+        buckets and model package groups of the cases' stacks, empty those buckets and
+        delete the model packages the runs registered. Only `smkit-it-*` names."""
+        stacks = self.format_arn(
+            service="cloudformation", resource="stack", resource_name=f"{INTEG_PREFIX}*"
+        )
+        buckets = f"arn:{Aws.PARTITION}:s3:::{INTEG_PREFIX}*"
+        packages = self.format_arn(
+            service="sagemaker", resource="model-package", resource_name=f"{INTEG_PREFIX}*"
+        )
+        groups = self.format_arn(
+            service="sagemaker", resource="model-package-group", resource_name=f"{INTEG_PREFIX}*"
+        )
+        statements = [
+            (["cloudformation:ListStackResources"], [stacks]),
+            (["s3:ListBucket", "s3:ListBucketVersions"], [buckets]),
+            (["s3:DeleteObject", "s3:DeleteObjectVersion"], [f"{buckets}/*"]),
+            (["sagemaker:ListModelPackages"], ["*"]),
+            (["sagemaker:DeleteModelPackage"], [packages, groups]),
+        ]
+        for actions, resources in statements:
+            self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        acknowledge_wildcards(
+            self.role,
+            resources=[stacks, buckets, f"{buckets}/*", packages, groups, "*"],
+            reason="The integration workflow's cleanup before cdk destroy: only the stacks, "
+            f"buckets and model packages of the integration cases ({INTEG_PREFIX}*), whose "
+            "physical names CloudFormation generates; ListModelPackages has no resource-level "
+            "permission.",
+        )

@@ -195,3 +195,40 @@ def test_deploy_diffs_then_deploys_every_stack_without_a_prompt() -> None:
     assert (
         'make synth PYTHON=python CONFIG="$CONFIG"' in runs["Synthesize (checks the config first)"]
     )
+
+
+INTEG = WORKFLOWS / "integ.yml"
+
+
+def test_integ_runs_by_hand_and_weekly_with_the_deploy_role_of_the_integ_environment() -> None:
+    workflow = load(INTEG)
+    assert set(workflow["on"]) == {"workflow_dispatch", "schedule"}
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["cases"]["type"] == "string"
+    (schedule,) = workflow["on"]["schedule"]
+    assert schedule["cron"] == "0 5 * * 1"
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["integ"]
+    assert job["environment"] == "integ"
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    credentials = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws")
+    )
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert "secrets." not in INTEG.read_text()
+
+
+def test_integ_runs_make_integ_once_per_account_and_uploads_the_results() -> None:
+    job = load(INTEG)["jobs"]["integ"]
+    # The role ARN names the account: one run per account, none cancelled half way.
+    assert job["concurrency"] == {
+        "group": "integ-${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+        "cancel-in-progress": False,
+    }
+    runs = {s.get("name"): s for s in job["steps"]}
+    assert runs["make integ"]["run"] == 'make integ PYTHON=python CASES="$CASES"'
+    assert runs["make integ"]["env"] == {"CASES": "${{ inputs.cases }}"}
+    upload = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")
+    )
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "integ-results"

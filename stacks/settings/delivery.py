@@ -70,7 +70,15 @@ class GitHubDeploySettings(StrictModel):
     Default: the CDK's default qualifier."""
 
     max_session_hours: Annotated[int, Field(ge=1, le=12)] = 1
-    """Longest session of the deploy role, in hours. Valid range: 1-12."""
+    """Longest session of the deploy role, in hours. Valid range: 1-12. The integration
+    test workflow asks for 4 hours: set 4 or more with `integ_environment`."""
+
+    integ_environment: GitHubEnvironment | None = None
+    """GitHub environment of the integration test workflow (.github/workflows/integ.yml,
+    `make integ` against a sandbox account): its jobs may assume the role too, which may
+    then also clear what the integration cases leave in their own stacks before `cdk
+    destroy` (empty the buckets and delete the model packages of `smkit-it-*` stacks).
+    Deploy only to a sandbox account. Default: none, not trusted."""
 
     @model_validator(mode="after")
     def _someone_trusted(self) -> GitHubDeploySettings:
@@ -85,6 +93,15 @@ class GitHubDeploySettings(StrictModel):
                 ]
             )
         problems: list[tuple[Location, str]] = []
+        if self.integ_environment is not None and self.integ_environment in self.environments:
+            problems.append(
+                (
+                    ("integ_environment",),
+                    f"{self.integ_environment!r} is also in environments: the integration "
+                    "tests need an environment of their own (e.g. integ), so that deploy "
+                    "jobs do not get their cleanup permissions",
+                )
+            )
         for name in ("environments", "branches"):
             values = getattr(self, name)
             problems.extend(
@@ -98,6 +115,7 @@ class GitHubDeploySettings(StrictModel):
 
     def subjects(self) -> list[str]:
         """The OIDC `sub` claims the role trusts."""
-        return [f"repo:{self.repository}:environment:{env}" for env in self.environments] + [
+        environments = [*self.environments, *filter(None, [self.integ_environment])]
+        return [f"repo:{self.repository}:environment:{env}" for env in environments] + [
             f"repo:{self.repository}:ref:refs/heads/{branch}" for branch in self.branches
         ]

@@ -3,11 +3,14 @@ repository's environments / branches, allowed only to assume the CDK bootstrap r
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.github_deploy_stack import BOOTSTRAP_ROLES, GitHubDeployStack
-from stacks.settings import parse_settings
+from stacks.settings import ConfigError, parse_settings
 from tests.oracles.synth import Synthesis, cdk_json_context
 
 
@@ -110,3 +113,59 @@ def test_existing_provider_is_reused_not_created() -> None:
     policy = next(iter(template.find_resources("AWS::IAM::Policy").values()))
     resources = policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"]
     assert resources[0]["Fn::Join"][1][4] == ":role/cdk-custom1-deploy-role-"
+
+
+def _integ_stack(extra: str = "") -> Template:
+    settings = parse_settings(
+        "name_prefix: demo\ngithub_deploy:\n  repository: o/r\n  integ_environment: integ\n"
+        "  max_session_hours: 4\n" + extra
+    )
+    assert settings.github_deploy is not None
+    stack = GitHubDeployStack(
+        cdk.App(context=cdk_json_context()), "Deploy", settings=settings.github_deploy
+    )
+    return Template.from_stack(stack)
+
+
+def test_the_integ_environment_is_trusted_and_may_only_clean_up_integration_stacks() -> None:
+    template = _integ_stack()
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    subjects = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
+        "StringEquals"
+    ]["token.actions.githubusercontent.com:sub"]
+    assert subjects == [
+        "repo:o/r:environment:dev",
+        "repo:o/r:environment:prod",
+        "repo:o/r:environment:integ",
+    ]
+    (policy,) = template.find_resources("AWS::IAM::Policy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = [s["Action"] for s in statements[1:]]
+    assert actions == [
+        "cloudformation:ListStackResources",
+        ["s3:ListBucket", "s3:ListBucketVersions"],
+        ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        "sagemaker:ListModelPackages",
+        "sagemaker:DeleteModelPackage",
+    ]
+    text = json.dumps(statements[1:])
+    # Every resource but ListModelPackages' (no resource-level permission) is an
+    # integration case's.
+    assert text.count("smkit-it-*") == 5
+    assert [s["Resource"] for s in statements[1:]].count("*") == 1
+
+
+def test_without_an_integ_environment_nothing_changes(full_synth: Synthesis) -> None:
+    (policy,) = full_synth.resources("GitHubDeploy", "AWS::IAM::Policy").values()
+    assert len(policy["Properties"]["PolicyDocument"]["Statement"]) == 1
+
+
+def test_the_integ_environment_must_be_its_own() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            "name_prefix: demo\ngithub_deploy:\n  repository: o/r\n  integ_environment: dev\n"
+        )
+    assert "github_deploy.integ_environment" in str(err.value)
+    assert "'dev' is also in environments: the integration tests need an environment" in str(
+        err.value
+    )
