@@ -105,7 +105,7 @@ diff: synth ## Compare CONFIG with what is deployed (credentials needed)
 bootstrap: synth ## Bootstrap the CDK in the current account and region (once)
 	$(CDK) bootstrap --app "$(OUT_PATH)"
 
-config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's configuration reference
+config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and the configuration reference (docs/configuration.md)
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
