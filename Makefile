@@ -77,7 +77,7 @@ lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m stacks.settings check config/default.yaml config/examples/*.yaml
+	$(PY) -m stacks.settings check config/default.yaml config/starter.yaml config/examples/*.yaml
 
 review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md (BASE=<old cdk.out> adds the changes)
 	@$(PY) -m tools.review "$(OUT_PATH)" --config "$(CONFIG_PATH)" $(if $(BASE),--base "$(call path_of,BASE)")
