@@ -4,7 +4,7 @@
 #   make synth CONFIG=<file> OUT=<dir>  another config into another folder
 #   make test                           set up the dev environment, run the whole suite
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
-#   make diagram                        render the synthesized app to docs/architecture.{svg,png}
+#   make diagram                        draw the full example config's pictures into docs/diagrams/
 #
 # CONFIG, OUT and BASE given on the command line (or in the environment) are the caller's:
 # a relative one is taken from the folder make was started in, also with
@@ -31,7 +31,7 @@ BASE ?=
 APPROVAL ?= broadening
 # `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
 SKIP_PREDEPLOY ?=
-DIAGRAM ?= docs/architecture
+DIAGRAMS ?= docs/diagrams
 
 # The folder make was started in: `make -C` changes the directory but not $PWD.
 CALLER_DIR := $(or $(PWD),$(CURDIR))
@@ -85,8 +85,8 @@ review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md
 # The picture shows every feature: the full example config unless CONFIG is given.
 diagram: CONFIG := config/examples/full.yaml
 diagram: OUT := cdk.out.diagram
-diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
-	@$(PY) -m tools.diagram "$(OUT_PATH)" --output "$(call path_of,DIAGRAM)"
+diagram: synth ## Draw the overview and one picture per stack into docs/diagrams/
+	@$(PY) -m tools.diagram "$(OUT_PATH)" --output-dir "$(call path_of,DIAGRAMS)"
 
 # Synthesizes first: the assembly says which CDK bootstrap version it needs.
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import re
 
 import pytest
@@ -29,7 +28,7 @@ def test_reference_page_is_current() -> None:
 
 
 def test_reference_page_without_markers_is_refused() -> None:
-    with pytest.raises(ValueError, match="configuration.md lacks the markers"):
+    with pytest.raises(ValueError, match=r"configuration\.md lacks the markers"):
         page_with_reference("# Configuration reference\n")
 
 
