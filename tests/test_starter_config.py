@@ -67,17 +67,17 @@ def test_readme_first_deployment_copies_the_starter_and_uses_the_copy() -> None:
     readme = README.read_text()
     section = readme[readme.index("## First deployment") :]
     section = section[: section.index("\n## ", 1)]
-    commands = re.findall(r"^(?:cp|make|smkit|export) .*$", section, re.MULTILINE)
+    commands = [
+        line.strip()
+        for line in re.findall(r"^ *(?:cp|make|smkit|export) .*$", section, re.MULTILINE)
+    ]
     assert commands[0] == "cp config/starter.yaml config/my-team.yaml"
     configs = set(re.findall(r"config/[\w./-]+\.yaml", "\n".join(commands[1:])))
     assert configs == {"config/my-team.yaml"}
-    steps = [c.split()[1] if c.startswith("make") else c.split()[0] for c in commands[1:]]
-    assert [s for s in steps if s in ("bootstrap", "preflight", "deploy")] == [
-        "bootstrap",
-        "preflight",
-        "deploy",
-    ]
-    assert "smkit status" in section
+    steps = [c.split()[1] for c in commands[1:] if c.startswith("make")]
+    assert steps == ["bootstrap", "preflight", "deploy"]
+    assert commands.index("smkit status") > commands.index("make deploy CONFIG=config/my-team.yaml")
+    assert "export SMKIT_CONFIG=config/my-team.yaml" in commands
 
 
 def test_starter_edits_are_marked_and_the_copy_loads(tmp_path: Path) -> None:
