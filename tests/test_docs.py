@@ -151,9 +151,7 @@ def _sections_to_add(page: Path) -> list[dict[str, Any]]:
     return found
 
 
-SECTIONS = [
-    (page.name, section) for page in PAGES for section in _sections_to_add(page) if section
-]
+SECTIONS = [(page.name, section) for page in PAGES for section in _sections_to_add(page) if section]
 
 
 @pytest.mark.parametrize(("page", "section"), SECTIONS, ids=[p for p, _ in SECTIONS])
