@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from smkit_cli.main import cli
-from stacks.settings import parse_settings
+from stacks.settings import PlatformSettings, parse_settings
 from stacks.settings.reference import heading_anchor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +145,7 @@ def _sections_to_add(page: Path) -> list[dict[str, Any]]:
     for match in _FENCE.finditer(text):
         indent, language, body = match.groups()
         before = text[: match.start()].rstrip().rsplit("\n\n", 1)[-1]
-        if language == "yaml" and "Add to `config/my-team.yaml`" in before:
+        if language == "yaml" and "add to `config/my-team.yaml`" in before.lower():
             lines = [line.removeprefix(indent) for line in body.splitlines()]
             found.append(yaml.safe_load("\n".join(lines)))
     return found
@@ -175,3 +175,41 @@ def test_examples_use_one_name(page: Path) -> None:
         text = text.split("<!-- BEGIN CONFIG REFERENCE", 1)[0]
     others = re.findall(r"\bacme\b|\bsmkit-full-|\bops-[a-z]", text)
     assert others == [], "examples name config/my-team.yaml and the prefix my-team"
+
+
+def _names(settings: PlatformSettings, command: tuple[str, ...]) -> set[str]:
+    """What a command's NAME (or --endpoint) may be in `settings`."""
+    labeling, training = settings.labeling, settings.training
+    notebooks, inference = settings.notebooks, settings.inference
+    found: dict[tuple[str, ...], Any] = {
+        ("label", "run"): [w.name for w in labeling.workflows] if labeling else [],
+        ("label", "auto"): [a.name for a in labeling.auto_labeling] if labeling else [],
+        ("train", "start"): list(training.definitions) if training else [],
+        ("tune", "start"): list(training.tuning) if training else [],
+        ("notebook", "open"): [n.name for n in notebooks.instances] if notebooks else [],
+        ("notebook", "stop"): [n.name for n in notebooks.instances] if notebooks else [],
+        ("forecast",): list(inference.endpoints) if inference else [],
+        ("classify",): list(inference.endpoints) if inference else [],
+    }
+    return set(found.get(command, []))
+
+
+def test_readme_one_liners_name_what_the_starter_and_its_sections_deploy() -> None:
+    """Each job's one-liner works on config/my-team.yaml once the sections its page says
+    to add are in: the workflow, definition, notebook or endpoint it names is there."""
+    config = yaml.safe_load(STARTER.read_text())
+    for _page, section in SECTIONS:
+        config.update(section)
+    settings = parse_settings(yaml.safe_dump(config), source="starter + sections")
+    checked = []
+    for line in _smkit_lines(README):
+        args = shlex.split(line, comments=True)[1:]
+        command = (
+            tuple(args[:2]) if args[0] in ("label", "train", "tune", "notebook") else (args[0],)
+        )
+        if command in (("status",),):
+            continue
+        name = args[args.index("--endpoint") + 1] if "--endpoint" in args else args[2]
+        assert name in _names(settings, command), f"{line}: no {name!r} in the config"
+        checked.append(command)
+    assert {c[0] for c in checked} == {"label", "notebook", "train", "tune", "forecast", "classify"}
