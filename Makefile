@@ -4,7 +4,7 @@
 #   make synth CONFIG=<file> OUT=<dir>  another config into another folder
 #   make test                           set up the dev environment, run the whole suite
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
-#   make diagram                        render the synthesized app to docs/architecture.{svg,png}
+#   make diagram                        draw the full example config's pictures into docs/diagrams/
 #   make integ [CASES=...] [UPDATE=1]   deploy, assert and destroy the integration cases (AWS)
 #   make integ-snapshots                rewrite the integration cases' snapshots offline
 #
@@ -37,7 +37,7 @@ SKIP_PREDEPLOY ?=
 CASES ?=
 # `make integ UPDATE=1`: rewrite the snapshots of the cases that passed.
 UPDATE ?=
-DIAGRAM ?= docs/architecture
+DIAGRAMS ?= docs/diagrams
 
 # The folder make was started in: `make -C` changes the directory but not $PWD.
 CALLER_DIR := $(or $(PWD),$(CURDIR))
@@ -83,7 +83,7 @@ lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m stacks.settings check config/default.yaml config/examples/*.yaml
+	$(PY) -m stacks.settings check config/default.yaml config/starter.yaml config/examples/*.yaml
 
 review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md (BASE=<old cdk.out> adds the changes)
 	@$(PY) -m tools.review "$(OUT_PATH)" --config "$(CONFIG_PATH)" $(if $(BASE),--base "$(call path_of,BASE)")
@@ -91,8 +91,8 @@ review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md
 # The picture shows every feature: the full example config unless CONFIG is given.
 diagram: CONFIG := config/examples/full.yaml
 diagram: OUT := cdk.out.diagram
-diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
-	@$(PY) -m tools.diagram "$(OUT_PATH)" --output "$(call path_of,DIAGRAM)"
+diagram: synth ## Draw the overview and one picture per stack into docs/diagrams/
+	@$(PY) -m tools.diagram "$(OUT_PATH)" --output-dir "$(call path_of,DIAGRAMS)"
 
 # Synthesizes first: the assembly says which CDK bootstrap version it needs.
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
@@ -119,7 +119,7 @@ integ: $(DEV_STAMP) $(NPM_STAMP) ## Deploy, assert and destroy the integration c
 integ-snapshots: $(DEV_STAMP) ## Rewrite the integration cases' snapshots offline (after an intended template change)
 	@$(PY) -m tools.integ snapshot --update $(CASES)
 
-config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's configuration reference
+config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and the configuration reference (docs/configuration.md)
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches

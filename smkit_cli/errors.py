@@ -9,7 +9,7 @@ import click
 
 
 class ExitCode(IntEnum):
-    """What `smkit` exits with (README, "Operating the platform")."""
+    """What `smkit` exits with (docs/operations.md, "Scripts and exit codes")."""
 
     OK = 0
     """Done; with `--wait`, the run succeeded."""

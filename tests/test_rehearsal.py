@@ -14,6 +14,7 @@ from tests.oracles.rehearsal import (
     Rehearsal,
     rehearsable_template,
     rehearse,
+    resolve_stack_outputs,
 )
 from tests.oracles.synth import Synthesis
 from tests.tools.assemblies import resource, write_assembly
@@ -199,6 +200,16 @@ def test_stack_output_references_are_resolved_from_the_created_stacks(tmp_path: 
     consumer_outcome = result.stacks[1]
     assert consumer_outcome.adapted["(template)"].startswith(
         "1 Fn::GetStackOutput reference(s) resolved by the rehearsal"
+    )
+
+
+def test_environment_agnostic_references_resolve_in_the_consumers_region() -> None:
+    # CDK names the consumer's own region with a Ref when the stacks have no fixed region.
+    outputs = {("Producer", "us-east-1"): {"QueueArn": "arn:aws:sqs:us-east-1:1:q"}}
+    spec = {"StackName": "Producer", "Region": {"Ref": "AWS::Region"}, "OutputName": "QueueArn"}
+    assert resolve_stack_outputs({"Fn::GetStackOutput": spec}, outputs, "us-east-1") == (
+        "arn:aws:sqs:us-east-1:1:q",
+        1,
     )
 
 

@@ -1,7 +1,7 @@
 """Command line of the settings model.
 
 python -m stacks.settings check FILE...   validate config files (exit 1 on problems)
-python -m stacks.settings generate        rewrite config/schema.json and README's reference
+python -m stacks.settings generate        rewrite config/schema.json and docs/configuration.md
 """
 
 from __future__ import annotations

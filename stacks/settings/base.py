@@ -17,7 +17,7 @@ class StrictModel(BaseModel):
 
     Unknown keys are errors (a typo must not pass silently), values are
     immutable after loading, and attribute docstrings become the field
-    descriptions that the JSON Schema and the README reference are made from.
+    descriptions that the JSON Schema and the reference (docs/configuration.md) are made from.
     """
 
     model_config = ConfigDict(

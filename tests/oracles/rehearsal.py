@@ -460,7 +460,12 @@ def resolve_stack_outputs(
     if isinstance(value, dict):
         if set(value) == {"Fn::GetStackOutput"}:
             spec = value["Fn::GetStackOutput"]
-            key = (str(spec["StackName"]), str(spec.get("Region", region)))
+            # Environment-agnostic stacks name the consumer's own region with a Ref.
+            named = spec.get("Region", region)
+            key = (
+                str(spec["StackName"]),
+                region if named == {"Ref": "AWS::Region"} else str(named),
+            )
             found = outputs.get(key, {}).get(str(spec["OutputName"]))
             if found is None:
                 raise MissingOutputError(

@@ -18,6 +18,7 @@ from stacks.settings import PlatformSettings, load_settings
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 FULL_CONFIG = ROOT / "config" / "examples" / "full.yaml"
+PATH_METADATA = "aws:cdk:enable-path-metadata"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -80,14 +81,17 @@ class Synthesis:
 
 
 def synthesize(config: Path | str, outdir: Path) -> Synthesis:
-    """Build and synthesize the app of `config` into `outdir`, as app.py does.
+    """Build and synthesize the app of `config` into `outdir`, as app.py does under the
+    CDK CLI.
 
     cdk-nag is not registered as a validation plugin here (it would abort the
     synthesis and with it every test); the nag test runs the same pack over the
     same tree instead. Acknowledgements are still written into the templates.
     """
     settings = load_settings(config)
-    app = cdk.App(outdir=str(outdir), context=cdk_json_context())
+    # The CDK CLI turns path metadata on; the diagrams name resources by their paths.
+    context = {**cdk_json_context(), PATH_METADATA: True}
+    app = cdk.App(outdir=str(outdir), context=context)
     platform = build_platform(app, settings)
     cdk.Aspects.of(app).add(WriteNagSuppressionsToCloudFormationAspect())
     synthesis = Synthesis(settings=settings, app=app, platform=platform, outdir=outdir)

@@ -88,6 +88,14 @@ PROPERTY_LABELS = {
 }
 
 KEY_TYPES = frozenset({"AWS::KMS::Key"})
+# The font the PNG is drawn with (tools/diagram/render.mjs), named so that Graphviz sizes
+# the boxes with its metrics.
+FONT = "DejaVu Sans"
+# Construct ids the kit gives a construct's main child: dropped from the names shown.
+GENERIC_CHILDREN = frozenset(
+    {"Function", "StateMachine", "Topic", "Endpoint", "Model", "Workteam", "Key", "Budget"}
+)
+OTHER_FILL = "#eeeeee"
 
 
 @dataclass(frozen=True)
@@ -108,29 +116,45 @@ class Graph:
     encrypted: dict[str, set[str]] = field(default_factory=dict)
     """Key node -> the nodes that encrypt with it (shown as a count on the key)."""
 
-    def to_dot(self, title: str) -> str:
+    def to_dot(self, title: str, focus: str | None = None, rankdir: str = "LR") -> str:
+        """DOT text: one cluster per stack. With `focus` (a stack name), the nodes of other
+        stacks are drawn grey: they are what the focused stack uses."""
+        # A view's parallel edges to the same few shared resources are merged.
+        layout = (
+            "nodesep=0.3, ranksep=0.9, newrank=true"
+            if focus is None
+            else "nodesep=0.2, ranksep=0.5, concentrate=true"
+        )
         lines = [
             "digraph architecture {",
-            f'  graph [rankdir=LR, fontname="Helvetica", fontsize=16, labelloc=t, '
-            f'label="{_esc(title)}", nodesep=0.3, ranksep=0.9, pad=0.3, newrank=true];',
-            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+            f'  graph [rankdir={rankdir}, fontname="{FONT}", fontsize=16, labelloc=t, '
+            f'label="{_esc(title)}", pad=0.3, {layout}];',
+            f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=11, '
             'margin="0.3,0.12"];',
-            '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
+            f'  edge [fontname="{FONT}", fontsize=9, color="#555555"];',
         ]
         stacks: dict[str, list[Node]] = {}
         for node in self.nodes.values():
             stacks.setdefault(node.stack, []).append(node)
-        for index, (stack, nodes) in enumerate(stacks.items()):
+        # The focused stack first, then the others in their order of appearance.
+        order = sorted(stacks, key=lambda name: name != focus)
+        for index, stack in enumerate(order):
+            other = focus is not None and stack != focus
+            # A view names stacks by their unit: the pictures show any config's stacks.
+            name = stack if focus is None else f"{stack.rsplit('-', 1)[-1]} stack"
             lines += [
                 f"  subgraph cluster_{index} {{",
-                f'    label="{_esc(stack)}"; style="rounded,dashed"; color="#888888";',
+                f'    label="{_esc(name)}"; style="rounded,dashed"; '
+                f'color="{"#bbbbbb" if other else "#888888"}";'
+                + (' fontcolor="#888888";' if other else ""),
             ]
-            for node in sorted(nodes, key=lambda n: n.key):
+            for node in sorted(stacks[stack], key=lambda n: n.key):
                 label = f"{node.kind}\n{node.label}"
                 if node.key in self.encrypted:
                     label += f"\nencrypts {len(self.encrypted[node.key])} of the resources shown"
+                fill, extra = (OTHER_FILL, ', fontcolor="#666666"') if other else (node.fill, "")
                 lines.append(
-                    f'    "{_esc(node.key)}" [label="{_esc(label)}", fillcolor="{node.fill}"];'
+                    f'    "{_esc(node.key)}" [label="{_esc(label)}", fillcolor="{fill}"{extra}];'
                 )
             lines.append("  }")
         for (source, target), label in sorted(self.edges.items()):
@@ -140,6 +164,130 @@ class Graph:
             lines.append(f'  "{_esc(source)}" -> "{_esc(target)}" [label="{_esc(label)}"{style}];')
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+    def stack_view(self, stack: str) -> Graph:
+        """One stack's part of the graph: its nodes and the edges among them, and one box
+        per other stack listing what its nodes use there (one edge from each user). Who
+        uses the stack is in the users' views."""
+        own = {key for key, node in self.nodes.items() if node.stack == stack}
+        edges = {
+            pair: label
+            for pair, label in self.edges.items()
+            if pair[0] in own and not _to_logs(self, pair)
+        }
+        view = _fold_steps(
+            Graph(
+                nodes={
+                    key: node
+                    for key, node in self.nodes.items()
+                    if key in own or any(t == key for _, t in edges)
+                },
+                edges=edges,
+                encrypted={k: v & own for k, v in self.encrypted.items() if v & own},
+            )
+        )
+        return _merge_other_stacks(view, stack)
+
+
+def _merge_other_stacks(view: Graph, stack: str) -> Graph:
+    """The nodes of other stacks in `view` as one box per stack, listing them."""
+    merged: dict[str, str] = {}
+    listed: dict[str, list[str]] = {}
+    for key, node in view.nodes.items():
+        if node.stack != stack:
+            merged[key] = f"{node.stack}/(used)"
+            listed.setdefault(node.stack, []).append(f"{node.kind}: {_one_line(node.label)}")
+    for key, sources in view.encrypted.items():
+        if key not in view.nodes:
+            listed.setdefault(key.rsplit("/", 1)[0], []).append(
+                f"KMS key (encrypts {len(sources)} of the resources shown)"
+            )
+    nodes = {key: node for key, node in view.nodes.items() if key not in merged}
+    for other, items in listed.items():
+        nodes[f"{other}/(used)"] = Node(
+            f"{other}/(used)", other, "\n".join(sorted(items)), "used here", OTHER_FILL
+        )
+    labels: dict[tuple[str, str], set[str]] = {}
+    for (source, target), label in view.edges.items():
+        labels.setdefault((source, merged.get(target, target)), set()).add(label)
+    return Graph(
+        nodes=nodes,
+        edges={pair: ", ".join(sorted(found)) for pair, found in sorted(labels.items())},
+        encrypted={k: v for k, v in view.encrypted.items() if k in nodes},
+    )
+
+
+def _one_line(label: str) -> str:
+    return label.replace("\n", " ")
+
+
+def longest_chain(graph: Graph) -> int:
+    """Boxes on the longest path of edges (a cycle is walked once)."""
+    after: dict[str, set[str]] = {}
+    for source, target in graph.edges:
+        after.setdefault(source, set()).add(target)
+
+    def walk(key: str, seen: frozenset[str]) -> int:
+        nexts = [walk(n, seen | {n}) for n in after.get(key, ()) if n not in seen]
+        return 1 + max(nexts, default=0)
+
+    return max((walk(key, frozenset({key})) for key in graph.nodes), default=0)
+
+
+def view_rankdir(graph: Graph) -> str:
+    """Top to bottom for a view whose longest chain has four boxes or more: left to right,
+    each box of the chain is a column and the picture grows wider than the page."""
+    return "TB" if longest_chain(graph) >= 4 else "LR"
+
+
+def _to_logs(graph: Graph, pair: tuple[str, str]) -> bool:
+    # Every function and state machine logs: the log groups are counted, not linked.
+    return graph.nodes[pair[1]].kind == GROUPED_TYPES["AWS::Logs::LogGroup"][0]
+
+
+def _fold_steps(graph: Graph) -> Graph:
+    """Lambda functions that only one state machine calls, folded into that state
+    machine's box (named there); their own links become the state machine's."""
+    machine_kind = MAIN_TYPES["AWS::StepFunctions::StateMachine"][0]
+    function_kind = MAIN_TYPES["AWS::Lambda::Function"][0]
+    callers: dict[str, set[str]] = {}
+    for (source, target), _label in graph.edges.items():
+        callers.setdefault(target, set()).add(source)
+    folded: dict[str, str] = {}
+    for key, node in graph.nodes.items():
+        sources = callers.get(key, set())
+        if node.kind == function_kind and len(sources) == 1:
+            (caller,) = sources
+            if graph.nodes[caller].kind == machine_kind and graph.edges[(caller, key)] == "calls":
+                folded[key] = caller
+    steps: dict[str, list[str]] = {}
+    for function, machine in folded.items():
+        steps.setdefault(machine, []).append(graph.nodes[function].label.rsplit("/", 1)[-1])
+    nodes = {}
+    for key, node in graph.nodes.items():
+        if key in folded:
+            continue
+        if key in steps:
+            node = Node(
+                node.key,
+                node.stack,
+                f"{node.label}\nsteps: {_wrap(sorted(steps[key]), 4)}",
+                node.kind,
+                node.fill,
+            )
+        nodes[key] = node
+    edges: dict[tuple[str, str], str] = {}
+    for (source, target), label in sorted(graph.edges.items()):
+        if target in folded and folded[target] == source:
+            continue
+        pair = (folded.get(source, source), folded.get(target, target))
+        if pair[0] != pair[1]:
+            edges.setdefault(pair, label)
+    encrypted = {
+        key: {folded.get(source, source) for source in sources}
+        for key, sources in graph.encrypted.items()
+    }
+    return Graph(nodes=nodes, edges=edges, encrypted=encrypted)
 
 
 def build_graph(assembly: Assembly) -> Graph:
@@ -195,7 +343,19 @@ def _name(logical_id: str, resource: dict[str, Any]) -> str:
     if not path:
         return logical_id
     parts = [p for p in path.split("/")[1:] if p not in ("Resource", "Default")]
-    return "/".join(parts[-2:]) if parts else logical_id
+    # Under the kind's name, `Guard/Function/Function` says no more than `Guard`, and
+    # `DemandTuning/DemandTuningWorkflow` no more than its last part.
+    while len(parts) > 1 and parts[-1] in GENERIC_CHILDREN:
+        parts.pop()
+    if not parts:
+        return logical_id
+    if len(parts) > 1 and _squashed(parts[-2]) not in _squashed(parts[-1]):
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1]
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _label_groups(graph: Graph, stack: Stack) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from stacks.settings.reference import (
-    README_PATH,
+    BEGIN,
+    REFERENCE_PATH,
     SCHEMA_PATH,
+    heading_anchor,
     json_schema,
     markdown_reference,
-    readme_with_reference,
+    page_with_reference,
 )
 
 
@@ -17,9 +22,41 @@ def test_committed_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text() == json_schema(), "run `make config-docs` and commit the result"
 
 
-def test_readme_reference_is_current() -> None:
-    readme = README_PATH.read_text()
-    assert readme_with_reference(readme) == readme, "run `make config-docs` and commit the result"
+def test_reference_page_is_current() -> None:
+    page = REFERENCE_PATH.read_text()
+    assert page_with_reference(page) == page, "run `make config-docs` and commit the result"
+
+
+def test_reference_page_without_markers_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"configuration\.md lacks the markers"):
+        page_with_reference("# Configuration reference\n")
+
+
+def test_contents_link_every_section_of_the_page() -> None:
+    page = REFERENCE_PATH.read_text()
+    seen: dict[str, int] = {}
+    anchors = [
+        heading_anchor(title, seen) for title in re.findall(r"^#{1,6} (.+)$", page, re.MULTILINE)
+    ]
+    contents = page[page.index(BEGIN) :].split("## Top level", 1)[0]
+    links = re.findall(r"^ *- \[(.+)\]\(#(.+)\)$", contents, re.MULTILINE)
+    generated = re.findall(r"^#{3,6} (.+)$", markdown_reference(), re.MULTILINE)
+    assert [title for title, _ in links] == ["Top level", *generated]
+    assert [anchor for _, anchor in links if anchor not in anchors] == []
+    assert ("`cost.budget.teams`", "costbudgetteams") in links
+    assert (
+        "`inference.endpoints.model (source: artifact).image (type: asset)`",
+        "inferenceendpointsmodel-source-artifactimage-type-asset",
+    ) in links
+
+
+def test_heading_anchors_follow_github() -> None:
+    seen: dict[str, int] = {}
+    assert heading_anchor("Top level", seen) == "top-level"
+    assert heading_anchor("`network (mode: none)`", seen) == "network-mode-none"
+    assert heading_anchor("`cost.limits.instance_types`", seen) == "costlimitsinstance_types"
+    assert heading_anchor("Top level", seen) == "top-level-1"
+    assert heading_anchor("Top level", seen) == "top-level-2"
 
 
 def test_reference_documents_every_option() -> None:

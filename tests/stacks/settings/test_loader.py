@@ -13,7 +13,13 @@ from stacks.settings import ConfigError, load_settings, parse_settings
 from stacks.settings.foundation import ExistingNetwork, NoNetwork, PrivateNetwork
 
 ROOT = Path(__file__).resolve().parents[3]
-SHIPPED = sorted([ROOT / "config" / "default.yaml", *(ROOT / "config" / "examples").glob("*.yaml")])
+SHIPPED = sorted(
+    [
+        ROOT / "config" / "default.yaml",
+        ROOT / "config" / "starter.yaml",
+        *(ROOT / "config" / "examples").glob("*.yaml"),
+    ]
+)
 
 
 def problems_of(text: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""The architecture picture: the graph of the full config's stacks, main resources
-and connections, its DOT text, and rendering to SVG and PNG with the npm tools."""
+"""The pictures: the graph of the full config's stacks, main resources and connections,
+the overview and the per-stack views drawn from it, their DOT text, rendering to SVG and
+PNG with the npm tools, and the committed pictures in docs/diagrams/ kept fresh."""
 
 from __future__ import annotations
 
@@ -10,8 +11,20 @@ import pytest
 from tests.oracles.synth import ROOT, Synthesis
 from tests.tools.assemblies import resource, write_assembly
 from tools.assembly import load_assembly
-from tools.diagram.__main__ import main, render
-from tools.diagram.graph import build_graph
+from tools.diagram.__main__ import (
+    diagrams,
+    file_name,
+    main,
+    mark_png,
+    png_digest,
+    render,
+    source_digest,
+    svg_digest,
+)
+from tools.diagram.graph import Graph, Node, build_graph, longest_chain, view_rankdir
+from tools.diagram.overview import FLOWS, deploy_waves, overview_dot
+
+DIAGRAMS = ROOT / "docs" / "diagrams"
 
 
 def test_full_config_graph_shows_stacks_main_resources_and_links(full_synth: Synthesis) -> None:
@@ -114,13 +127,27 @@ def test_plumbing_is_folded_into_edges(tmp_path: Path) -> None:
     assert 'subgraph cluster_0 {\n    label="Base";' in dot or 'label="Base";' in dot
 
 
-def test_render_writes_svg_and_png(tmp_path: Path) -> None:
+def test_render_writes_svg_and_png_marked_with_their_source(tmp_path: Path) -> None:
     prefix = tmp_path / "pic"
-    render('digraph { a [label="S3 bucket\\nData"]; a -> b [label="logs to"]; }', prefix)
+    dot = 'digraph { a [label="S3 bucket\\nData"]; a -> b [label="logs to"]; }'
+    render(dot, prefix)
     svg = (prefix.with_suffix(".svg")).read_text()
     assert svg.lstrip().startswith("<?xml") and "S3 bucket" in svg and "logs to" in svg
     png = (prefix.with_suffix(".png")).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+    assert svg_digest(svg) == png_digest(png) == source_digest(dot)
+    assert source_digest(dot + " ") != source_digest(dot)
+    render(dot, tmp_path / "again")
+    assert (tmp_path / "again.png").read_bytes() == png  # deterministic on one machine
+
+
+def test_png_mark_is_a_valid_chunk_before_the_image_data() -> None:
+    header = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + bytes(13) + bytes(4)
+    image = b"\x00\x00\x00\x00IDAT" + bytes(4)
+    marked = mark_png(header + image, "ab" * 32)
+    assert png_digest(marked) == "ab" * 32
+    assert marked.index(b"tEXt") < marked.index(b"IDAT")
+    assert png_digest(header + image) is None
 
 
 def test_render_reports_a_graph_it_cannot_lay_out(tmp_path: Path) -> None:
@@ -128,17 +155,141 @@ def test_render_reports_a_graph_it_cannot_lay_out(tmp_path: Path) -> None:
         render("digraph { a -> }", tmp_path / "bad")
 
 
-def test_cli_draws_an_assembly(
+def test_cli_draws_the_overview_and_every_stack(
     full_synth: Synthesis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    prefix = tmp_path / "architecture"
-    assert main([str(full_synth.outdir), "--output", str(prefix)]) == 0
-    assert capsys.readouterr().out.startswith(
-        f"{len(build_graph(load_assembly(full_synth.outdir)).nodes)} nodes"
+    assert main([str(full_synth.outdir), "--output-dir", str(tmp_path)]) == 0
+    names = ["overview", *(file_name(u.rsplit("-", 1)[1]) for u in full_synth.stack_names)]
+    assert capsys.readouterr().out.startswith(f"{len(names)} pictures: wrote overview, ")
+    for name in names:
+        assert (tmp_path / f"{name}.dot").read_text().startswith("digraph ")
+        assert svg_digest((tmp_path / f"{name}.svg").read_text()) is not None
+
+
+def test_cli_reports_a_folder_without_an_assembly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path)]) == 1
+    assert "is not a synthesized cloud assembly" in capsys.readouterr().err
+
+
+def test_committed_pictures_are_fresh(full_synth: Synthesis) -> None:
+    """docs/diagrams/ holds exactly the pictures of the full config, each drawn from the
+    DOT text generated now: run `make diagram` and commit the result when this fails."""
+    expected = diagrams(load_assembly(full_synth.outdir))
+    committed = sorted(p.name for p in DIAGRAMS.iterdir())
+    assert committed == sorted(f"{n}{s}" for n in expected for s in (".dot", ".png", ".svg"))
+    for name, dot in expected.items():
+        assert (DIAGRAMS / f"{name}.dot").read_text() == dot, f"{name}.dot: run `make diagram`"
+        digest = source_digest(dot)
+        assert svg_digest((DIAGRAMS / f"{name}.svg").read_text()) == digest, f"{name}.svg"
+        assert png_digest((DIAGRAMS / f"{name}.png").read_bytes()) == digest, f"{name}.png"
+
+
+def test_file_names() -> None:
+    assert file_name("ModelRegistry") == "model-registry"
+    assert file_name("GitHubDeploy") == "github-deploy"
+    assert file_name("Foundation") == "foundation"
+
+
+# --- the overview --------------------------------------------------------------------------
+
+
+def test_overview_numbers_stacks_in_deploy_order_and_draws_the_main_flow(
+    full_synth: Synthesis,
+) -> None:
+    assembly = load_assembly(full_synth.outdir)
+    dot = overview_dot(assembly, "t")
+    for position, stack in enumerate(assembly, start=1):
+        unit = stack.name.rsplit("-", 1)[1]
+        assert f"<b>{position}  {unit}</b>" in dot
+    waves = deploy_waves(assembly)
+    prefix = full_synth.settings.name_prefix
+    assert waves[f"{prefix}-Foundation"] == 0
+    assert waves[f"{prefix}-Labeling"] == 2  # after the Workforce, which is after the Foundation
+    assert waves[f"{prefix}-Training"] == 1
+    flows = [line for line in dot.splitlines() if "penwidth=2.5" in line]
+    assert [line.split('label="')[1].split('"')[0] for line in flows] == [f[2] for f in FLOWS]
+    assert f'"{prefix}-Labeling" -> "{prefix}-Training" [label="labels: train"' in dot
+    assert f'"{prefix}-Inference" -> "{prefix}-Labeling" [label="auto-label"' in dot
+    # Dependencies are drawn dashed, each once.
+    assert f'"{prefix}-Workforce" -> "{prefix}-Labeling" [style=dashed' in dot
+    assert "3 endpoints" in dot and "2 instances" in dot
+
+
+def test_overview_of_the_default_config_has_one_stack_and_no_flow(
+    default_synth: Synthesis,
+) -> None:
+    dot = overview_dot(load_assembly(default_synth.outdir), "t")
+    assert "<b>1  Foundation</b>" in dot
+    assert "penwidth=2.5" not in dot and "style=dashed" not in dot
+
+
+# --- per-stack views -----------------------------------------------------------------------
+
+
+def _node(key: str, kind: str, label: str = "") -> Node:
+    return Node(key, key.split("/")[0], label or key.split("/")[1], kind, "#ffffff")
+
+
+def test_stack_view_folds_steps_and_lists_what_other_stacks_provide() -> None:
+    graph = Graph(
+        nodes={
+            n.key: n
+            for n in (
+                _node("App/Machine", "state machine", "flow"),
+                _node("App/Step", "Lambda function", "Wf/Prepare"),
+                _node("App/Shared", "Lambda function", "Shared"),
+                _node("App/Other", "state machine", "other"),
+                _node("App/Logs", "log groups", "2"),
+                _node("Base/Bucket", "S3 bucket", "Data"),
+                _node("Base/Topic", "SNS topic", "Alerts"),
+                _node("Base/Key", "KMS key", "Encryption"),
+                _node("Base/Unused", "SNS topic", "Unused"),
+                _node("Users/Reader", "Lambda function", "Reader"),
+            )
+        },
+        edges={
+            ("App/Machine", "App/Step"): "calls",
+            ("App/Machine", "App/Shared"): "calls",
+            ("App/Other", "App/Shared"): "calls",
+            ("App/Step", "Base/Bucket"): "IAM",
+            ("App/Machine", "Base/Topic"): "calls",
+            ("App/Machine", "App/Logs"): "logs to",
+            ("Users/Reader", "App/Machine"): "IAM",
+        },
+        encrypted={"Base/Key": {"App/Step", "Base/Bucket"}},
     )
-    assert prefix.with_suffix(".dot").read_text().startswith("digraph architecture {")
+    view = graph.stack_view("App")
+    assert sorted(view.nodes) == [
+        "App/Logs",
+        "App/Machine",
+        "App/Other",
+        "App/Shared",
+        "Base/(used)",
+    ]
+    # A function only one state machine calls is named in its box.
+    assert view.nodes["App/Machine"].label == "flow\nsteps: Prepare"
+    assert view.nodes["Base/(used)"].label == (
+        "KMS key (encrypts 1 of the resources shown)\nS3 bucket: Data\nSNS topic: Alerts"
+    )
+    assert view.edges == {
+        ("App/Machine", "App/Shared"): "calls",
+        ("App/Other", "App/Shared"): "calls",
+        ("App/Machine", "Base/(used)"): "IAM, calls",
+    }
+    dot = view.to_dot("App", focus="App", rankdir=view_rankdir(view))
+    assert dot.index('label="App stack"') < dot.index('label="Base stack"')
+    assert "rankdir=LR" in dot and "concentrate=true" in dot
 
 
-def test_the_committed_picture_exists() -> None:
-    for suffix in (".svg", ".png"):
-        assert (ROOT / "docs" / f"architecture{suffix}").stat().st_size > 1000
+def test_long_chains_are_drawn_top_to_bottom() -> None:
+    chain = Graph(
+        nodes={f"S/{i}": _node(f"S/{i}", "SNS topic") for i in range(4)},
+        edges={(f"S/{i}", f"S/{i + 1}"): "notifies" for i in range(3)},
+    )
+    assert longest_chain(chain) == 4 and view_rankdir(chain) == "TB"
+    chain.edges[("S/3", "S/0")] = "notifies"  # a cycle is walked once
+    assert longest_chain(chain) == 4
+    del chain.edges[("S/2", "S/3")], chain.edges[("S/3", "S/0")]
+    assert view_rankdir(chain) == "LR"
