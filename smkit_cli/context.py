@@ -19,7 +19,6 @@ from .aws import Aws, new_session
 from .deployment import Deployment, load
 from .errors import CliError, ExitCode
 
-
 # Width of the output when it is not a terminal (a pipe, a file): wide enough that
 # nothing wraps or is cut, so a script or `grep` sees each ARN and table row whole.
 PIPE_WIDTH = 10_000

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -127,7 +127,7 @@ def _name_taken(
             hint=follow.strip() or None,
         )
     ended = existing.get("stopDate")
-    when = f" on {ended:%Y-%m-%d %H:%M} UTC" if isinstance(ended, datetime) else ""
+    when = f" on {ended.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if isinstance(ended, datetime) else ""
     return CliError(
         f"a run named {name!r} already ran "
         + ("with this same input" if same else "with another input")

@@ -59,7 +59,7 @@ class SmkitGroup(click.Group):
             ) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as err:  # noqa: BLE001 - no traceback reaches a user
+        except Exception as err:  # no traceback reaches a user
             raise unexpected(err) from None
 
 

@@ -3,12 +3,15 @@ command too, `--interval`, examples at the end of each help text, and `--version
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any
 
 import click
+from click.decorators import FC
 
 from .context import Operator
+from .waiting import DEFAULT_INTERVAL
 
 GLOBAL_OPTIONS = ("config", "profile", "region")
 """The group's options that a command also takes after its name (`smkit status -c f`)."""
@@ -17,10 +20,8 @@ MIN_INTERVAL = 1.0
 """Fewest seconds between two polls: faster only spends API calls (and risks throttling)."""
 
 
-def interval_option(help_text: str) -> Any:
+def interval_option(help_text: str) -> Callable[[FC], FC]:
     """`--interval SECONDS` between two polls, at least MIN_INTERVAL."""
-    from .waiting import DEFAULT_INTERVAL
-
     return click.option(
         "--interval",
         type=click.FloatRange(min=MIN_INTERVAL),
@@ -60,12 +61,12 @@ def accept_global_options_after(group: click.Group) -> None:
                 continue
             command.params.append(
                 click.Option(
-                    opts,
-                    original.name,
+                    [*opts, original.name],
                     default=None,
                     expose_value=False,
                     callback=_set_on_operator,
-                    help=f"As `smkit {opts[0]} ...`: {original.help}",
+                    show_default=False,
+                    help=f"{original.help} (The global option, given after the command.)",
                     metavar=original.metavar,
                 )
             )

@@ -123,8 +123,7 @@ def _endpoint_name(operator: Operator, given: str, command: str) -> str:
             else "a text classifier (docs/classifier-contract.md)"
         )
         raise CliError(
-            f"endpoint {key} serves {what} ({where}.model.image): smkit {command} needs "
-            f"{wanted}",
+            f"endpoint {key} serves {what} ({where}.model.image): smkit {command} needs {wanted}",
             ExitCode.USAGE,
             hint=_candidates(endpoints, command),
         )
@@ -136,11 +135,7 @@ def _candidates(endpoints: dict[str, Any], command: str) -> str:
         key
         for key, e in endpoints.items()
         if e.variant.kind != "async"
-        and (
-            _serves(e) == DEEPAR
-            if command == "forecast"
-            else _serves(e) in (None, "classifier")
-        )
+        and (_serves(e) == DEEPAR if command == "forecast" else _serves(e) in (None, "classifier"))
     ]
     return f"Endpoints smkit {command} can call: {', '.join(fits) or 'none in this config'}."
 

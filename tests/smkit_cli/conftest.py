@@ -235,8 +235,10 @@ class Platform:
         input: str | None = None,
         session_factory: Callable[[str | None, str | None], boto3.Session] | None = None,
         terminal: bool = False,
+        width: int | None = 160,
     ) -> Result:
-        """`smkit --config <config> ARGS`, in process."""
+        """`smkit --config <config> ARGS`, in process (`width` None: the console's own,
+        as a real invocation)."""
         runtime = Runtime(
             session_factory=session_factory
             or (
@@ -246,7 +248,7 @@ class Platform:
             ),
             clock=self.clock,
             sleep=self.clock.sleep,
-            width=160,
+            width=width,
             console_kwargs={"force_terminal": True} if terminal else {},
         )
         return CliRunner().invoke(

@@ -291,3 +291,12 @@ def test_instances_column_says_what_each_kind_of_endpoint_runs(
     assert "serverless/0" not in screen
     assert "serverless, up to 5 at once, 2 provisioned" in screen
     assert "0 instances (async: scaled to zero, starts on the next request)" in screen
+
+
+def test_tables_are_not_cut_at_80_columns_off_a_terminal(platform: Platform) -> None:
+    deploy_everything(platform)
+    result = platform.run("status", width=None)
+    assert result.exit_code == 0, result.output
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/ops-text-reviewers"
+    assert any(arn in line and "text-reviewers" in line for line in result.stdout.splitlines())
+    assert "…" not in result.stdout

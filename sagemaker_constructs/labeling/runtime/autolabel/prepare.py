@@ -174,7 +174,9 @@ def run_id_problem(run_id: object) -> str | None:
     for callers that start runs (`smkit label auto --run-id`)."""
     if isinstance(run_id, str) and _RUN_ID.match(run_id):
         return None
-    return f"run_id must be 1-40 lower-case letters, digits and single hyphens (got {shown(run_id)})"
+    return (
+        f"run_id must be 1-40 lower-case letters, digits and single hyphens (got {shown(run_id)})"
+    )
 
 
 def _identity(run: dict[str, Any], version: str, settings: _Settings) -> dict[str, Any]:
