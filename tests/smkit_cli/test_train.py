@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from .conftest import Platform, executions, finish, sagemaker_backend
 
 
@@ -413,6 +415,8 @@ def test_watch_refuses_another_workflows_runs(platform: Platform) -> None:
     stranger = sfn.start_execution(
         stateMachineArn=platform.state_machine("someone-elses"), name="x"
     )["executionArn"]
+    # Following one of these runs would never end: the first poll fails the test instead.
+    platform.clock.on_sleep += [lambda: pytest.fail("followed another workflow's run")] * 3
 
     result = platform.run("train", "watch", labeling)
     assert result.exit_code == 2

@@ -75,6 +75,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=180 * 60,
             spot=True,
+            overridable=True,
         )
         in usages
     )
@@ -86,10 +87,17 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=120 * 60,
             max_parallel_jobs=2,
+            max_jobs=10,
             spot=False,  # DeepAR cannot checkpoint: it trains on demand (TRAIN-1)
+            overridable=True,
         )
         in usages
     )
+    # The definition's own instance type is the one a run uses unless it picks another.
+    assert [u.instance_type for u in usages if u.kind == "training" and not u.overridable] == [
+        "ml.g5.xlarge",
+        "ml.c5.2xlarge",
+    ]
     assert {(u.kind, u.path.rsplit(".", 1)[1]) for u in usages} == {
         ("training", "text-classifier"),
         ("training", "deepar-demand"),
