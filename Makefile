@@ -4,6 +4,7 @@
 #   make synth CONFIG=<file> OUT=<dir>  another config into another folder
 #   make test                           set up the dev environment, run the whole suite
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
+#               [BASE_CONFIG=<file>]    the config BASE was synthesized from (its cost)
 #   make diagram                        draw the full example config's pictures into docs/diagrams/
 #   make integ [CASES=...] [UPDATE=1]   deploy, assert and destroy the integration cases (AWS)
 #   make integ-snapshots                rewrite the integration cases' snapshots offline
@@ -27,8 +28,10 @@ PYTHON ?= python3
 CONFIG ?= config/default.yaml
 OUT ?= cdk.out
 PYTEST_ARGS ?=
-# `make review BASE=<dir>`: an older assembly to compare with.
+# `make review BASE=<dir>`: an older assembly to compare with; BASE_CONFIG=<file>: the
+# config it was synthesized from (prices its training and tuning; default: CONFIG's).
 BASE ?=
+BASE_CONFIG ?=
 # `make deploy APPROVAL=never` in CI, where nobody can answer the prompt.
 APPROVAL ?= broadening
 # `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
@@ -46,6 +49,13 @@ CALLER_DIR := $(or $(PWD),$(CURDIR))
 path_of = $(if $(filter /%,$($(1))),$($(1)),$(if $(filter command line environment,$(origin $(1))),$(CALLER_DIR),$(CURDIR))/$($(1)))
 CONFIG_PATH = $(call path_of,CONFIG)
 OUT_PATH = $(call path_of,OUT)
+
+# `make review BASE=<dir>` stops at once, before synthesizing, when BASE is no assembly.
+ifneq ($(and $(filter review,$(MAKECMDGOALS)),$(BASE)),)
+ifeq ($(wildcard $(call path_of,BASE)/manifest.json),)
+$(error BASE=$(BASE): $(call path_of,BASE) is not a synthesized cloud assembly (no manifest.json); synthesize the base first, e.g. make synth CONFIG=<its config> OUT=<folder>)
+endif
+endif
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -86,7 +96,7 @@ lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m stacks.settings check config/default.yaml config/starter.yaml config/examples/*.yaml
 
 review: synth $(REVIEW_STAMP) ## Synthesize CONFIG into OUT, write OUT/review.md (BASE=<old cdk.out> adds the changes)
-	@$(PY) -m tools.review "$(OUT_PATH)" --config "$(CONFIG_PATH)" $(if $(BASE),--base "$(call path_of,BASE)")
+	@$(PY) -m tools.review "$(OUT_PATH)" --config "$(CONFIG_PATH)" $(if $(BASE),--base "$(call path_of,BASE)") $(if $(BASE_CONFIG),--base-config "$(call path_of,BASE_CONFIG)")
 
 # The picture shows every feature: the full example config unless CONFIG is given.
 diagram: CONFIG := config/examples/full.yaml

@@ -19,6 +19,10 @@ from .aws import Aws, new_session
 from .deployment import Deployment, load
 from .errors import CliError, ExitCode
 
+# Width of the output when it is not a terminal (a pipe, a file): wide enough that
+# nothing wraps or is cut, so a script or `grep` sees each ARN and table row whole.
+PIPE_WIDTH = 10_000
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -35,7 +39,7 @@ class Runtime:
     sleep: Callable[[float], None] = time.sleep
     """Waits between two polls of a run."""
     width: int | None = None
-    """Console width. Default: the terminal's."""
+    """Console width. Default: the terminal's; off a terminal, PIPE_WIDTH."""
     console_kwargs: dict[str, Any] = field(default_factory=dict)
     """Further rich Console arguments."""
 
@@ -51,7 +55,11 @@ class Operator:
         self.profile = profile
         self.region = region
         self.console = Console(width=runtime.width, highlight=False, **runtime.console_kwargs)
+        if runtime.width is None and not self.console.is_terminal:
+            self.console.width = PIPE_WIDTH
         self._deployment: Deployment | None = None
+        self.last_line_at: datetime | None = None
+        """When `say` last printed a line (progress lines are printed after a silence)."""
 
     @property
     def deployment(self) -> Deployment:
@@ -76,6 +84,11 @@ class Operator:
     def now(self) -> datetime:
         """The injected clock's time."""
         return self.runtime.clock()
+
+    def say(self, line: str) -> None:
+        """Print one line as it is (never wrapped), noting when."""
+        self.console.print(line, soft_wrap=True)
+        self.last_line_at = self.now()
 
     def emit_json(self, value: Any) -> None:
         """One JSON document on stdout (`--json`): dates as ISO 8601."""

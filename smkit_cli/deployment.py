@@ -4,7 +4,7 @@ CloudFormation outputs of the stacks built from it (read once per command)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -43,6 +43,19 @@ def load(config: str) -> PlatformSettings:
 def pascal(name: str) -> str:
     """`demand-forecast` -> `DemandForecast`, as the stacks name their outputs."""
     return "".join(part.capitalize() for part in name.split("-"))
+
+
+class Workflow(NamedTuple):
+    """One workflow (state machine) the config deploys."""
+
+    kind: str
+    """`labeling`, `auto-labeling`, `training` or `tuning`."""
+    name: str
+    """Its name in the config."""
+    unit: str
+    """The stack unit that outputs its ARN."""
+    output: str
+    """The output key of its state machine's ARN."""
 
 
 class Deployment:
@@ -137,6 +150,27 @@ class Deployment:
                 hint="Pass the config the platform was deployed from: smkit --config <file> ...",
             )
         return value
+
+    def workflows(self, *kinds: str) -> list[Workflow]:
+        """Every workflow of the config (of `kinds`, if given), as the stacks output them."""
+        found = []
+        labeling = self.settings.labeling
+        if labeling is not None:
+            for flow in labeling.workflows:
+                key = f"LabelingWorkflow{pascal(flow.name)}Arn"
+                found.append(Workflow("labeling", flow.name, "Labeling", key))
+            for auto in labeling.auto_labeling:
+                key = f"AutoLabeling{pascal(auto.name)}Arn"
+                found.append(Workflow("auto-labeling", auto.name, "Labeling", key))
+        training = self.settings.training
+        if training is not None:
+            for name in training.definitions:
+                key = f"{pascal(name)}TrainingStateMachineArn"
+                found.append(Workflow("training", name, "Training", key))
+            for name in training.tuning:
+                key = f"{pascal(name)}TuningStateMachineArn"
+                found.append(Workflow("tuning", name, "Training", key))
+        return [w for w in found if not kinds or w.kind in kinds]
 
     # --- names given on the command line ----------------------------------------------------
 

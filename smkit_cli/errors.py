@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from enum import IntEnum
 from typing import IO, Any
 
@@ -25,6 +27,8 @@ class ExitCode(IntEnum):
     """No AWS credentials or region, credentials refused, or access denied."""
     AWS_ERROR = 6
     """Any other error from AWS (throttling beyond retries, a service refusing the call)."""
+    INTERNAL = 70
+    """A bug in smkit: an error it does not know how to explain (sysexits' EX_SOFTWARE)."""
     INTERRUPTED = 130
     """Ctrl-C while following a run (the run itself goes on)."""
 
@@ -43,3 +47,22 @@ class CliError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"Error: {self.format_message()}", file=file, err=file is None)
+
+
+DEBUG_VARIABLE = "SMKIT_DEBUG"
+"""Set (to anything) to see the traceback of an unexpected error."""
+
+
+def unexpected(err: Exception) -> CliError:
+    """The message for an error smkit has no explanation for: what happened and where,
+    in one line, instead of a traceback (SMKIT_DEBUG=1 prints it)."""
+    if os.environ.get(DEBUG_VARIABLE):
+        traceback.print_exception(err)
+    frame = traceback.extract_tb(err.__traceback__)[-1:] if err.__traceback__ else []
+    where = f" at {frame[0].filename.rsplit('/', 1)[-1]}:{frame[0].lineno}" if frame else ""
+    return CliError(
+        f"smkit failed unexpectedly: {type(err).__name__}: {err}{where}",
+        ExitCode.INTERNAL,
+        hint=f"This is a bug in smkit. Report it with this message; set {DEBUG_VARIABLE}=1 "
+        "to see the traceback.",
+    )

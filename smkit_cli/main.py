@@ -16,7 +16,8 @@ from .commands.preflight import preflight
 from .commands.status import status
 from .commands.train import train, tune
 from .context import Operator, Runtime
-from .errors import CliError, ExitCode
+from .errors import CliError, ExitCode, unexpected
+from .options import accept_global_options_after, examples, version_option
 
 DEFAULT_CONFIG = "config/default.yaml"
 
@@ -29,12 +30,22 @@ Exit codes:
   4  a stack, stack output or resource is not deployed
   5  no AWS credentials or region, credentials refused, or access denied
   6  any other AWS error
+  70  a bug in smkit (the message says what to report)
   130  interrupted while following a run (the run goes on)
-"""
+
+""" + examples(
+    "smkit --config config/my-team.yaml status",
+    "smkit train start text-classifier --wait --config config/my-team.yaml",
+)
 
 
 class SmkitGroup(click.Group):
-    """Turns botocore's errors into messages with meaningful exit codes."""
+    """Turns botocore's errors into messages with meaningful exit codes, and lets every
+    command take the global options after its name too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        accept_global_options_after(self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -46,11 +57,16 @@ class SmkitGroup(click.Group):
                 "interrupted: anything already started goes on running in AWS",
                 ExitCode.INTERRUPTED,
             ) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:  # no traceback reaches a user
+            raise unexpected(err) from None
 
 
 @click.group(
     cls=SmkitGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
 )
+@version_option
 @click.option(
     "--config",
     "-c",

@@ -8,20 +8,21 @@ from typing import Any
 import click
 from rich.table import Table
 
+from sagemaker_constructs.labeling.runtime.autolabel.prepare import run_id_problem
+from sagemaker_constructs.labeling.runtime.labeling_job.prepare import job_name_problem
+
 from .. import executions
 from ..context import Operator, json_option, pass_operator
 from ..deployment import Deployment, pascal
 from ..errors import CliError, ExitCode
-from ..waiting import DEFAULT_INTERVAL
+from ..options import examples, interval_option
 
-wait_option = click.option("--wait", is_flag=True, help="Follow the run and print its summary.")
-interval_option = click.option(
-    "--interval",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_INTERVAL,
-    show_default=True,
-    help="Seconds between two status checks with --wait.",
+wait_option = click.option(
+    "--wait",
+    is_flag=True,
+    help="Follow the run and print its summary (off a terminal: a progress line a minute).",
 )
+seconds_option = interval_option("Seconds between two status checks with --wait.")
 manifest_option = click.option(
     "--manifest",
     "-m",
@@ -30,7 +31,12 @@ manifest_option = click.option(
 )
 
 
-@click.group()
+@click.group(
+    epilog=examples(
+        "smkit label run sentiment -m batches/7/input.manifest --job-name batch-7 --wait",
+        "smkit label auto sentiment-auto -m reviews/march.manifest --threshold 0.9 --wait",
+    )
+)
 def label() -> None:
     """Start labeling and auto-labeling workflows."""
 
@@ -52,19 +58,25 @@ def _manifest_uri(deployment: Deployment, given: str) -> str:
 
 def _started(operator: Operator, workflow: str, arn: str, as_json: bool) -> None:
     if not as_json:
-        operator.console.print(f"Started {workflow}: {arn}")
-        operator.console.print(
-            f"Console: {executions.console_url(operator.aws.region, arn)}", soft_wrap=True
-        )
+        operator.say(f"Started {workflow}: {arn}")
+        operator.say(f"Console: {executions.console_url(operator.aws.region, arn)}")
 
 
-@label.command("run")
+@label.command(
+    "run",
+    short_help="Start a Ground Truth labeling workflow on a manifest.",
+    epilog=examples(
+        "smkit label run sentiment -m batches/7/input.manifest --job-name batch-7",
+        "smkit label run sentiment -m s3://my-team-data/batches/7/input.manifest --wait",
+    ),
+)
 @click.argument("workflow")
 @manifest_option
 @click.option(
     "--job-name",
-    help="Names the labeling job (after the workflow's prefix) and the run; starting the "
-    "same name and input again returns the run already going. Default: from the time.",
+    help="Names the labeling job (after the workflow's prefix) and the run: letters, digits "
+    "and hyphens; starting the same name and input again returns the run already going. "
+    "Default: from the time.",
 )
 @click.option("--title", help="Task title for this run. Default: the workflow's.")
 @click.option("--description", help="Task description for this run. Default: the workflow's.")
@@ -81,7 +93,7 @@ def _started(operator: Operator, workflow: str, arn: str, as_json: bool) -> None
 )
 @click.option("--label-attribute", help="Output attribute of the labels. Default: the workflow's.")
 @wait_option
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def run(
@@ -99,11 +111,17 @@ def run(
     interval: float,
     as_json: bool,
 ) -> None:
-    """Start labeling workflow WORKFLOW (a Ground Truth labeling job) on a manifest."""
+    """Start labeling workflow WORKFLOW (a Ground Truth labeling job) on a manifest.
+    With --wait, follow it and print who labeled how many objects."""
     deployment = operator.deployment
     name = deployment.pick(
         "labeling workflow", workflow, [w.name for w in _labeling(deployment).workflows]
     )
+    if job_name is not None:
+        # The workflow's first step names the job `<prefix><job_name>` and checks it.
+        problem = job_name_problem(f"{deployment.prefix}-{name}-", job_name)
+        if problem:
+            raise CliError(f"--job-name: {problem}", ExitCode.USAGE)
     arn = deployment.output("Labeling", f"LabelingWorkflow{pascal(name)}Arn")
     payload: dict[str, Any] = {"manifest_uri": _manifest_uri(deployment, manifest)}
     overrides = {
@@ -158,7 +176,14 @@ def run(
         raise executions.failure(execution)
 
 
-@label.command("auto")
+@label.command(
+    "auto",
+    short_help="Start an auto-labeling workflow: model first, people for the rest.",
+    epilog=examples(
+        "smkit label auto sentiment-auto -m reviews/march.manifest --threshold 0.9",
+        "smkit label auto sentiment-auto -m reviews/march.manifest --run-id march --wait",
+    ),
+)
 @click.argument("workflow")
 @manifest_option
 @click.option(
@@ -182,7 +207,7 @@ def run(
     "what was done). Lower-case letters, digits, hyphens.",
 )
 @wait_option
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def auto(
@@ -203,6 +228,9 @@ def auto(
     configured = {a.name: a for a in _labeling(deployment).auto_labeling}
     name = deployment.pick("auto-labeling workflow", workflow, configured)
     settings = configured[name]
+    problem = run_id_problem(run_id) if run_id is not None else None
+    if problem:
+        raise CliError(f"--run-id: {problem}", ExitCode.USAGE)
     if endpoint is not None and endpoint not in settings.endpoint_names:
         raise CliError(
             f"--endpoint {endpoint!r} is not one of {name}'s endpoints: "

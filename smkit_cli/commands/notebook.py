@@ -11,18 +11,13 @@ from botocore.exceptions import ClientError
 from ..aws import error_code
 from ..context import Operator, json_option, pass_operator
 from ..errors import CliError, ExitCode
-from ..waiting import DEFAULT_INTERVAL, wait_for_status
+from ..options import examples, interval_option
+from ..waiting import wait_for_status
 
-interval_option = click.option(
-    "--interval",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_INTERVAL,
-    show_default=True,
-    help="Seconds between two status checks while waiting.",
-)
+seconds_option = interval_option("Seconds between two status checks while waiting.")
 
 
-@click.group()
+@click.group(epilog=examples("smkit notebook open research", "smkit notebook stop research --wait"))
 def notebook() -> None:
     """Open or stop the platform's notebook instances."""
 
@@ -47,7 +42,11 @@ def _status(operator: Operator, name: str) -> str:
     return str(_describe(operator, name)["NotebookInstanceStatus"])
 
 
-@notebook.command("open")
+@notebook.command(
+    "open",
+    short_help="Print a URL that opens a notebook in JupyterLab.",
+    epilog=examples("smkit notebook open research", "smkit notebook open research --no-start"),
+)
 @click.argument("name")
 @click.option(
     "--start/--no-start",
@@ -62,7 +61,7 @@ def _status(operator: Operator, name: str) -> str:
     show_default=True,
     help="How long the JupyterLab session stays valid once opened (30-720).",
 )
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def open_(
@@ -145,10 +144,14 @@ def open_(
     click.echo(url)
 
 
-@notebook.command("stop")
+@notebook.command(
+    "stop",
+    short_help="Stop a notebook instance (its files are kept).",
+    epilog=examples("smkit notebook stop research", "smkit notebook stop research --wait --json"),
+)
 @click.argument("name")
 @click.option("--wait", is_flag=True, help="Wait until the instance has stopped.")
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def stop(operator: Operator, name: str, wait: bool, interval: float, as_json: bool) -> None:

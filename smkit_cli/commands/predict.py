@@ -3,6 +3,8 @@ kit's client helpers in `sagemaker_constructs.inference.client`."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,8 +17,15 @@ from sagemaker_constructs.inference.client.runtime import InferenceError
 
 from ..aws import error_code
 from ..context import Operator, json_option, pass_operator
+from ..deployment import pascal
 from ..errors import CliError, ExitCode
 from ..forecast_io import check_frequency, forecast_rows, read_series, save_csv
+from ..options import examples
+
+DEEPAR = "forecasting-deepar"
+# The kit's serving container, which follows the classifier contract
+# (docs/classifier-contract.md).
+KIT_INFERENCE_CONTAINER = "containers/inference"
 
 endpoint_option = click.option(
     "--endpoint",
@@ -70,7 +79,90 @@ def _invoke_errors(endpoint: str, err: Exception) -> CliError:
     raise err
 
 
-@click.command()
+def _serves(endpoint: Any) -> str | None:
+    """What an endpoint's config says it serves: `forecasting-deepar` or another built-in
+    algorithm, `classifier` (the kit's serving container), or None where it cannot know
+    (an image of your own, a model package that names no image)."""
+    image = endpoint.model.image
+    if image is None:
+        return None
+    if image.type == "builtin":
+        return str(image.algorithm)
+    if image.type == "asset" and image.directory.rstrip("/") == KIT_INFERENCE_CONTAINER:
+        return "classifier"
+    return None
+
+
+def _endpoint_name(operator: Operator, given: str, command: str) -> str:
+    """The deployed name of the endpoint `given`, once the config says `command` can call
+    it: a real-time endpoint that serves what the command sends (DeepAR for forecast; not
+    a built-in algorithm for classify)."""
+    deployment = operator.deployment
+    endpoints = deployment.section("inference", "endpoints").endpoints
+    key = deployment.pick("endpoint", given, endpoints)
+    settings = endpoints[key]
+    where = f"inference.endpoints.{key}"
+    if settings.variant.kind == "async":
+        raise CliError(
+            f"endpoint {key} is asynchronous ({where}.variant.kind: async): it takes requests "
+            f"through S3 (InvokeEndpointAsync), and smkit {command} calls real-time endpoints",
+            ExitCode.USAGE,
+            hint=_candidates(endpoints, command),
+        )
+    serves = _serves(settings)
+    wrong = (
+        serves is not None and serves != DEEPAR
+        if command == "forecast"
+        else serves is not None and serves != "classifier"
+    )
+    if wrong:
+        what = "the kit's text classifier" if serves == "classifier" else f"built-in {serves}"
+        wanted = (
+            "DeepAR (image: {type: builtin, algorithm: forecasting-deepar})"
+            if command == "forecast"
+            else "a text classifier (docs/classifier-contract.md)"
+        )
+        raise CliError(
+            f"endpoint {key} serves {what} ({where}.model.image): smkit {command} needs {wanted}",
+            ExitCode.USAGE,
+            hint=_candidates(endpoints, command),
+        )
+    return deployment.output("Inference", f"{pascal(key)}EndpointName")
+
+
+def _candidates(endpoints: dict[str, Any], command: str) -> str:
+    fits = [
+        key
+        for key, e in endpoints.items()
+        if e.variant.kind != "async"
+        and (_serves(e) == DEEPAR if command == "forecast" else _serves(e) in (None, "classifier"))
+    ]
+    return f"Endpoints smkit {command} can call: {', '.join(fits) or 'none in this config'}."
+
+
+def _check_output(path: str) -> None:
+    """Refuse an output file that cannot be written, before anything is paid for (click's
+    Path type has refused a folder)."""
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        problem = f"is in a folder that does not exist ({folder})"
+    elif not os.access(folder, os.W_OK):
+        problem = f"cannot be written: no write permission in {folder}"
+    elif target.exists() and not os.access(target, os.W_OK):
+        problem = "exists and cannot be replaced (no write permission)"
+    else:
+        return
+    raise CliError(f"--csv {path} {problem}", ExitCode.USAGE)
+
+
+@click.command(
+    short_help="Forecast time series with a DeepAR endpoint.",
+    epilog=examples(
+        "smkit forecast -e demand-forecast -s series.jsonl --freq D",
+        "smkit forecast -e demand-forecast -s - --csv out/forecast.csv --json < series.jsonl",
+    ),
+)
 @endpoint_option
 @click.option(
     "--series",
@@ -122,12 +214,16 @@ def forecast(
     batch_size: int,
     as_json: bool,
 ) -> None:
-    """Forecast time series with a DeepAR endpoint: a table per series, and a CSV file."""
+    """Forecast time series with a DeepAR endpoint: a table per series, and a CSV file.
+
+    The endpoint must be a real-time DeepAR endpoint of the config; the CSV file's folder
+    must exist. Both are checked before the endpoint is called."""
     try:
         named = read_series(series_file.name, series_file.read())
     except ValueError as err:
         raise CliError(f"cannot use the series file:\n{err}", ExitCode.USAGE) from None
-    name = operator.deployment.endpoint_name(endpoint)
+    _check_output(csv_path)
+    name = _endpoint_name(operator, endpoint, "forecast")
     client = DeepArClient(name, client=operator.aws.client("sagemaker-runtime"))
     forecasts = []
     try:
@@ -148,13 +244,23 @@ def forecast(
         ]
     except KeyError as err:
         raise CliError(f"endpoint {name}: {err.args[0]}", ExitCode.FAILED) from None
-    save_csv(csv_path, tables)
+    # The forecasts are paid for: if the file cannot be written after all (the disk
+    # filled up...), they are still shown before the error.
+    try:
+        save_csv(csv_path, tables)
+        unsaved = None
+    except OSError as err:
+        unsaved = CliError(
+            f"the forecast was not written to {csv_path}: {err.strerror or err}",
+            ExitCode.FAILED,
+            hint="It is shown above; run again with --json to keep it, or fix the path.",
+        )
     if as_json:
         operator.emit_json(
             {
                 "endpoint": name,
                 "quantiles": quantiles,
-                "csv": csv_path,
+                "csv": None if unsaved else csv_path,
                 "series": [
                     {
                         "id": n.name,
@@ -167,7 +273,13 @@ def forecast(
                 ],
             }
         )
-        return
+    else:
+        _show_forecast(operator, tables, name, None if unsaved else csv_path)
+    if unsaved is not None:
+        raise unsaved
+
+
+def _show_forecast(operator: Operator, tables: list[Any], name: str, csv_path: str | None) -> None:
     for table in tables:
         shown = Table(title=f"{table.name}", title_justify="left")
         for column in table.columns:
@@ -175,10 +287,12 @@ def forecast(
         for row in table.rows:
             shown.add_row(*(_cell(v) for v in row))
         operator.console.print(shown)
-    steps = len(tables[0].rows) if tables else 0
-    operator.console.print(
-        f"Wrote {csv_path}: {len(tables)} series x {steps} steps from endpoint {name}."
-    )
+    if csv_path is not None:
+        steps = len(tables[0].rows) if tables else 0
+        operator.console.print(
+            f"Wrote {csv_path}: {len(tables)} series x {steps} steps from endpoint {name}.",
+            soft_wrap=True,
+        )
 
 
 def _cell(value: Any) -> str:
@@ -187,7 +301,13 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-@click.command()
+@click.command(
+    short_help="Classify texts with the text classifier endpoint.",
+    epilog=examples(
+        'smkit classify -e text-classifier "delivery was late" "great service"',
+        "smkit classify -e text-classifier --file reviews.txt --json",
+    ),
+)
 @endpoint_option
 @click.argument("texts", nargs=-1)
 @click.option(
@@ -206,13 +326,16 @@ def classify(
     text_file: Any,
     as_json: bool,
 ) -> None:
-    """Classify TEXTS with the text classifier endpoint: label and confidence per text."""
+    """Classify TEXTS with the text classifier endpoint: label and confidence per text.
+
+    The endpoint must be a real-time endpoint of the config that does not serve a
+    built-in algorithm (such as DeepAR)."""
     given = list(texts)
     if text_file is not None:
         given.extend(line.rstrip("\n") for line in text_file if line.strip())
     if not given:
         raise CliError("nothing to classify: give TEXTS or --file", ExitCode.USAGE)
-    name = operator.deployment.endpoint_name(endpoint)
+    name = _endpoint_name(operator, endpoint, "classify")
     client = ClassifierClient(name, client=operator.aws.client("sagemaker-runtime"))
     try:
         predictions = client.predict(given)

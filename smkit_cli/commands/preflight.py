@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..context import Operator, json_option, pass_operator
 from ..errors import CliError, ExitCode
+from ..options import examples
 from ..preflight import Finding, run_checks
 
 DEFAULT_ASSEMBLY = Path("cdk.out")
@@ -68,7 +69,13 @@ def _show(operator: Operator, data: dict[str, Any], findings: list[Finding]) -> 
     console.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['unknown']} unknown")
 
 
-@click.command(short_help="Check the account and region before deploying (reads only).")
+@click.command(
+    short_help="Check the account and region before deploying (reads only).",
+    epilog=examples(
+        "make preflight CONFIG=config/my-team.yaml",
+        "smkit --config config/my-team.yaml preflight --assembly cdk.out --json",
+    ),
+)
 @click.option(
     "--assembly",
     type=click.Path(file_okay=False, path_type=Path),
@@ -85,13 +92,7 @@ def preflight(operator: Operator, assembly: Path | None, as_json: bool) -> None:
     private workforce, names already taken outside the platform's stacks, and the cost
     allocation tags the budgets filter on. Each result is pass, fail or unknown, with a
     one-line fix. Exits 1 when a check fails, 5 when AWS denies a read, 6 on another AWS
-    error, else 0.
-
-    \b
-    Examples:
-      make preflight CONFIG=config/my-team.yaml
-      smkit --config config/my-team.yaml preflight --assembly cdk.out --json
-    """
+    error, else 0."""
     assembly = _assembly(assembly, operator.config)
     deployment = operator.deployment
     where = {"account": deployment.account, "region": operator.aws.region}

@@ -1,5 +1,6 @@
 """`smkit status`: one screen on the deployment: its stacks, labeling workforce, notebooks,
-endpoints, running workflows and jobs, and the budget."""
+endpoints, running workflows and jobs, and the budget. A section that cannot be read
+shows why in its place; the others are still shown."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.table import Table
+from rich.text import Text
 
-from ..aws import error_code
+from ..aws import error_code, explain
 from ..context import Operator, json_option, pass_operator
 from ..deployment import PLATFORM_TAG, Deployment, pascal
 from ..errors import CliError, ExitCode
+from ..options import examples
 from ..waiting import duration, since
+
+# Which problem decides the exit code when sections failed for several reasons.
+EXIT_PRIORITY = (ExitCode.NOT_DEPLOYED, ExitCode.CREDENTIALS, ExitCode.AWS_ERROR)
 
 
 def expected_units(deployment: Deployment) -> list[str]:
@@ -37,50 +43,55 @@ def expected_units(deployment: Deployment) -> list[str]:
     return units
 
 
-def workflows(deployment: Deployment) -> list[tuple[str, str, str, str]]:
-    """(kind, name, stack unit, output key) of every workflow (state machine) deployed."""
-    found = []
-    labeling = deployment.settings.labeling
-    if labeling is not None:
-        for workflow in labeling.workflows:
-            key = f"LabelingWorkflow{pascal(workflow.name)}Arn"
-            found.append(("labeling", workflow.name, "Labeling", key))
-        for auto in labeling.auto_labeling:
-            found.append(
-                ("auto-labeling", auto.name, "Labeling", f"AutoLabeling{pascal(auto.name)}Arn")
-            )
-    return found
-
-
 class Report:
-    """What `status` found, section by section, and the stacks it could not read."""
+    """What `status` found, section by section, and the problems met reading it."""
 
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
-        self.problems: list[str] = []
+        self.errors: dict[str, str] = {}
+        """Section -> why it could not be read."""
+        self.problems: dict[str, ExitCode] = {}
+        """Every problem (message -> its exit code), in the order met."""
 
     def section(self, key: str, read: Callable[[], Any]) -> None:
-        """Read one section; a stack that is not deployed is reported, not fatal."""
+        """Read one section; a failure is recorded in its place, never fatal."""
         try:
             self.data[key] = read()
         except CliError as err:
-            if err.exit_code != ExitCode.NOT_DEPLOYED:
-                raise
+            self.fail(key, err)
+        except (ClientError, BotoCoreError) as err:
+            self.fail(key, explain(err))
+
+    def fail(self, key: str | None, err: CliError) -> None:
+        """Record a problem, in section `key` if given."""
+        if key is not None:
             self.data[key] = None
-            self.problems.append(err.message)
+            self.errors[key] = err.message
+        self.problems.setdefault(err.message, ExitCode(err.exit_code))
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The documented code of the worst problem (EXIT_PRIORITY), OK without one."""
+        codes = set(self.problems.values())
+        for code in EXIT_PRIORITY:
+            if code in codes:
+                return code
+        return max(codes, default=ExitCode.OK)
 
 
 def _stacks(deployment: Deployment, report: Report) -> list[dict[str, str]]:
     rows = []
     for unit in expected_units(deployment):
         name = deployment.settings.stack_name(unit)
+        status = None
         try:
             deployment.outputs(unit)
         except CliError as err:
-            if err.exit_code != ExitCode.NOT_DEPLOYED:
-                raise
-            report.problems.append(err.message)
-        rows.append({"stack": name, "status": deployment.stack_statuses.get(unit, "NOT_DEPLOYED")})
+            report.fail(None, err)
+            status = "NOT_DEPLOYED" if err.exit_code == ExitCode.NOT_DEPLOYED else None
+        except (ClientError, BotoCoreError) as err:
+            report.fail(None, explain(err))
+        rows.append({"stack": name, "status": deployment.stack_statuses.get(unit, status or "?")})
     return rows
 
 
@@ -104,12 +115,22 @@ def _workforce(operator: Operator) -> dict[str, Any] | None:
 
 
 def _running_workflows(operator: Operator) -> list[dict[str, Any]]:
-    """Runs in progress of every workflow of the deployment."""
+    """Runs in progress of every workflow of the deployment: labeling, auto-labeling,
+    training and tuning. Workflows of a stack that is not deployed are left out (the
+    stacks table says so); if that is every one, the section fails with the reason."""
     client = operator.aws.client("stepfunctions")
     now = operator.now()
     rows = []
-    for kind, name, unit, key in workflows(operator.deployment):
-        arn = operator.deployment.output(unit, key)
+    missing: list[CliError] = []
+    flows = operator.deployment.workflows()
+    for kind, name, unit, key in flows:
+        try:
+            arn = operator.deployment.output(unit, key)
+        except CliError as err:
+            if err.exit_code != ExitCode.NOT_DEPLOYED:
+                raise
+            missing.append(err)
+            continue
         pages = client.get_paginator("list_executions").paginate(
             stateMachineArn=arn, statusFilter="RUNNING"
         )
@@ -125,6 +146,8 @@ def _running_workflows(operator: Operator) -> list[dict[str, Any]]:
                         "execution_arn": execution["executionArn"],
                     }
                 )
+    if flows and len(missing) == len(flows):
+        raise missing[0]
     return rows
 
 
@@ -160,7 +183,7 @@ def _endpoints(operator: Operator) -> list[dict[str, Any]]:
         return []
     sagemaker = operator.aws.client("sagemaker")
     rows = []
-    for key in deployment.settings.inference.endpoints:
+    for key, settings in deployment.settings.inference.endpoints.items():
         name = deployment.output("Inference", f"{pascal(key)}EndpointName")
         try:
             described = sagemaker.describe_endpoint(EndpointName=name)
@@ -168,17 +191,44 @@ def _endpoints(operator: Operator) -> list[dict[str, Any]]:
             if error_code(err) != "ValidationException":
                 raise
             described = {"EndpointStatus": "NotFound"}
-        variants = described.get("ProductionVariants", [])
+        kind = settings.variant.kind
+        instances, capacity = _capacity(kind, described)
         rows.append(
             {
                 "name": key,
                 "endpoint": name,
+                "kind": kind,
                 "status": described["EndpointStatus"],
-                "instances": sum(int(v.get("CurrentInstanceCount", 0)) for v in variants),
+                "instances": instances,
+                "capacity": capacity,
                 "failure_reason": described.get("FailureReason"),
             }
         )
     return rows
+
+
+def _capacity(kind: str, described: dict[str, Any]) -> tuple[int | None, str]:
+    """(instances running, what runs as a person reads it) from DescribeEndpoint: instance
+    counts, serverless concurrency (and what is kept warm), or nothing for an endpoint
+    that does not exist."""
+    variants = described.get("ProductionVariants", [])
+    if described["EndpointStatus"] == "NotFound" or not variants:
+        return None, "none (not deployed)" if described["EndpointStatus"] == "NotFound" else ""
+    serverless = [v["CurrentServerlessConfig"] for v in variants if "CurrentServerlessConfig" in v]
+    if serverless:
+        parts = []
+        for config in serverless:
+            warm = config.get("ProvisionedConcurrency")
+            parts.append(
+                f"serverless, up to {config.get('MaxConcurrency', '?')} at once"
+                + (f", {warm} provisioned" if warm else "")
+            )
+        return None, "; ".join(parts)
+    count = sum(int(v.get("CurrentInstanceCount", 0)) for v in variants)
+    text = f"{count} instance{'s' if count != 1 else ''}"
+    if kind == "async":
+        text += " (async" + (": scaled to zero, starts on the next request)" if not count else ")")
+    return count, text
 
 
 def _ours(sagemaker: Any, arn: str, prefix: str) -> bool:
@@ -225,9 +275,15 @@ def _budget(operator: Operator) -> dict[str, Any] | None:
     if cost is None or cost.budget is None:
         return None
     name = deployment.output("Cost", "BudgetName")
-    budget = operator.aws.client("budgets").describe_budget(
-        AccountId=deployment.account, BudgetName=name
-    )["Budget"]
+    budgets = operator.aws.client("budgets")
+    try:
+        budget = budgets.describe_budget(AccountId=deployment.account, BudgetName=name)["Budget"]
+    except budgets.exceptions.NotFoundException:
+        raise CliError(
+            f"budget {name} does not exist in account {deployment.account} (deleted outside "
+            f"the stack {deployment.settings.stack_name('Cost')})",
+            ExitCode.NOT_DEPLOYED,
+        ) from None
     limit = float(budget["BudgetLimit"]["Amount"])
     spend = budget.get("CalculatedSpend", {})
     actual = float(spend.get("ActualSpend", {}).get("Amount", 0))
@@ -244,12 +300,19 @@ def _budget(operator: Operator) -> dict[str, Any] | None:
     }
 
 
-@click.command()
+@click.command(
+    short_help="The deployed platform on one screen.",
+    epilog=examples("smkit status", "smkit status --json --config config/my-team.yaml"),
+)
 @json_option
 @pass_operator
 def status(operator: Operator, as_json: bool) -> None:
     """One screen on the deployed platform: stacks, workforce, notebooks, endpoints,
-    running workflows and jobs, budget. Exits 4 if a stack of the config is missing."""
+    running labeling, training and tuning runs and jobs, and the budget.
+
+    A section that cannot be read says why in its place, and the rest is shown. Then it
+    exits 4 if something the config deploys is missing, else 5 if access to a section
+    was denied, else 6 if AWS failed another read, else 0."""
     deployment = operator.deployment
     report = Report()
     report.data["config"] = deployment.config
@@ -263,54 +326,87 @@ def status(operator: Operator, as_json: bool) -> None:
     report.section("workflows", lambda: _running_workflows(operator))
     report.section("jobs", lambda: _jobs(operator))
     report.section("budget", lambda: _budget(operator))
-    report.data["problems"] = report.problems = list(dict.fromkeys(report.problems))
+    report.data["problems"] = list(report.problems)
+    report.data["errors"] = report.errors
     if as_json:
         operator.emit_json(report.data)
     else:
-        _show(operator, report.data)
-    if report.problems:
-        raise CliError(
-            "not everything the config deploys is deployed:\n  " + "\n  ".join(report.problems),
-            ExitCode.NOT_DEPLOYED,
-            hint=deployment.deploy_hint,
-        )
+        _show(operator, report)
+    code = report.exit_code
+    if code == ExitCode.OK:
+        return
+    header = (
+        "not everything the config deploys is deployed"
+        if code == ExitCode.NOT_DEPLOYED
+        else "some sections could not be read"
+    )
+    raise CliError(
+        f"{header}:\n  " + "\n  ".join(report.problems),
+        code,
+        hint=deployment.deploy_hint if code == ExitCode.NOT_DEPLOYED else None,
+    )
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        # Names and ARNs wrap inside their cell rather than being cut.
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     return table
 
 
-def _show(operator: Operator, data: dict[str, Any]) -> None:
+SECTION_TITLES = {
+    "workforce": "Workforce",
+    "notebooks": "Notebooks",
+    "endpoints": "Endpoints",
+    "workflows": "Running workflows",
+    "jobs": "Running jobs",
+    "budget": "Budget",
+}
+
+
+def _show(operator: Operator, report: Report) -> None:
     console = operator.console
+    data = report.data
     console.print(
         f"[bold]{data['name_prefix']}[/bold] from {data['config']} "
-        f"(account {data['account']}, {data['region']})"
+        f"(account {data['account']}, {data['region']})",
+        soft_wrap=True,
     )
     console.print(
         _table("Stacks", ["stack", "status"], [[s["stack"], s["status"]] for s in data["stacks"]])
     )
+    for key, title in SECTION_TITLES.items():
+        if key in report.errors:
+            console.print(Text(f"{title}: {report.errors[key]}", style="red"), soft_wrap=True)
+        else:
+            SHOW[key](operator, data)
+
+
+def _show_workforce(operator: Operator, data: dict[str, Any]) -> None:
     workforce = data.get("workforce")
-    if workforce:
-        console.print(
-            f"Workforce {workforce['name']}: workers sign in at "
-            f"{workforce['portal_url'] or '(the portal URL of the existing workforce)'}",
-            soft_wrap=True,
-        )
-        if workforce["teams"]:
-            console.print(
-                _table(
-                    "Work teams",
-                    ["team", "invited workers", "work team"],
-                    [[t["name"], t["workers"], t["workteam_arn"]] for t in workforce["teams"]],
-                )
+    if not workforce:
+        return
+    operator.console.print(
+        f"Workforce {workforce['name']}: workers sign in at "
+        f"{workforce['portal_url'] or '(the portal URL of the existing workforce)'}",
+        soft_wrap=True,
+    )
+    if workforce["teams"]:
+        operator.console.print(
+            _table(
+                "Work teams",
+                ["team", "invited workers", "work team"],
+                [[t["name"], t["workers"], t["workteam_arn"]] for t in workforce["teams"]],
             )
+        )
+
+
+def _show_notebooks(operator: Operator, data: dict[str, Any]) -> None:
     if data.get("notebooks"):
-        console.print(
+        operator.console.print(
             _table(
                 "Notebooks",
                 ["name", "instance", "type", "status", "owner"],
@@ -320,31 +416,40 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
                 ],
             )
         )
+
+
+def _show_endpoints(operator: Operator, data: dict[str, Any]) -> None:
     if data.get("endpoints"):
-        console.print(
+        operator.console.print(
             _table(
                 "Endpoints",
-                ["name", "endpoint", "status", "instances"],
+                ["name", "endpoint", "kind", "status", "instances"],
                 [
-                    [e["name"], e["endpoint"], e["status"], e["instances"] or "serverless/0"]
+                    [e["name"], e["endpoint"], e["kind"], e["status"], e["capacity"]]
                     for e in data["endpoints"]
                 ],
             )
         )
+
+
+def _show_workflows(operator: Operator, data: dict[str, Any]) -> None:
     runs = data.get("workflows") or []
     if runs:
-        console.print(
+        operator.console.print(
             _table(
                 "Running workflows",
                 ["kind", "workflow", "run", "elapsed"],
                 [[r["kind"], r["workflow"], r["run"], r["elapsed"]] for r in runs],
             )
         )
-    elif data.get("workflows") is not None and workflows(operator.deployment):
-        console.print("No workflow run is in progress.")
+    elif data.get("workflows") is not None and operator.deployment.workflows():
+        operator.console.print("No workflow run is in progress.")
+
+
+def _show_jobs(operator: Operator, data: dict[str, Any]) -> None:
     jobs = data.get("jobs") or []
     if jobs:
-        console.print(
+        operator.console.print(
             _table(
                 "Running jobs",
                 ["kind", "name", "status", "elapsed"],
@@ -352,17 +457,32 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
             )
         )
     elif data.get("jobs") is not None:
-        console.print("No training or tuning job of the platform is running.")
+        operator.console.print("No training or tuning job of the platform is running.")
+
+
+def _show_budget(operator: Operator, data: dict[str, Any]) -> None:
     budget = data.get("budget")
-    if budget:
-        forecast = budget["forecasted_usd"]
-        console.print(
-            f"Budget {budget['name']}: ${budget['actual_usd']:,.2f} of "
-            f"${budget['limit_usd']:,.2f} this month ({budget['percent_used']}%)"
-            + (f", forecast ${forecast:,.2f}" if forecast is not None else "")
-            + (
-                f"; the guard stops jobs and notebooks at {budget['guard_threshold_percent']}%"
-                if budget["guard_threshold_percent"] is not None
-                else ""
-            )
-        )
+    if not budget:
+        return
+    forecast = budget["forecasted_usd"]
+    operator.console.print(
+        f"Budget {budget['name']}: ${budget['actual_usd']:,.2f} of "
+        f"${budget['limit_usd']:,.2f} this month ({budget['percent_used']}%)"
+        + (f", forecast ${forecast:,.2f}" if forecast is not None else "")
+        + (
+            f"; the guard stops jobs and notebooks at {budget['guard_threshold_percent']}%"
+            if budget["guard_threshold_percent"] is not None
+            else ""
+        ),
+        soft_wrap=True,
+    )
+
+
+SHOW: dict[str, Callable[[Operator, dict[str, Any]], None]] = {
+    "workforce": _show_workforce,
+    "notebooks": _show_notebooks,
+    "endpoints": _show_endpoints,
+    "workflows": _show_workflows,
+    "jobs": _show_jobs,
+    "budget": _show_budget,
+}

@@ -5,6 +5,8 @@ condition, latest metrics; for tuning, jobs done / running and the best objectiv
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -18,24 +20,29 @@ from ..context import Operator, json_option, pass_operator
 from ..deployment import Deployment, pascal
 from ..errors import CliError, ExitCode
 from ..jobs import TrainingView, TuningView, outcome_table
-from ..waiting import DEFAULT_INTERVAL
+from ..options import examples, interval_option
 
 execution_argument = click.argument("execution")
-interval_option = click.option(
-    "--interval",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_INTERVAL,
-    show_default=True,
-    help="Seconds between two polls.",
+seconds_option = interval_option("Seconds between two polls.")
+RUN_ARN = "arn:aws:states:us-east-1:111122223333:execution:my-team-text-classifier:retrain-7"
+
+
+@click.group(
+    epilog=examples(
+        "smkit train start text-classifier --hp epochs=20 --wait",
+        f"smkit train watch {RUN_ARN}",
+    )
 )
-
-
-@click.group()
 def train() -> None:
     """Start and follow training workflow runs."""
 
 
-@click.group()
+@click.group(
+    epilog=examples(
+        "smkit tune start text-classifier-hpo --wait",
+        f"smkit tune watch {RUN_ARN.replace('classifier:', 'classifier-hpo:')}",
+    )
+)
 def tune() -> None:
     """Start and follow tuning workflow runs."""
 
@@ -67,6 +74,13 @@ def _run_input(
     payload: dict[str, Any] = {}
     allowed_hp = [h for h in definition.overridable.hyperparameters if h not in tuned]
     given_hp = _pairs("--hp", hyperparameters)
+    problems += [
+        problem
+        for key, value in given_hp.items()
+        if key in allowed_hp
+        for problem in [_value_problem(what, key, value, definition.hyperparameters.get(key))]
+        if problem
+    ]
     refused = sorted(set(given_hp) - set(allowed_hp))
     if refused:
         problems.append(
@@ -114,6 +128,32 @@ def _run_input(
     return payload
 
 
+def _value_problem(what: str, key: str, value: str, configured: object) -> str | None:
+    """Whether an override has the type of the definition's own value (an integer for
+    `epochs: 10`), as the algorithm would otherwise fail on it once the job runs."""
+    if configured is None or isinstance(configured, str):
+        return None
+    if isinstance(configured, bool):
+        ok, kind = value in ("true", "false"), "true or false"
+    elif isinstance(configured, int):
+        ok, kind = re.fullmatch(r"[+-]?\d+", value) is not None, "an integer"
+    else:
+        ok, kind = _is_number(value), "a number"
+    if ok:
+        return None
+    return (
+        f"hyperparameter {key} of {what} must be {kind}, as its value {configured!r} "
+        f"(got {value!r})"
+    )
+
+
+def _is_number(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
 def _start_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         [
@@ -141,10 +181,16 @@ def _start_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--name",
                 "run_name",
-                help="Name of the run (execution). Default: from the time.",
+                help="Name of the run (execution): 1-80 letters, digits, hyphens and "
+                "underscores, unused for 90 days. Default: from the time.",
             ),
-            click.option("--wait", is_flag=True, help="Follow the run live until it ends."),
-            interval_option,
+            click.option(
+                "--wait",
+                is_flag=True,
+                help="Follow the run live until it ends (off a terminal: what changes, and "
+                "a progress line a minute).",
+            ),
+            seconds_option,
             json_option,
         ]
     ):
@@ -167,18 +213,18 @@ def _start(
 ) -> None:
     arn = operator.deployment.output("Training", unit_key)
     name = run_name or f"cli-{operator.now():%Y%m%d-%H%M%S}"
-    execution_arn = executions.start(operator, arn, payload, name)
+    execution_arn = executions.start(operator, arn, payload, name, watch=f"smkit {what} watch")
     if not wait:
         if as_json:
             operator.emit_json(
                 {"workflow": label, "execution_arn": execution_arn, "input": payload}
             )
         else:
-            operator.console.print(f"Started {label}: {execution_arn}", soft_wrap=True)
-            operator.console.print(f"Follow it: smkit {what} watch {execution_arn}", soft_wrap=True)
+            operator.say(f"Started {label}: {execution_arn}")
+            operator.say(f"Follow it: smkit {what} watch {execution_arn}")
         return
     if not as_json:
-        operator.console.print(f"Started {label}: {execution_arn}", soft_wrap=True)
+        operator.say(f"Started {label}: {execution_arn}")
     _watch(
         operator,
         execution_arn,
@@ -189,7 +235,20 @@ def _start(
     )
 
 
-@train.command("start")
+def _check_run_name(run_name: str | None) -> None:
+    problem = executions.run_name_problem("--name", run_name) if run_name is not None else None
+    if problem:
+        raise CliError(problem, ExitCode.USAGE)
+
+
+@train.command(
+    "start",
+    short_help="Start a training workflow run.",
+    epilog=examples(
+        "smkit train start text-classifier --hp epochs=20 --name retrain-7 --wait",
+        "smkit train start deepar-demand --instance-type ml.c5.4xlarge --json",
+    ),
+)
 @click.argument("definition")
 @_start_options
 @pass_operator
@@ -205,7 +264,11 @@ def train_start(
     as_json: bool,
 ) -> None:
     """Start the training workflow of DEFINITION (a name under training.definitions):
-    train, register the model, alert. With --wait, follow the job live."""
+    train, register the model, alert. With --wait, follow the job live.
+
+    Overrides are checked as the workflow checks them (names, value types, channel
+    prefixes, instance types), so nothing starts that it would refuse."""
+    _check_run_name(run_name)
     deployment = operator.deployment
     training = deployment.section("training", "training workflows")
     name = deployment.pick("training definition", definition, training.definitions)
@@ -233,7 +296,14 @@ def train_start(
     )
 
 
-@tune.command("start")
+@tune.command(
+    "start",
+    short_help="Start a tuning workflow run.",
+    epilog=examples(
+        "smkit tune start text-classifier-hpo --wait",
+        "smkit tune start text-classifier-hpo --hp epochs=5 --name hpo-3 --json",
+    ),
+)
 @click.argument("tuning")
 @_start_options
 @pass_operator
@@ -249,7 +319,11 @@ def tune_start(
     as_json: bool,
 ) -> None:
     """Start the tuning workflow TUNING (a name under training.tuning): tune, register the
-    best model, alert. With --wait, follow the tuning job live."""
+    best model, alert. With --wait, follow the tuning job live.
+
+    Overrides are checked as the workflow checks them; tuned hyperparameters cannot be
+    set."""
+    _check_run_name(run_name)
     deployment = operator.deployment
     training = deployment.section("training", "tuning workflows")
     name = deployment.pick("tuning definition", tuning, training.tuning)
@@ -278,10 +352,12 @@ def tune_start(
     )
 
 
-def _check_run(operator: Operator, arn: str) -> None:
+def _check_run(operator: Operator, arn: str, what: str) -> None:
+    """The run exists and is a run of one of the deployment's `what` workflows
+    (training or tuning): another workflow's run has no such job to follow."""
     client = operator.aws.client("stepfunctions")
     try:
-        client.describe_execution(executionArn=arn)
+        found = client.describe_execution(executionArn=arn)
     except client.exceptions.InvalidArn:
         raise CliError(
             f"{arn!r} is not an execution ARN (the `Started ...: arn:aws:states:...` line of "
@@ -292,6 +368,31 @@ def _check_run(operator: Operator, arn: str) -> None:
         raise CliError(
             f"no run {arn} in {operator.deployment.where()}", ExitCode.NOT_DEPLOYED
         ) from None
+    machine = found["stateMachineArn"]
+    deployment = operator.deployment
+    for workflow in deployment.workflows():
+        try:
+            deployed = deployment.output(workflow.unit, workflow.output)
+        except CliError:
+            continue  # a stack that is not deployed runs nothing
+        if deployed != machine:
+            continue
+        if workflow.kind == what:
+            return
+        command = {"training": "smkit train watch", "tuning": "smkit tune watch"}
+        follow = command.get(workflow.kind)
+        raise CliError(
+            f"{arn} is a run of the {workflow.kind} workflow {workflow.name}, not of a "
+            f"{what} workflow",
+            ExitCode.USAGE,
+            hint=f"Follow it with: {follow} {arn}" if follow else None,
+        )
+    flows = ", ".join(w.name for w in deployment.workflows(what)) or "none"
+    raise CliError(
+        f"{arn} is a run of {machine.rsplit(':', 1)[-1]}, which is no {what} workflow of "
+        f"{deployment.config} ({what} workflows: {flows})",
+        ExitCode.USAGE,
+    )
 
 
 def _watch(
@@ -302,11 +403,11 @@ def _watch(
     view_type: Callable[..., TrainingView | TuningView],
     what: str,
 ) -> None:
-    _check_run(operator, arn)
+    _check_run(operator, arn, "training" if view_type is TrainingView else "tuning")
 
     def emit(line: str) -> None:
         if not as_json:
-            operator.console.print(line, soft_wrap=True)
+            operator.say(line)
 
     view = view_type(operator, emit=emit)
     execution = executions.follow(operator, arn, interval=interval, quiet=as_json, view=view)
@@ -334,25 +435,40 @@ def _watch(
         raise executions.failure(execution)
 
 
-@train.command("watch")
+@train.command(
+    "watch",
+    short_help="Follow a training workflow run until it ends.",
+    epilog=examples(f"smkit train watch {RUN_ARN}", f"smkit train watch {RUN_ARN} --json"),
+)
 @execution_argument
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def train_watch(operator: Operator, execution: str, interval: float, as_json: bool) -> None:
     """Follow training workflow run EXECUTION (its execution ARN) until it ends: the
     training job's status transitions, time against its stopping condition and its
-    latest metrics. Exits 0 if the run succeeded, 1 if not; Ctrl-C stops watching only."""
+    latest metrics. Exits 0 if the run succeeded, 1 if not; Ctrl-C stops watching only.
+    A run of another workflow is refused. Off a terminal: a line per change, and a
+    progress line after a minute without one."""
     _watch(operator, execution, interval, as_json, TrainingView, "training_job")
 
 
-@tune.command("watch")
+@tune.command(
+    "watch",
+    short_help="Follow a tuning workflow run until it ends.",
+    epilog=examples(
+        f"smkit tune watch {RUN_ARN.replace('classifier:', 'classifier-hpo:')}",
+        f"smkit tune watch {RUN_ARN.replace('classifier:', 'classifier-hpo:')} --interval 60",
+    ),
+)
 @execution_argument
-@interval_option
+@seconds_option
 @json_option
 @pass_operator
 def tune_watch(operator: Operator, execution: str, interval: float, as_json: bool) -> None:
     """Follow tuning workflow run EXECUTION (its execution ARN) until it ends: training
     jobs done and running, the best objective so far, time against the tuning job's
-    limit. Exits 0 if the run succeeded, 1 if not; Ctrl-C stops watching only."""
+    limit. Exits 0 if the run succeeded, 1 if not; Ctrl-C stops watching only.
+    A run of another workflow is refused. Off a terminal: a line per change, and a
+    progress line after a minute without one."""
     _watch(operator, execution, interval, as_json, TuningView, "tuning_job")

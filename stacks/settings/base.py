@@ -172,6 +172,13 @@ class ResourceUsage:
     """Longest runtime of one job."""
     max_parallel_jobs: int | None = None
     """For tuning: training jobs at once."""
+    max_jobs: int | None = None
+    """For tuning: training jobs in all (a grid search's: every combination)."""
+    max_tuning_seconds: int | None = None
+    """For tuning: longest the tuning job may run (None: only its jobs' limits)."""
+    overridable: bool = False
+    """For training and tuning: an instance type a run may pick instead of the
+    definition's (`overridable.instance_types`)."""
     spot: bool = False
     """For training and tuning: managed spot training (its own SageMaker quotas)."""
     max_concurrency: int | None = None

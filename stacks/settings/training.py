@@ -29,6 +29,7 @@ from sagemaker_constructs.training.tuning_rules import (
     IntegerRange,
     Located,
     Range,
+    grid_size,
     located_tuning_problems,
 )
 
@@ -668,9 +669,7 @@ class TrainingSettings(StrictModel):
         """Every instance type a training or tuning run may use, for the cost limits."""
         usages = []
         for name, definition in self.definitions.items():
-            for instance_type in dict.fromkeys(
-                [definition.instance_type, *definition.overridable.instance_types]
-            ):
+            for instance_type in _instance_types(definition):
                 usages.append(
                     ResourceUsage(
                         kind="training",
@@ -679,13 +678,12 @@ class TrainingSettings(StrictModel):
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
                         spot=definition.uses_spot,
+                        overridable=instance_type != definition.instance_type,
                     )
                 )
         for name, tuning in self.tuning.items():
             definition = self.definitions[tuning.training]
-            for instance_type in dict.fromkeys(
-                [definition.instance_type, *definition.overridable.instance_types]
-            ):
+            for instance_type in _instance_types(definition):
                 usages.append(
                     ResourceUsage(
                         kind="tuning",
@@ -694,10 +692,20 @@ class TrainingSettings(StrictModel):
                         instance_count=definition.instance_count,
                         max_runtime_seconds=_job_seconds(definition),
                         max_parallel_jobs=tuning.max_parallel_jobs,
+                        max_jobs=tuning.max_jobs or grid_size(tuning.to_ranges()),
+                        max_tuning_seconds=tuning.max_runtime_minutes * 60
+                        if tuning.max_runtime_minutes
+                        else None,
                         spot=definition.uses_spot,
+                        overridable=instance_type != definition.instance_type,
                     )
                 )
         return usages
+
+
+def _instance_types(definition: TrainingDefinition) -> list[str]:
+    """The definition's instance type, then those a run may pick instead."""
+    return list(dict.fromkeys([definition.instance_type, *definition.overridable.instance_types]))
 
 
 def _job_seconds(definition: TrainingDefinition) -> int:

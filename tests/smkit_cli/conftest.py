@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+import yaml
 from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner, Result
 from moto import mock_aws
@@ -123,6 +124,8 @@ class Platform:
             {
                 "DemandForecastEndpointName": "ops-demand-forecast",
                 "TextClassifierEndpointName": "ops-text-classifier",
+                # Of `with_async_endpoint`'s config.
+                "BatchScoringEndpointName": "ops-batch-scoring",
             },
         )
 
@@ -171,8 +174,11 @@ class Platform:
         )
         sagemaker_backend().notebook_instances[name].status = status
 
-    def endpoint(self, name: str, status: str = "InService") -> None:
-        """Endpoint `name` (with its model and configuration) in moto, in `status`."""
+    def endpoint(
+        self, name: str, status: str = "InService", *, variant: dict[str, Any] | None = None
+    ) -> None:
+        """Endpoint `name` (with its model and configuration) in moto, in `status`;
+        `variant`: its production variant's settings (default: 2 x ml.c5.xlarge)."""
         sagemaker = self.client("sagemaker")
         sagemaker.create_model(
             ModelName=name,
@@ -185,8 +191,7 @@ class Platform:
                 {
                     "VariantName": "AllTraffic",
                     "ModelName": name,
-                    "InitialInstanceCount": 2,
-                    "InstanceType": "ml.c5.xlarge",
+                    **(variant or {"InitialInstanceCount": 2, "InstanceType": "ml.c5.xlarge"}),
                 }
             ],
         )
@@ -230,8 +235,10 @@ class Platform:
         input: str | None = None,
         session_factory: Callable[[str | None, str | None], boto3.Session] | None = None,
         terminal: bool = False,
+        width: int | None = 160,
     ) -> Result:
-        """`smkit --config <config> ARGS`, in process."""
+        """`smkit --config <config> ARGS`, in process (`width` None: the console's own,
+        as a real invocation)."""
         runtime = Runtime(
             session_factory=session_factory
             or (
@@ -241,7 +248,7 @@ class Platform:
             ),
             clock=self.clock,
             sleep=self.clock.sleep,
-            width=160,
+            width=width,
             console_kwargs={"force_terminal": True} if terminal else {},
         )
         return CliRunner().invoke(
@@ -288,3 +295,24 @@ def sagemaker_backend() -> Any:
     from moto.sagemaker.models import sagemaker_backends
 
     return sagemaker_backends[ACCOUNT][REGION]
+
+
+def with_async_endpoint(tmp_path: Path) -> Path:
+    """ops.yaml plus `batch-scoring`, an async endpoint of the kit's classifier image that
+    scales to zero (its stack output: BatchScoringEndpointName)."""
+    data = yaml.safe_load(OPS_CONFIG.read_text())
+    data["inference"]["endpoints"]["batch-scoring"] = {
+        "model": {
+            "source": "artifact",
+            "image": {"type": "asset", "directory": "containers/inference"},
+            "model_data": "training/text-classifier/output/model.tar.gz",
+        },
+        "variant": {
+            "kind": "async",
+            "instance_type": "ml.c5.xlarge",
+            "autoscaling": {"min_capacity": 0, "max_capacity": 2},
+        },
+    }
+    config = tmp_path / "ops-async.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    return config

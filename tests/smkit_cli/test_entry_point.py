@@ -4,15 +4,23 @@ CLI never loads aws-cdk-lib (no jsii, no Node.js process)."""
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
+import boto3
+import click
 from click.testing import CliRunner
 
+from smkit_cli.context import Runtime
+from smkit_cli.main import cli
 from tests.conftest import ROOT
+
+from .conftest import Platform
 
 
 def test_console_script_points_at_the_cli() -> None:
@@ -82,3 +90,65 @@ def test_platform_tag_is_the_stacks_tag() -> None:
     from stacks.platform import PLATFORM_TAG as STACKS_TAG
 
     assert PLATFORM_TAG == STACKS_TAG
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The path of every command and group under `group` (the group itself first)."""
+    found = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_every_help_text_ends_with_an_example_and_no_summary_is_cut() -> None:
+    from smkit_cli.main import cli
+
+    for path in _commands(cli):
+        result = CliRunner().invoke(cli, [*path, "--help"], terminal_width=80)
+        assert result.exit_code == 0, path
+        lines = [line for line in result.output.rstrip().splitlines()]
+        examples_at = max(i for i, line in enumerate(lines) if line.strip() == "Examples:")
+        example_lines = lines[examples_at + 1 :]
+        assert example_lines, path
+        assert all(line.strip().startswith(("smkit ", "make ")) for line in example_lines), path
+        # Summaries in the list of commands are whole (click cuts long ones with "...").
+        commands = result.output.partition("Commands:")[2].partition("\n\n")[0]
+        assert not any(line.rstrip().endswith("...") for line in commands.splitlines()), path
+
+
+def test_global_options_work_after_the_command_too(platform: Platform, tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("name_prefix: ops\nregion: eu-west-1\n")
+    # Given after the command, --region is checked against the config given after it too.
+    result = CliRunner().invoke(
+        cli,
+        ["status", "--config", str(other), "--region", "us-west-2"],
+        obj=Runtime(session_factory=lambda p, r: boto3.Session(region_name=r)),
+    )
+    assert result.exit_code == 2
+    assert f"--region us-west-2 contradicts {other}, which deploys to eu-west-1" in (result.stderr)
+    platform.deploy_ops()
+    result = platform.run("classify", "-e", "text-classifier", "hi", "-c", str(other))
+    assert result.exit_code == 4
+    assert f"{other} has no `inference` section" in result.stderr
+    asked: list[tuple[str | None, str | None]] = []
+
+    def session(profile: str | None, region: str | None) -> boto3.Session:
+        asked.append((profile, region))
+        return boto3.Session(region_name=region)
+
+    result = platform.run(
+        "label", "run", "sentiment", "-m", "m", "--profile", "ops-admin", session_factory=session
+    )
+    assert result.exit_code == 0, result.output
+    assert asked == [("ops-admin", "us-east-1")]
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    version = importlib.metadata.version("sagemaker-platform-kit")
+    assert result.output == f"smkit {version}\n"

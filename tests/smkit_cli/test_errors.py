@@ -127,10 +127,11 @@ def test_expired_credentials(platform: Platform) -> None:
 
 def test_other_aws_errors(platform: Platform) -> None:
     platform.deploy_ops()
-    limited = {"Error": {"Code": "ValidationException", "Message": "Rate exceeded in a new way"}}
-    with platform.answering("ListTrainingJobs", limited, status=400):
-        result = platform.run("status")
+    limited = {"Error": {"Code": "ResourceLimitExceeded", "Message": "Rate exceeded in a new way"}}
+    with platform.answering("DescribeNotebookInstance", limited, status=400):
+        result = platform.run("notebook", "stop", "research")
     assert result.exit_code == 6
-    assert "ListTrainingJobs failed (ValidationException): Rate exceeded in a new way" in (
-        result.stderr
+    assert (
+        "DescribeNotebookInstance failed (ResourceLimitExceeded): Rate exceeded in a new way"
+        in result.stderr
     )

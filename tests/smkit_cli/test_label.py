@@ -216,3 +216,38 @@ def test_wait_on_a_terminal_shows_a_live_view(platform: Platform) -> None:
     assert ": RUNNING after 0:00:00" in result.stdout
     assert ": SUCCEEDED after 0:42:00" in result.stdout
     assert "estimated human labeling saved:" in result.stdout
+
+
+def test_label_flags_are_checked_before_a_run_starts(platform: Platform) -> None:
+    platform.deploy_ops()
+    for job_name in ("batch_7", "b" * 70):
+        result = platform.run("label", "run", "sentiment", "-m", "m.manifest",
+                              "--job-name", job_name)  # fmt: skip
+        assert result.exit_code == 2, job_name
+        assert (
+            "--job-name: job_name must be letters, digits and hyphens making a job name of at "
+            f"most 63 characters with the prefix 'ops-sentiment-' (got {job_name!r})"
+            in " ".join(result.stderr.split())
+        )
+    result = platform.run("label", "auto", "sentiment-auto", "-m", "m.manifest",
+                          "--run-id", "UPPER_case")  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        "--run-id: run_id must be 1-40 lower-case letters, digits and single hyphens "
+        "(got 'UPPER_case')" in result.stderr
+    )
+    assert executions("ops-sentiment") == []
+    assert executions("ops-sentiment-auto") == []
+
+
+def test_long_arns_are_not_wrapped_when_piped(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "label", "run", "sentiment", "-m", "m.manifest",
+        "--job-name", "batch-7-with-a-name-long-enough-to-pass-eighty-columns",
+        width=None,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [execution] = executions("ops-sentiment")
+    assert f"Started sentiment: {execution.execution_arn}\n" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) > 80

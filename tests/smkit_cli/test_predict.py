@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 
-from .conftest import ACCOUNT, REGION, Platform
+from .conftest import ACCOUNT, REGION, Platform, with_async_endpoint
 
 SERIES = "\n".join(
     [
@@ -248,3 +249,92 @@ def test_forecast_from_an_endpoint_that_is_gone(platform: Platform, tmp_path: Pa
         "endpoint ops-demand-forecast is not deployed: Endpoint ops-demand-forecast of account "
         "123456789012 not found." in result.stderr
     )
+
+
+def test_forecast_checks_the_csv_path_before_calling_the_endpoint(
+    platform: Platform, tmp_path: Path
+) -> None:
+    platform.deploy_ops()
+    series = tmp_path / "s.jsonl"
+    series.write_text('{"start": "2026-03-01", "target": [1]}\n')
+    result = platform.run(
+        "forecast", "-e", "demand-forecast", "-s", str(series), "--csv", "/nonexistent/dir/x.csv"
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Error: --csv /nonexistent/dir/x.csv is in a folder that does not exist "
+        "(/nonexistent/dir)" in result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert sent_bodies() == []
+
+
+def test_forecast_shows_what_it_paid_for_when_the_csv_cannot_be_written(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform.deploy_ops()
+    platform.answer(DEEPAR_ANSWER)
+    series = tmp_path / "s.jsonl"
+    series.write_text(SERIES)
+
+    def disk_full(path: str, tables: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("smkit_cli.commands.predict.save_csv", disk_full)
+    out = tmp_path / "f.csv"
+    result = platform.run("forecast", "-e", "demand-forecast", "-s", str(series), "--csv", str(out))
+    assert result.exit_code == 1
+    assert "store-1" in result.stdout and "7.50" in result.stdout
+    assert f"the forecast was not written to {out}: No space left on device" in result.stderr
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("the moon is in the wrong phase")
+
+    monkeypatch.setattr("smkit_cli.commands.predict.read_series", broken)
+    monkeypatch.delenv("SMKIT_DEBUG", raising=False)
+    series = tmp_path / "s.jsonl"
+    series.write_text("{}\n")
+    result = platform.run("forecast", "-e", "demand-forecast", "-s", str(series))
+    assert result.exit_code == 70
+    assert "Traceback" not in result.output
+    assert (
+        "smkit failed unexpectedly: RuntimeError: the moon is in the wrong phase at "
+        "test_predict.py:" in result.stderr
+    )
+    assert "set SMKIT_DEBUG=1 to see the traceback" in result.stderr
+
+
+def test_forecast_and_classify_refuse_an_endpoint_of_the_other_kind(
+    platform: Platform, tmp_path: Path
+) -> None:
+    platform.deploy_ops()
+    config = with_async_endpoint(tmp_path)
+    series = tmp_path / "s.jsonl"
+    series.write_text('{"start": "2026-03-01", "target": [1]}\n')
+
+    result = platform.run("classify", "-e", "demand-forecast", "hello", config=config)
+    assert result.exit_code == 2
+    assert (
+        "endpoint demand-forecast serves built-in forecasting-deepar "
+        "(inference.endpoints.demand-forecast.model.image): smkit classify needs a text "
+        "classifier" in result.stderr
+    )
+    assert "Endpoints smkit classify can call: text-classifier." in result.stderr
+
+    result = platform.run("forecast", "-e", "batch-scoring", "-s", str(series), config=config)
+    assert result.exit_code == 2
+    assert (
+        "endpoint batch-scoring is asynchronous (inference.endpoints.batch-scoring.variant."
+        "kind: async): it takes requests through S3 (InvokeEndpointAsync), and smkit forecast "
+        "calls real-time endpoints" in " ".join(result.stderr.split())
+    )
+    assert "Endpoints smkit forecast can call: demand-forecast." in result.stderr
+
+    result = platform.run("forecast", "-e", "ops-text-classifier", "-s", str(series))
+    assert result.exit_code == 2
+    assert "endpoint text-classifier serves the kit's text classifier" in result.stderr
+    assert sent_bodies() == []

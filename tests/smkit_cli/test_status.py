@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from moto.cloudformation.models import cloudformation_backends
 
 from tests.conftest import ROOT
 
-from .conftest import ACCOUNT, Platform, executions, finish, sagemaker_backend
+from .conftest import (
+    ACCOUNT,
+    Platform,
+    executions,
+    finish,
+    sagemaker_backend,
+    with_async_endpoint,
+)
 
 
 def deploy_everything(platform: Platform) -> None:
@@ -169,3 +177,126 @@ def test_status_of_a_failed_first_deployment(platform: Platform) -> None:
         "stack smkit-Foundation is ROLLBACK_COMPLETE in account 123456789012, us-east-1: its "
         "first deployment failed: see the stack's events, delete it and deploy again"
     ) in " ".join(result.stderr.split())
+
+
+DENIED_BUDGETS = {
+    "Error": {
+        "Code": "AccessDeniedException",
+        "Message": "User: arn:aws:iam::123456789012:user/ana is not authorized to perform: "
+        "budgets:ViewBudget",
+    }
+}
+
+
+def test_a_missing_budget_is_shown_in_place_and_the_rest_still_shown(platform: Platform) -> None:
+    deploy_everything(platform)
+    platform.client("budgets").delete_budget(AccountId=ACCOUNT, BudgetName="ops-sagemaker-monthly")
+
+    result = platform.run("status")
+
+    assert result.exit_code == 4
+    out = result.stdout
+    for section in ("Stacks", "Work teams", "Notebooks", "Endpoints", "Running workflows",
+                    "Running jobs", "ops-demand-0123-1"):  # fmt: skip
+        assert section in out, section
+    assert (
+        "Budget: budget ops-sagemaker-monthly does not exist in account 123456789012 "
+        "(deleted outside the stack ops-Cost)" in out
+    )
+    assert "not everything the config deploys is deployed:" in result.stderr
+    assert "budget ops-sagemaker-monthly does not exist" in result.stderr
+
+
+def test_access_denied_to_one_section_shows_the_others_and_exits_5(platform: Platform) -> None:
+    deploy_everything(platform)
+    with platform.answering("DescribeBudget", DENIED_BUDGETS, service="budgets", status=400):
+        result = platform.run("status", "--json")
+
+    assert result.exit_code == 5
+    data = json.loads(result.stdout)
+    assert [j["name"] for j in data["jobs"]] == ["ops-demand-0123-1"]
+    assert data["notebooks"][0]["status"] == "InService"
+    assert data["budget"] is None
+    assert data["errors"] == {
+        "budget": "access denied to DescribeBudget: User: arn:aws:iam::123456789012:user/ana "
+        "is not authorized to perform: budgets:ViewBudget"
+    }
+    assert "some sections could not be read:" in result.stderr
+    assert "access denied to DescribeBudget" in result.stderr
+
+
+def test_another_aws_error_in_one_section_exits_6_after_the_screen(platform: Platform) -> None:
+    deploy_everything(platform)
+    limited = {"Error": {"Code": "ValidationException", "Message": "Rate exceeded in a new way"}}
+    with platform.answering("ListTrainingJobs", limited, status=400):
+        result = platform.run("status")
+    assert result.exit_code == 6
+    assert "Running jobs: ListTrainingJobs failed (ValidationException): Rate exceeded" in (
+        result.stdout
+    )
+    assert "Budget ops-sagemaker-monthly: $412.50 of $1,000.00" in result.stdout
+
+
+def test_status_lists_training_and_tuning_runs(platform: Platform) -> None:
+    deploy_everything(platform)
+    sfn = platform.client("stepfunctions")
+    sfn.start_execution(
+        stateMachineArn=platform.deploy_outputs["TextClassifierTrainingStateMachineArn"],
+        name="retrain-7",
+    )
+    sfn.start_execution(
+        stateMachineArn=platform.deploy_outputs["TextClassifierHpoTuningStateMachineArn"],
+        name="hpo-3",
+    )
+
+    result = platform.run("status", "--json")
+
+    assert result.exit_code == 0, result.output
+    runs = [(w["kind"], w["workflow"], w["run"]) for w in json.loads(result.stdout)["workflows"]]
+    assert runs == [
+        ("labeling", "sentiment", "batch-7"),
+        ("training", "text-classifier", "retrain-7"),
+        ("tuning", "text-classifier-hpo", "hpo-3"),
+    ]
+
+
+def test_instances_column_says_what_each_kind_of_endpoint_runs(
+    platform: Platform, tmp_path: Path
+) -> None:
+    platform.deploy_ops()
+    # The DeepAR endpoint is not there; the classifier is serverless with 2 kept warm;
+    # the async endpoint has scaled in to zero.
+    serverless = {"MemorySizeInMB": 2048, "MaxConcurrency": 5, "ProvisionedConcurrency": 2}
+    platform.endpoint("ops-text-classifier", variant={"ServerlessConfig": serverless})
+    platform.endpoint(
+        "ops-batch-scoring", variant={"InitialInstanceCount": 1, "InstanceType": "ml.c5.xlarge"}
+    )
+    sagemaker_backend().endpoints["ops-batch-scoring"].production_variants[0][
+        "CurrentInstanceCount"
+    ] = 0
+    config = with_async_endpoint(tmp_path)
+
+    result = platform.run("status", "--json", config=config)
+
+    data = json.loads(result.stdout)
+    assert [(e["name"], e["kind"], e["status"], e["instances"], e["capacity"])
+            for e in data["endpoints"]] == [
+        ("demand-forecast", "instance", "NotFound", None, "none (not deployed)"),
+        ("text-classifier", "serverless", "InService", None,
+         "serverless, up to 5 at once, 2 provisioned"),
+        ("batch-scoring", "async", "InService", 0,
+         "0 instances (async: scaled to zero, starts on the next request)"),
+    ]  # fmt: skip
+    screen = platform.run("status", config=config).stdout
+    assert "serverless/0" not in screen
+    assert "serverless, up to 5 at once, 2 provisioned" in screen
+    assert "0 instances (async: scaled to zero, starts on the next request)" in screen
+
+
+def test_tables_are_not_cut_at_80_columns_off_a_terminal(platform: Platform) -> None:
+    deploy_everything(platform)
+    result = platform.run("status", width=None)
+    assert result.exit_code == 0, result.output
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/ops-text-reviewers"
+    assert any(arn in line and "text-reviewers" in line for line in result.stdout.splitlines())
+    assert "…" not in result.stdout

@@ -5,8 +5,10 @@ job's statuses set on moto's SageMaker backend between polls, metrics in CloudWa
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from .conftest import Platform, executions, finish, sagemaker_backend
 
@@ -128,14 +130,14 @@ def test_train_watch_json_and_a_failed_run(platform: Platform) -> None:
     platform.deploy_ops()
     run = start_run(
         platform,
-        "ops-deepar-training",
+        "ops-text-classifier-training",
         [scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-deepar-abc-1"}, 5)],
     )
     job = platform.training_job("ops-deepar-abc-1", "Failed")
     job.secondary_status = "Failed"
     job.failure_reason = "AlgorithmError: prediction_length is required"
     finish(
-        executions("ops-deepar-training")[0],
+        executions("ops-text-classifier-training")[0],
         "FAILED",
         error="TrainingFailed",
         cause="AlgorithmError: prediction_length is required",
@@ -158,7 +160,7 @@ def test_tune_watch_shows_jobs_done_running_and_the_best(platform: Platform) -> 
     platform.deploy_ops()
     run = start_run(
         platform,
-        "ops-tc-hpo-tuning",
+        "ops-text-classifier-hpo-tuning",
         [
             scheduled(
                 "createHyperParameterTuningJob.sync",
@@ -205,7 +207,7 @@ def test_tune_watch_shows_jobs_done_running_and_the_best(platform: Platform) -> 
         job.training_job_status_counters = {**job.training_job_status_counters,
                                             "Completed": 10, "InProgress": 0}  # fmt: skip
         finish(
-            executions("ops-tc-hpo-tuning")[0],
+            executions("ops-text-classifier-hpo-tuning")[0],
             "SUCCEEDED",
             output={"best": "x"},
             at=platform.clock.now,
@@ -341,3 +343,134 @@ def test_tune_start_wait_follows_the_tuning_job(platform: Platform) -> None:
     # moto's tuning job: one training job completed, its best objective "Accuracy" 1.
     assert "Completed: 1 done, 0 running, 0 failed, 0 stopped; best Accuracy = 1" in out
     assert "tuning_job  ops-tc-hpo-5e6f7a8b9c0d" in out
+
+
+def test_start_checks_every_flag_locally(platform: Platform) -> None:
+    platform.deploy_ops()
+    result = platform.run(
+        "train", "start", "text-classifier", "--hp", "epochs=abc", "--hp", "learning_rate=fast",
+        "--hp", "batch_size=64",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert (
+        "hyperparameter epochs of text-classifier must be an integer, as its value 10 "
+        "(got 'abc')" in message
+    )
+    assert (
+        "hyperparameter learning_rate of text-classifier must be a number, as its value 0.01 "
+        "(got 'fast')" in message
+    )
+    for bad in ("bad name", "a/b", "x" * 81):
+        result = platform.run("tune", "start", "text-classifier-hpo", "--name", bad)
+        assert result.exit_code == 2, bad
+        assert (
+            "--name must be 1-80 letters, digits, hyphens and underscores (Step Functions "
+            f"names with CloudWatch logging; got {bad!r})" in " ".join(result.stderr.split())
+        )
+    assert executions("ops-text-classifier-training") == []
+    assert executions("ops-text-classifier-hpo-tuning") == []
+
+
+def test_reusing_a_finished_runs_name_says_why(platform: Platform) -> None:
+    platform.deploy_ops()
+    start = ("train", "start", "text-classifier", "--hp", "epochs=20", "--name", "retrain-7")
+    assert platform.run(*start).exit_code == 0
+    finished = datetime(2026, 3, 2, 9, 42, tzinfo=UTC)
+    finish(executions("ops-text-classifier-training")[0], "SUCCEEDED", output={}, at=finished)
+
+    result = platform.run(*start)
+
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert (
+        "a run named 'retrain-7' already ran with this same input and ended SUCCEEDED on "
+        "2026-03-02 09:42 UTC; Step Functions keeps a run's name for 90 days, so it cannot "
+        "start again: choose another name" in message
+    )
+    assert "another input" not in message
+    assert (
+        "See that run: smkit train watch arn:aws:states:us-east-1:123456789012:execution:"
+        "ops-text-classifier-training:retrain-7" in message
+    )
+    # Another input under a running run's name.
+    platform.run("train", "start", "text-classifier", "--name", "retrain-8")
+    result = platform.run(*start[:-1], "retrain-8")
+    assert result.exit_code == 2
+    assert "a run named 'retrain-8' is going with another input: choose another name" in (
+        result.stderr
+    )
+
+
+def test_watch_refuses_another_workflows_runs(platform: Platform) -> None:
+    platform.deploy_ops()
+    sfn = platform.client("stepfunctions")
+    labeling = sfn.start_execution(
+        stateMachineArn=platform.deploy_outputs["LabelingWorkflowSentimentArn"], name="batch-7"
+    )["executionArn"]
+    training = sfn.start_execution(
+        stateMachineArn=platform.deploy_outputs["TextClassifierTrainingStateMachineArn"],
+        name="retrain-7",
+    )["executionArn"]
+    stranger = sfn.start_execution(
+        stateMachineArn=platform.state_machine("someone-elses"), name="x"
+    )["executionArn"]
+    # Following one of these runs would never end: the first poll fails the test instead.
+    platform.clock.on_sleep += [lambda: pytest.fail("followed another workflow's run")] * 3
+
+    result = platform.run("train", "watch", labeling)
+    assert result.exit_code == 2
+    assert (
+        f"{labeling} is a run of the labeling workflow sentiment, not of a training workflow"
+        in " ".join(result.stderr.split())
+    )
+    result = platform.run("tune", "watch", training)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"{training} is a run of the training workflow text-classifier, not of a tuning" in (
+        message
+    )
+    assert f"Follow it with: smkit train watch {training}" in message
+    result = platform.run("train", "watch", stranger)
+    assert result.exit_code == 2
+    assert (
+        f"{stranger} is a run of someone-elses, which is no training workflow of "
+        f"{platform.config} (training workflows: text-classifier)"
+        in " ".join(result.stderr.split())
+    )
+    assert platform.clock.slept == []
+
+
+def test_wait_off_a_terminal_prints_a_progress_line_a_minute(platform: Platform) -> None:
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-text-classifier-training",
+        [scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-tc-abc-1"}, 5)],
+    )
+    job = platform.training_job("ops-tc-abc-1", "InProgress")
+    job.secondary_status = "Training"
+    job.secondary_status_transitions = []
+    job.final_metric_data_list = []
+
+    def done() -> None:
+        finish(executions("ops-text-classifier-training")[0], "SUCCEEDED", output={},
+               at=platform.clock.now)  # fmt: skip
+
+    # Nothing changes for 4 minutes, polled every 30 s.
+    platform.clock.on_sleep += [lambda: None] * 7 + [done]
+    result = platform.run("train", "watch", run, "--interval", "30")
+
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stdout.splitlines() if "retrain-7: RUNNING" in line]
+    assert progress == [
+        "09:01:00  retrain-7: RUNNING, 0:01:00",
+        "09:02:00  retrain-7: RUNNING, 0:02:00",
+        "09:03:00  retrain-7: RUNNING, 0:03:00",
+    ]
+
+
+def test_interval_zero_is_refused(platform: Platform) -> None:
+    result = platform.run("train", "watch", "arn", "--interval", "0")
+    assert result.exit_code == 2
+    assert "Invalid value for '--interval': 0.0 is not in the range x>=1." in result.stderr

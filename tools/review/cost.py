@@ -165,6 +165,13 @@ class CostLine:
     usage: float
     basis: str
     approximate: bool = False
+    ceiling: float | None = None
+    """For training and tuning: the month's cost if every job ran to its max runtime."""
+    run_ceiling: float | None = None
+    """For training and tuning: the most one run may cost (with the usual instance type)."""
+    run_range: tuple[float, float] | None = None
+    """For training and tuning: the most one run may cost, over every instance type a
+    run may pick (None where it cannot pick another)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,16 @@ class Estimate:
     def approximate(self) -> bool:
         return any(line.approximate for line in self.lines)
 
+    @property
+    def jobs(self) -> list[CostLine]:
+        """The training and tuning lines (from the config, not the templates)."""
+        return [line for line in self.lines if line.ceiling is not None]
+
+    @property
+    def job_ceiling(self) -> float:
+        """Training and tuning a month if every job ran to its max runtime."""
+        return sum(line.ceiling or 0.0 for line in self.jobs)
+
 
 @dataclass(frozen=True)
 class UsageItem:
@@ -211,6 +228,10 @@ class UsageItem:
     instance_count: int = 1
     max_runtime_seconds: int | None = None
     max_parallel_jobs: int | None = None
+    max_jobs: int | None = None
+    max_tuning_seconds: int | None = None
+    overridable: bool = False
+    """An instance type a run may pick instead of the definition's."""
 
 
 class _Context:
@@ -720,8 +741,7 @@ def estimate(
                     Unpriced(stack.name, logical_id, resource_type, "no price rule for this type")
                 )
         _docker_assets(result, stack)
-    for item in usages:
-        _job_usage(result, item)
+    _job_usages(result, usages)
     return result
 
 
@@ -760,33 +780,94 @@ def _docker_assets(result: Estimate, stack: Stack) -> None:
     )
 
 
-def _job_usage(result: Estimate, item: UsageItem) -> None:
-    if item.kind not in ("training", "tuning"):
-        return  # notebooks and endpoints are CloudFormation resources, priced above
-    if item.instance_type is None:
-        return
-    hourly = result.table.instance(item.instance_type, result.region)
+def _job_usages(result: Estimate, usages: Iterable[UsageItem]) -> None:
+    """One line per training definition and tuning workflow, priced with the instance
+    type a run uses unless it picks another; the others give the range of a run."""
+    by_path: dict[tuple[str, str], list[UsageItem]] = {}
+    for item in usages:
+        if item.kind in ("training", "tuning") and item.instance_type is not None:
+            by_path.setdefault((item.kind, item.path), []).append(item)
+    for items in by_path.values():
+        _job_line(result, [i for i in items if not i.overridable] or items[:1], items)
+
+
+def _job_line(result: Estimate, usual: list[UsageItem], items: list[UsageItem]) -> None:
+    item = usual[0]
+    hourly = _hourly(result, item)
     if hourly is None:
-        result.unpriced.append(
-            Unpriced("(config)", item.path, item.kind, f"{item.instance_type} not in the table")
-        )
         return
-    hours = (item.max_runtime_seconds or 86_400) / 3600
-    parallel = (item.max_parallel_jobs or 1) if item.kind == "tuning" else 1
     key = "training_runs_per_month" if item.kind == "training" else "tuning_runs_per_month"
     runs = result.table.usage[key]
+    share = result.table.usage["job_runtime_share"]
     result.assumptions_used[key] = runs
-    per_run = parallel * item.instance_count * hours * hourly.value
+    result.assumptions_used[share.key] = share
+    run_ceiling, how = _run_ceiling(item, hourly.value)
+    expected = run_ceiling * share.value
+    ceilings = {i.instance_type: _run_ceiling(i, p.value)[0] for i, p in _priced(result, items)}
+    others = [t for t in ceilings if t != item.instance_type]
+    low, high = min(ceilings.values()), max(ceilings.values())
+    item_text = f"{item.kind} {item.instance_type} x {item.instance_count}"
+    if item.kind == "tuning":
+        item_text += f", {item.max_jobs or 1} jobs ({item.max_parallel_jobs or 1} at a time)"
+    if others:
+        item_text += f"; a run may pick {', '.join(str(t) for t in others)}"
     result.lines.append(
         CostLine(
             stack="(config)",
             resource=item.path,
-            item=f"{item.kind} {item.instance_type} x {item.instance_count}"
-            + (f" x {parallel} parallel" if item.kind == "tuning" else ""),
+            item=item_text,
             idle=0.0,
-            usage=runs.value * per_run,
-            basis=f"{runs.value:g} runs x up to ${per_run:,.2f} per run "
-            f"({hours:g} h max runtime x ${hourly.value:.4f})",
+            usage=runs.value * expected,
+            basis=f"{runs.value:g} runs x ${expected:,.2f} expected ({share.value:.0%} of the "
+            f"ceiling); ceiling ${run_ceiling:,.2f} a run ({how})"
+            + (f"; ${low:,.2f}-${high:,.2f} a run over the types it may pick" if others else ""),
             approximate=hourly.approximate,
+            ceiling=runs.value * run_ceiling,
+            run_ceiling=run_ceiling,
+            run_range=(low, high) if others else None,
         )
     )
+
+
+def _hourly(result: Estimate, item: UsageItem) -> Price | None:
+    hourly = result.table.instance(str(item.instance_type), result.region)
+    if hourly is None:
+        result.unpriced.append(
+            Unpriced("(config)", item.path, item.kind, f"{item.instance_type} not in the table")
+        )
+    return hourly
+
+
+def _priced(result: Estimate, items: list[UsageItem]) -> list[tuple[UsageItem, Price]]:
+    found = []
+    for item in items:
+        price = result.table.instance(str(item.instance_type), result.region)
+        if price is not None:
+            found.append((item, price))
+    return found
+
+
+def _run_ceiling(item: UsageItem, hourly: float) -> tuple[float, str]:
+    """The most one run may cost, and how: a training job to its max runtime, or every
+    training job of a tuning run to its max runtime (fewer, if the tuning job's own
+    runtime limit stops it first)."""
+    hours = (item.max_runtime_seconds or 86_400) / 3600
+    instances = f" x {item.instance_count} instances" if item.instance_count > 1 else ""
+    if item.kind == "training":
+        return (
+            item.instance_count * hours * hourly,
+            f"{hours:g} h max runtime{instances} x ${hourly:.4f}",
+        )
+    jobs = item.max_jobs or 1
+    job_hours = jobs * hours
+    how = f"{jobs} jobs x {hours:g} h max runtime{instances} x ${hourly:.4f}"
+    if item.max_tuning_seconds:
+        # The tuning job stops at its own limit: its parallel jobs run at most that long.
+        limit_hours = (item.max_parallel_jobs or 1) * item.max_tuning_seconds / 3600
+        if limit_hours < job_hours:
+            job_hours = limit_hours
+            how = (
+                f"{item.max_parallel_jobs or 1} parallel jobs x "
+                f"{item.max_tuning_seconds / 3600:g} h tuning limit{instances} x ${hourly:.4f}"
+            )
+    return item.instance_count * job_hours * hourly, how

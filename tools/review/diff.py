@@ -52,7 +52,10 @@ class Change:
     kind: str
     detail: str
     retained: bool = False
-    """The old resource has DeletionPolicy Retain: it is orphaned, not deleted."""
+    """The old resource is orphaned, not deleted: DeletionPolicy Retain for a removed
+    resource, UpdateReplacePolicy Retain for a replaced one."""
+    previous_id: str | None = None
+    """For a resource replaced under a new logical ID: the old one."""
 
     @property
     def stateful(self) -> bool:
@@ -100,7 +103,9 @@ def _compare_stack(name: str, old: Stack | None, new: Stack | None) -> list[Chan
                     resource["Type"],
                     REPLACED,
                     f"logical ID changed from {previous} (construct {path})",
+                    # A new logical ID is a removal: the old resource's DeletionPolicy.
                     retained=_retained(old_resources[previous]),
+                    previous_id=previous,
                 )
             )
             added.remove(logical_id)
@@ -142,7 +147,7 @@ def _compare_resource(
             new["Type"],
             REPLACED,
             f"type changed from {old['Type']}",
-            retained=_retained(old),
+            retained=_kept_on_replace(old),
         )
     old_props, new_props = old.get("Properties", {}) or {}, new.get("Properties", {}) or {}
     if old_props == new_props:
@@ -160,7 +165,7 @@ def _compare_resource(
             new["Type"],
             REPLACED,
             f"{names} changed (set only at creation)",
-            retained=_retained(old),
+            retained=_kept_on_replace(old),
         )
     keys = sorted(k for k in {*old_props, *new_props} if old_props.get(k) != new_props.get(k))
     return Change(stack, logical_id, new["Type"], MODIFIED, ", ".join(keys))
@@ -196,3 +201,8 @@ def _pointer(props: dict[str, Any], pointer: str) -> Any:
 
 def _retained(resource: dict[str, Any]) -> bool:
     return resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")
+
+
+def _kept_on_replace(resource: dict[str, Any]) -> bool:
+    """Whether a replacement orphans the old resource instead of deleting it."""
+    return resource.get("UpdateReplacePolicy") == "Retain"

@@ -1,4 +1,10 @@
-"""The review page: one Markdown file a reviewer reads instead of the templates."""
+"""The review page: one Markdown file a reviewer reads instead of the templates.
+
+It opens with what a reviewer decides on, short (SUMMARY_LINES for the full example
+config): the totals, the cost and, against a base, its change, what fails on deploy or
+replaces stateful resources; then the cost by stack, training and tuning, and the largest
+items. Every detail (each change, each priced item, each stack's resources, IAM
+statements and cdk-nag acknowledgements) follows in collapsed `<details>` sections."""
 
 from __future__ import annotations
 
@@ -11,7 +17,16 @@ from .cost import Estimate
 from .diff import ADDED, MODIFIED, REMOVED, REPLACED, STATEFUL_TYPES, Change
 from .endpoint_updates import RefusedUpdate
 from .iam import Statement, statements
+from .replacements import FailingReplacement
 from .weak_references import StaleReference
+
+SUMMARY_LINES = 80
+"""Most lines before the first collapsed section, for the full example config."""
+LISTED = 8
+"""Findings of one kind listed in the summary; the rest are counted, and all are in the
+changes below."""
+LARGEST = 8
+"""Cost items listed in the summary (the largest at usage)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +60,14 @@ class Review:
     base_label: str | None = None
     refused: list[RefusedUpdate] = field(default_factory=list)
     """Updates against the base that AWS refuses: the deploy would fail."""
+    failing: list[FailingReplacement] = field(default_factory=list)
+    """Replacements against the base that cannot be made: the deploy would fail."""
     stale: list[StaleReference] = field(default_factory=list)
     """Consumers of outputs whose value changes against the base."""
+    base_estimate: Estimate | None = None
+    """The base's cost, priced with the same table."""
+    base_usage_note: str | None = None
+    """Where the base's training and tuning usage comes from."""
     statements: dict[str, list[Statement]] = field(default_factory=dict)
     acknowledgements: dict[str, list[Acknowledgement]] = field(default_factory=dict)
 
@@ -68,8 +89,12 @@ class Review:
     def loud_changes(self) -> list[Change]:
         return [c for c in self.changes or [] if c.loud]
 
+    @property
+    def fails_on_deploy(self) -> list[str]:
+        return [r.text() for r in self.refused] + [f.text() for f in self.failing]
+
     def summary_lines(self) -> list[str]:
-        """The few lines printed to the terminal and shown first on the page."""
+        """The lines printed to the terminal and shown first on the page."""
         est = self.estimate
         approx = "~" if est.approximate else ""
         lines = [
@@ -81,37 +106,83 @@ class Review:
             f"idle {approx}${est.idle:,.2f}, at usage {approx}${est.usage:,.2f}"
             + (f" (+{len(est.unpriced)} unpriced item(s))" if est.unpriced else ""),
         ]
+        jobs = est.jobs
+        if jobs:
+            expected = sum(line.usage for line in jobs)
+            lines.append(
+                f"training and tuning (in the cost at usage): {approx}${expected:,.2f} a month "
+                f"expected, ceiling {approx}${est.job_ceiling:,.2f} (every job to its max "
+                "runtime)"
+            )
         if self.changes is not None:
             counts = Counter(c.kind for c in self.changes)
             lines.append(
                 f"against {self.base_label}: {counts[ADDED]} added, {counts[REMOVED]} removed, "
                 f"{counts[REPLACED]} replaced, {counts[MODIFIED]} modified"
             )
+            if self.base_estimate is not None:
+                lines.append(self._cost_change())
+            lines += [f"FAILS ON DEPLOY: {text}" for text in self.fails_on_deploy]
             lines += [f"WARNING: {_loud_text(c)}" for c in self.loud_changes]
-            lines += [f"FAILS ON DEPLOY: {r.text()}" for r in self.refused]
             lines += [f"STALE REFERENCE: {r.text()}" for r in self.stale]
         return lines
 
+    def _cost_change(self) -> str:
+        before, after = self.base_estimate, self.estimate
+        assert before is not None
+        approx = "~" if before.approximate or after.approximate else ""
+        return (
+            f"cost against {self.base_label}: idle {_delta(before.idle, after.idle, approx)}, "
+            f"at usage {_delta(before.usage, after.usage, approx)}"
+            + (f" ({self.base_usage_note})" if self.base_usage_note else "")
+        )
+
     def markdown(self) -> str:
         out = [f"# Synth review: {self.title}", ""]
-        out += [f"- {line}" for line in self.summary_lines()]
-        out.append("")
+        out += self._summary()
         if self.changes is not None:
-            out += self._changes()
-        out += self._cost()
+            out += _collapsed(self._changes_summary(), self._changes())
+        out += _collapsed(
+            f"<b>Estimated monthly cost</b>: {len(self.estimate.lines)} priced items, "
+            "assumptions and sources",
+            self._cost(),
+        )
         for stack in self.assembly:
-            out += self._stack(stack)
+            out += _collapsed(self._stack_summary(stack), self._stack(stack))
         return "\n".join(out).rstrip() + "\n"
 
-    def _changes(self) -> list[str]:
-        out = [f"## Changes against {self.base_label}", ""]
-        if self.refused:
+    # --- the summary -----------------------------------------------------------------------
+
+    def _summary(self) -> list[str]:
+        lines = self.summary_lines()
+        listed = [line for line in lines if not line.startswith(("FAILS ON", "WARNING", "STALE"))]
+        out = ["## Summary", "", *(f"- {line}" for line in listed), ""]
+        if self.changes is not None:
+            out += self._findings()
+        out += self._cost_by_stack()
+        out += self._jobs()
+        out += self._largest()
+        out.append("Details follow, collapsed: click a heading to open it.")
+        out.append("")
+        return out
+
+    def _findings(self) -> list[str]:
+        out: list[str] = []
+        if self.fails_on_deploy:
             out += [
                 "> [!CAUTION]",
-                "> **Updates AWS refuses.** `make deploy` stops before deploying this; as is, "
-                "the stack update would fail and roll back:",
+                "> **Updates AWS refuses.** As is, the stack update would fail and roll back "
+                "(`make deploy` stops the endpoint updates among them before deploying):",
             ]
-            out += [f"> - {r.text()}" for r in self.refused]
+            out += _listed(self.fails_on_deploy)
+            out.append("")
+        if self.loud_changes:
+            out += [
+                "> [!CAUTION]",
+                "> **Stateful resources replaced or deleted.** Deploying this change loses "
+                "data or identity:",
+            ]
+            out += _listed([_loud_text(c) for c in self.loud_changes])
             out.append("")
         if self.stale:
             out += [
@@ -120,16 +191,104 @@ class Review:
                 "the value they read when they were last updated "
                 "(docs/deploy-updates.md#weak-cross-stack-references):",
             ]
-            out += [f"> - {r.text()}" for r in self.stale]
+            out += _listed([r.text() for r in self.stale])
             out.append("")
-        if self.loud_changes:
-            out += [
-                "> [!CAUTION]",
-                "> **Stateful resources replaced or deleted.** Deploying this change loses "
-                "data or identity:",
-            ]
-            out += [f"> - {_loud_text(c)}" for c in self.loud_changes]
-            out.append("")
+        return out
+
+    def _cost_by_stack(self) -> list[str]:
+        est, base = self.estimate, self.base_estimate
+        approx = "~" if est.approximate else ""
+        after = _by_stack(est)
+        out = ["### Cost by stack (a month)", ""]
+        if base is None:
+            out += ["| Stack | Idle | At usage |", "| --- | ---: | ---: |"]
+            out += [f"| {name} | {approx}${idle:,.2f} | {approx}${usage:,.2f} |"
+                    for name, (idle, usage) in after.items()]  # fmt: skip
+            out.append(
+                f"| **Total** | **{approx}${est.idle:,.2f}** | **{approx}${est.usage:,.2f}** |"
+            )
+            return [*out, ""]
+        before = _by_stack(base)
+        approx = "~" if est.approximate or base.approximate else ""
+        out += [
+            "| Stack | Idle before -> after | At usage before -> after |",
+            "| --- | ---: | ---: |",
+        ]
+        for name in [*after, *(n for n in before if n not in after)]:
+            old, new = before.get(name, (0.0, 0.0)), after.get(name, (0.0, 0.0))
+            out.append(
+                f"| {name} | {_delta(old[0], new[0], approx)} | {_delta(old[1], new[1], approx)} |"
+            )
+        out.append(
+            f"| **Total** | **{_delta(base.idle, est.idle, approx)}** | "
+            f"**{_delta(base.usage, est.usage, approx)}** |"
+        )
+        if self.base_usage_note:
+            out += ["", f"Before: {self.base_usage_note}."]
+        return [*out, ""]
+
+    def _jobs(self) -> list[str]:
+        jobs = self.estimate.jobs
+        if not jobs:
+            return []
+        out = [
+            "### Training and tuning (a month)",
+            "",
+            "Expected: jobs run part of their max runtime (`job_runtime_share`); ceiling: "
+            "every job runs to it. A run may pick another instance type where the config "
+            "lets it (the range).",
+            "",
+            "| Workflow | Runs on | Expected | Ceiling a run | Ceiling |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for line in sorted(jobs, key=lambda x: -(x.ceiling or 0)):
+            mark = "~" if line.approximate else ""
+            span = (
+                f" (${line.run_range[0]:,.2f}-${line.run_range[1]:,.2f})" if line.run_range else ""
+            )
+            out.append(
+                f"| `{line.resource.split('.', 1)[1]}` | {_cell(line.item.split(' ', 1)[1])} | "
+                f"{mark}${line.usage:,.2f} | {mark}${line.run_ceiling or 0:,.2f}{span} | "
+                f"{mark}${line.ceiling or 0:,.2f} |"
+            )
+        return [*out, ""]
+
+    def _largest(self) -> list[str]:
+        lines = [x for x in self.estimate.lines if x.ceiling is None and x.usage > 0]
+        if not lines:
+            return []
+        out = [
+            f"### Largest costs at usage (top {min(LARGEST, len(lines))} of {len(lines)})",
+            "",
+            "| Stack | Item | Idle | At usage |",
+            "| --- | --- | ---: | ---: |",
+        ]
+        for line in sorted(lines, key=lambda x: (-x.usage, x.stack, x.resource))[:LARGEST]:
+            mark = "~" if line.approximate else ""
+            out.append(
+                f"| {line.stack} | {_cell(line.item)} | {mark}${line.idle:,.2f} | "
+                f"{mark}${line.usage:,.2f} |"
+            )
+        return [*out, ""]
+
+    def _changes_summary(self) -> str:
+        counts = Counter(c.kind for c in self.changes or [])
+        return (
+            f"<b>Changes against {self.base_label}</b>: {counts[ADDED]} added, "
+            f"{counts[REMOVED]} removed, {counts[REPLACED]} replaced, {counts[MODIFIED]} modified"
+        )
+
+    def _stack_summary(self, stack: Stack) -> str:
+        stmts = self.statements[stack.name]
+        wild = sum(1 for s in stmts if s.wildcards)
+        return (
+            f"<b>Stack {stack.name}</b>: {len(stack.resources)} resources, {len(stmts)} IAM "
+            f"statements ({wild} with wildcards), {len(self.acknowledgements[stack.name])} "
+            "cdk-nag acknowledgements"
+        )
+
+    def _changes(self) -> list[str]:
+        out = [f"## Changes against {self.base_label}", ""]
         if not self.changes:
             return [*out, "No resource changes.", ""]
         out += ["| Stack | Change | Resource | Type | Detail |", "| --- | --- | --- | --- | --- |"]
@@ -255,10 +414,45 @@ class Review:
 
 def _loud_text(change: Change) -> str:
     verb = "REPLACED" if change.kind == REPLACED else "DELETED"
+    old = ""
+    if change.kind == REPLACED:
+        old = (
+            "; the old one is kept outside the stack (Retain): move what it holds, then "
+            "delete it by hand"
+            if change.retained
+            else "; the old one is deleted"
+        )
     return (
         f"{verb} stateful {short_type(change.resource_type)} `{change.logical_id}` in "
-        f"{change.stack} ({change.detail}): {STATEFUL_TYPES[change.resource_type]}"
+        f"{change.stack} ({change.detail}): {STATEFUL_TYPES[change.resource_type]}{old}"
     )
+
+
+def _listed(texts: list[str]) -> list[str]:
+    shown = [f"> - {text}" for text in texts[:LISTED]]
+    if len(texts) > LISTED:
+        shown.append(f"> - ... and {len(texts) - LISTED} more in the changes below")
+    return shown
+
+
+def _collapsed(summary: str, body: list[str]) -> list[str]:
+    """A `<details>` section (GitHub renders Markdown in it after a blank line)."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "</details>", ""]
+
+
+def _by_stack(estimate: Estimate) -> dict[str, tuple[float, float]]:
+    totals: dict[str, tuple[float, float]] = {}
+    for line in estimate.lines:
+        idle, usage = totals.get(line.stack, (0.0, 0.0))
+        totals[line.stack] = (idle + line.idle, usage + line.usage)
+    return totals
+
+
+def _delta(before: float, after: float, approx: str) -> str:
+    """`$1.00 -> $3.00 (+$2.00)`."""
+    change = after - before
+    sign = "+" if change >= 0 else "-"
+    return f"{approx}${before:,.2f} -> {approx}${after:,.2f} ({sign}${abs(change):,.2f})"
 
 
 def _cell(text: str) -> str:

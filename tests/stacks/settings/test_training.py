@@ -75,6 +75,7 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=180 * 60,
             spot=True,
+            overridable=True,
         )
         in usages
     )
@@ -86,10 +87,17 @@ def test_resource_usages_list_every_instance_type_a_run_may_use() -> None:
             instance_count=1,
             max_runtime_seconds=120 * 60,
             max_parallel_jobs=2,
+            max_jobs=10,
             spot=False,  # DeepAR cannot checkpoint: it trains on demand (TRAIN-1)
+            overridable=True,
         )
         in usages
     )
+    # The definition's own instance type is the one a run uses unless it picks another.
+    assert [u.instance_type for u in usages if u.kind == "training" and not u.overridable] == [
+        "ml.g5.xlarge",
+        "ml.c5.2xlarge",
+    ]
     assert {(u.kind, u.path.rsplit(".", 1)[1]) for u in usages} == {
         ("training", "text-classifier"),
         ("training", "deepar-demand"),
@@ -529,3 +537,28 @@ def test_random_cut_forest_reads_train_sharded_and_test_replicated() -> None:
         "train: {s3_key: data/train/}", "train: {s3_key: data/train/, distribution: ShardedByS3Key}"
     )
     assert parse_settings(sharded).training is not None
+
+
+def test_tuning_usages_give_the_job_count_and_the_tuning_limit() -> None:
+    settings = parse_settings(
+        TEXT_CLASSIFIER_YAML
+        + """\
+  tuning:
+    grid:
+      training: text-classifier
+      objective: {metric: "validation:macro_f1", type: Maximize}
+      strategy: Grid
+      max_jobs: null
+      max_runtime_minutes: 90
+      ranges:
+        learning_rate: {kind: categorical, values: [0.1, 0.01, 0.001]}
+        batch_size: {kind: categorical, values: [32, 64]}
+"""
+    )
+    assert settings.training is not None
+    tuning = [u for u in settings.training.resource_usages() if u.kind == "tuning"]
+    # A grid search runs every combination: 3 x 2 jobs.
+    assert [(u.instance_type, u.max_jobs, u.max_tuning_seconds, u.overridable) for u in tuning] == [
+        ("ml.g5.xlarge", 6, 90 * 60, False),
+        ("ml.g5.2xlarge", 6, 90 * 60, True),
+    ]

@@ -259,15 +259,65 @@ def test_type_without_rule_is_listed_as_unpriced(tmp_path: Path) -> None:
 def test_training_and_tuning_usage_come_from_the_config(tmp_path: Path) -> None:
     usages = [
         UsageItem("training", "training.definitions.text", "ml.g5.xlarge", 2, 3600),
-        UsageItem("tuning", "tuning.definitions.deepar", "ml.c5.2xlarge", 1, 7200, 3),
+        UsageItem("tuning", "tuning.definitions.deepar", "ml.c5.2xlarge", 1, 7200, 3, 10),
         UsageItem("notebook", "notebooks[0]", "ml.t3.medium"),
     ]
     result = _estimate(tmp_path, {}, usages=usages)
     training = next(x for x in result.lines if x.resource == "training.definitions.text")
     tuning = next(x for x in result.lines if x.resource == "tuning.definitions.deepar")
-    assert (training.idle, round(training.usage, 4)) == (0.0, round(8 * 2 * 1 * 1.408, 4))
-    assert round(tuning.usage, 4) == round(2 * 3 * 1 * 2 * 0.408, 4)
+    # Expected: 8 runs of jobs that run half their max runtime; ceiling: to the end.
+    assert (training.idle, round(training.usage, 4)) == (0.0, round(8 * 2 * 1 * 1.408 / 2, 4))
+    assert round(training.run_ceiling or 0, 4) == round(2 * 1 * 1.408, 4)
+    assert round(tuning.usage, 4) == round(2 * 10 * 2 * 0.408 / 2, 4)
     assert len(result.lines) == 2  # notebooks are priced from their template resources
+    assert "job_runtime_share" in result.assumptions_used
+
+
+def test_tuning_cost_is_every_job_to_its_max_runtime_not_one_wave(tmp_path: Path) -> None:
+    # text-classifier-hpo of the full config on ml.g5.2xlarge: 12 jobs, 3 at a time, 3 h.
+    usages = [
+        UsageItem(
+            "tuning", "training.tuning.hpo", "ml.g5.2xlarge", 1, 3 * 3600,
+            max_parallel_jobs=3, max_jobs=12,
+        )
+    ]  # fmt: skip
+    (line,) = _estimate(tmp_path, {}, usages=usages).lines
+    assert round(line.run_ceiling or 0, 2) == 54.54  # not 13.63, one wave of 3
+    assert round(line.usage, 2) == round(2 * 54.54 / 2, 2)
+    assert round(line.ceiling or 0, 2) == round(2 * 54.54, 2)
+    assert line.item == "tuning ml.g5.2xlarge x 1, 12 jobs (3 at a time)"
+    assert line.basis == (
+        "2 runs x $27.27 expected (50% of the ceiling); ceiling $54.54 a run "
+        "(12 jobs x 3 h max runtime x $1.5150)"
+    )
+
+
+def test_a_tuning_runtime_limit_lowers_the_ceiling(tmp_path: Path) -> None:
+    usages = [
+        UsageItem(
+            "tuning", "training.tuning.hpo", "ml.c5.2xlarge", 1, 3600,
+            max_parallel_jobs=2, max_jobs=20, max_tuning_seconds=3 * 3600,
+        )
+    ]  # fmt: skip
+    (line,) = _estimate(tmp_path, {}, usages=usages).lines
+    # 20 jobs of an hour would be 20 h; the tuning job stops after 3 h of 2 parallel jobs.
+    assert round(line.run_ceiling or 0, 4) == round(2 * 3 * 0.408, 4)
+    assert "2 parallel jobs x 3 h tuning limit x $0.4080" in line.basis
+
+
+def test_overridable_instance_types_are_one_line_with_the_range(tmp_path: Path) -> None:
+    path = "training.definitions.text"
+    usages = [
+        UsageItem("training", path, "ml.g5.xlarge", 1, 3 * 3600),
+        UsageItem("training", path, "ml.g5.2xlarge", 1, 3 * 3600, overridable=True),
+        UsageItem("training", path, "ml.g6.xlarge", 1, 3 * 3600, overridable=True),
+    ]
+    (line,) = _estimate(tmp_path, {}, usages=usages).lines
+    assert line.item == "training ml.g5.xlarge x 1; a run may pick ml.g5.2xlarge, ml.g6.xlarge"
+    assert round(line.usage, 2) == round(8 * 3 * 1.408 / 2, 2)  # the definition's type
+    assert line.run_range is not None
+    assert [round(v, 2) for v in line.run_range] == [round(3 * 1.0048, 2), round(3 * 1.515, 2)]
+    assert line.basis.endswith("; $3.01-$4.54 a run over the types it may pick")
 
 
 def test_other_regions_scale_and_say_they_are_approximate(tmp_path: Path) -> None:

@@ -4,8 +4,13 @@ of every kind of policy; the command line."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +20,9 @@ from tools.assembly import load_assembly
 from tools.review.__main__ import config_usages, main
 from tools.review.cost import estimate
 from tools.review.iam import statements
-from tools.review.report import Review
+from tools.review.report import SUMMARY_LINES, Review
+
+FULL = ROOT / "config" / "examples" / "full.yaml"
 
 
 def _review(synth: Synthesis) -> Review:
@@ -265,3 +272,134 @@ def test_cli_rejects_a_region_without_prices(
 ) -> None:
     assert main([str(default_synth.outdir), "--region", "mars-east-1"]) == 1
     assert capsys.readouterr().err.strip() == "--region mars-east-1: not in the price table"
+
+
+def _summary_of(page: str) -> list[str]:
+    """The page's lines before its first collapsed section."""
+    return page.partition("<details>")[0].rstrip().splitlines()
+
+
+def _copy_assembly(source: Path, target: Path) -> Path:
+    """The templates and manifests of an assembly (not its asset folders)."""
+    target.mkdir()
+    for path in source.glob("*.json"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def _edit(outdir: Path, stack: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    path = next(outdir.glob(f"*-{stack}.template.json"))
+    template = json.loads(path.read_text())
+    edit(template["Resources"])
+    path.write_text(json.dumps(template))
+
+
+def test_full_config_page_opens_with_a_short_summary_and_collapses_the_rest(
+    full_synth: Synthesis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "review.md"
+    assert main([str(full_synth.outdir), "--config", str(FULL), "--output", str(output)]) == 0
+    page = output.read_text()
+    summary = _summary_of(page)
+    assert len(summary) <= SUMMARY_LINES
+    assert summary[2] == "## Summary"
+    assert "### Cost by stack (a month)" in summary
+    assert "### Training and tuning (a month)" in summary
+    # Every stack's resources, IAM statements and acknowledgements are collapsed.
+    for name in full_synth.stack_names:
+        assert f"<summary><b>Stack {name}</b>: " in page
+        assert page.index(f"## Stack `{name}`") > page.index("<details>")
+    assert page.count("<details>") == page.count("</details>") == len(full_synth.stack_names) + 1
+    printed = capsys.readouterr().out
+    assert "training and tuning (in the cost at usage): " in printed
+    assert "ceiling" in printed
+
+
+def test_full_config_prices_each_tuning_run_to_its_ceiling_once(full_synth: Synthesis) -> None:
+    assembly = load_assembly(full_synth.outdir)
+    review = Review(
+        title="full", assembly=assembly, estimate=estimate(assembly, config_usages(FULL))
+    )
+    jobs = {line.resource: line for line in review.estimate.jobs}
+    # One line per definition and tuning workflow, whatever its overridable types.
+    assert sorted(jobs) == [
+        "training.definitions.deepar-demand",
+        "training.definitions.text-classifier",
+        "training.tuning.deepar-demand-hpo",
+        "training.tuning.text-classifier-hpo",
+    ]
+    hpo = jobs["training.tuning.text-classifier-hpo"]
+    # 12 jobs x 3 h on ml.g5.xlarge ($1.408); up to $54.54 on ml.g5.2xlarge.
+    assert round(hpo.run_ceiling or 0, 2) == 50.69
+    assert hpo.run_range is not None and round(hpo.run_range[1], 2) == 54.54
+    page = review.markdown()
+    assert (
+        "| `tuning.text-classifier-hpo` | ml.g5.xlarge x 1, 12 jobs (3 at a time); a run may "
+        "pick ml.g5.2xlarge, ml.g6.xlarge | $50.69 | $50.69 ($36.17-$54.54) | $101.38 |" in page
+    )
+
+
+def test_against_a_base_the_summary_has_the_cost_change_and_what_fails_on_deploy(
+    full_synth: Synthesis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = _copy_assembly(full_synth.outdir, tmp_path / "base")
+    new = _copy_assembly(full_synth.outdir, tmp_path / "new")
+
+    def bigger_forecast_instances(resources: dict[str, Any]) -> None:
+        for item in resources.values():
+            if item["Type"] == "AWS::SageMaker::EndpointConfig":
+                for variant in item["Properties"]["ProductionVariants"]:
+                    if variant.get("InstanceType") == "ml.c5.xlarge":
+                        variant["InstanceType"] = "ml.c5.2xlarge"
+
+    def new_group_description(resources: dict[str, Any]) -> None:
+        resources["TextClassifierModelPackageGroup"]["Properties"][
+            "ModelPackageGroupDescription"
+        ] = "Text classifier, retrained weekly"
+
+    def another_user_pool(resources: dict[str, Any]) -> None:
+        config = resources["PrivateWorkforce"]["Properties"]["CognitoConfig"]
+        config["UserPool"] = "us-east-1_other"
+
+    _edit(new, "Inference", bigger_forecast_instances)
+    _edit(new, "ModelRegistry", new_group_description)
+    _edit(new, "Workforce", another_user_pool)
+
+    output = tmp_path / "review.md"
+    args = [str(new), "--config", str(FULL), "--base", str(base), "--output", str(output)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    # The endpoint runs twice as large an instance: $297.84 more at idle and at usage.
+    cost = next(line for line in printed.splitlines() if line.startswith("cost against"))
+    assert re.match(
+        rf"cost against {base}: idle ~\$433\.47 -> ~\$731\.31 \(\+\$297\.84\), at usage "
+        r"~\$[0-9,.]+ -> ~\$[0-9,.]+ \(\+\$297\.84\) \(the base's training and tuning as this "
+        r"config runs them; BASE_CONFIG= prices the base's own\)$",
+        cost,
+    ), cost
+    fails = [line for line in printed.splitlines() if line.startswith("FAILS ON DEPLOY: ")]
+    assert len(fails) == 3
+    assert "endpoint smkit-full-demand-forecast, variant AllTraffic" in fails[0]
+    assert any("`TextClassifierModelPackageGroup`" in f and "same custom name" in f for f in fails)
+    assert any("`PrivateWorkforce`" in f and "one workforce per region" in f for f in fails)
+    summary = _summary_of(output.read_text())
+    assert len(summary) <= SUMMARY_LINES
+    assert "> **Updates AWS refuses.** As is, the stack update would fail and roll back " in (
+        "\n".join(summary)
+    )
+    assert "| Stack | Idle before -> after | At usage before -> after |" in summary
+    assert "| smkit-full-Inference | ~$324.27 -> ~$622.11 (+$297.84) | " in "\n".join(summary)
+
+
+def test_make_review_refuses_a_missing_base_before_synthesizing(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-C", str(ROOT), "review",
+         f"BASE={tmp_path}/missing", f"OUT={tmp_path}/out"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""  # nothing would run, not even synthesis
+    assert (
+        f"BASE={tmp_path}/missing: {tmp_path}/missing is not a synthesized cloud assembly "
+        "(no manifest.json); synthesize the base first" in result.stderr
+    )

@@ -154,11 +154,9 @@ def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
             f"human_mode must be one of {', '.join(settings.human_modes)} (got {shown(human_mode)})"
         )
     run_id = raw.get("run_id")
-    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID.match(run_id)):
-        problems.append(
-            "run_id must be 1-40 lower-case letters, digits and single hyphens "
-            f"(got {shown(run_id)})"
-        )
+    id_problem = run_id_problem(run_id) if run_id is not None else None
+    if id_problem:
+        problems.append(id_problem)
     if problems:
         raise InvalidInputError("invalid execution input: " + "; ".join(problems))
     return {
@@ -169,6 +167,16 @@ def _resolve_input(raw: object, settings: _Settings) -> dict[str, Any]:
         "label_attribute": settings.attribute,
         "run_id": run_id,
     }
+
+
+def run_id_problem(run_id: object) -> str | None:
+    """Why `run_id` cannot name a run (None where it can): the check this function makes,
+    for callers that start runs (`smkit label auto --run-id`)."""
+    if isinstance(run_id, str) and _RUN_ID.match(run_id):
+        return None
+    return (
+        f"run_id must be 1-40 lower-case letters, digits and single hyphens (got {shown(run_id)})"
+    )
 
 
 def _identity(run: dict[str, Any], version: str, settings: _Settings) -> dict[str, Any]:

@@ -63,12 +63,11 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     problems += _check_values(job, limits)
     execution_name = str(event.get("execution_name", ""))
     job_name = _job_name(prefix, raw.get("job_name"), execution_name)
-    if not _JOB_NAME.match(job_name) or len(job_name) <= len(prefix):
-        given = raw.get("job_name", f"from the execution name {execution_name!r}")
-        problems.append(
-            f"job_name must be letters, digits and hyphens making a job name of at most "
-            f"{MAX_JOB_NAME} characters with the prefix {prefix!r} (got {given!r})"
-        )
+    name_problem = _name_problem(
+        prefix, job_name, raw.get("job_name", f"from the execution name {execution_name!r}")
+    )
+    if name_problem:
+        problems.append(name_problem)
     if problems:
         raise InvalidInputError("invalid execution input: " + "; ".join(problems))
     assert match is not None
@@ -107,6 +106,21 @@ def _check_values(job: dict[str, Any], limits: dict[str, int]) -> list[str]:
             f"-ref (got {attribute!r})"
         )
     return problems
+
+
+def job_name_problem(prefix: str, given: str) -> str | None:
+    """Why `given` cannot be a run's job_name under `prefix` (None where it can): the
+    check this function makes, for callers that start runs (`smkit label run`)."""
+    return _name_problem(prefix, _job_name(prefix, given, ""), given)
+
+
+def _name_problem(prefix: str, job_name: str, given: object) -> str | None:
+    if _JOB_NAME.match(job_name) and len(job_name) > len(prefix):
+        return None
+    return (
+        f"job_name must be letters, digits and hyphens making a job name of at most "
+        f"{MAX_JOB_NAME} characters with the prefix {prefix!r} (got {given!r})"
+    )
 
 
 def _job_name(prefix: str, given: object, execution_name: str) -> str:
