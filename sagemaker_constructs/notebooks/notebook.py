@@ -29,7 +29,7 @@ from ..foundation import NetworkPlacement
 from .kernels import Kernel, PackageSources, check_kernels
 from .platforms import DEFAULT_PLATFORM, instance_type_problem, platform_problem
 from .repository import GitRepository
-from .scripts import HOOK_CONTENT_LIMIT, MAX_LENGTHS, OnStartScript, on_start_script
+from .scripts import MAX_LENGTHS, OnStartScript, on_start_script
 from .sdk_config import sdk_defaults, to_yaml
 
 _NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")
@@ -479,17 +479,11 @@ class NotebookInstance(Construct):
         )
 
     def _check_script_size(self, notebook_name: str) -> None:
-        size = self.on_start.encoded_length
-        over = size - HOOK_CONTENT_LIMIT
-        parts = ", ".join(f"{name} {length:,}" for name, length in self.on_start.parts.items())
-        problems = Problems("NotebookInstance")
-        problems.check(
-            over <= 0,
-            f"the on-start lifecycle script of notebook {notebook_name!r} is {size:,} "
-            f"characters base64-encoded, {over:,} over SageMaker's limit of "
-            f"{HOOK_CONTENT_LIMIT:,} (parts: {parts}); use fewer kernels or fewer packages "
-            "per kernel",
+        problem = self.on_start.size_problem(
+            f"on-start lifecycle script of notebook {notebook_name!r}"
         )
+        problems = Problems("NotebookInstance")
+        problems.check(problem is None, problem or "")
         problems.raise_if_any()
 
     def _acknowledge(

@@ -5,13 +5,14 @@ builds a new one, an interrupted build is redone, and each kernel is registered.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from sagemaker_constructs.notebooks import Kernel, PackageSources
-from sagemaker_constructs.notebooks.scripts import build_kernels_script
+from sagemaker_constructs.notebooks.scripts import NOTEBOOK_HOST, build_kernels_script
 
 # Stand-in for conda: `create --prefix P ...` makes an environment whose python handles
 # `-m pip install ...` and `-m ipykernel install --user --name N --display-name D`.
@@ -50,7 +51,9 @@ def home(tmp_path: Path) -> Path:
 def start(home: Path, kernels: list[Kernel]) -> subprocess.CompletedProcess[str]:
     """What each notebook start does: run the rendered builder."""
     script = home / "build_kernels.sh"
-    script.write_text(build_kernels_script(kernels, PackageSources(), home=str(home)))
+    script.write_text(
+        build_kernels_script(kernels, PackageSources(), host=replace(NOTEBOOK_HOST, home=str(home)))
+    )
     return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
 
 
