@@ -105,9 +105,7 @@ class StudioUserSettings(StrictModel):
     """The user's name in IAM Identity Center. Required with `auth: sso`, refused with
     `auth: iam`."""
 
-    spaces: Annotated[list[StudioSpaceSettings], Field(max_length=10)] = Field(
-        default_factory=list
-    )
+    spaces: Annotated[list[StudioSpaceSettings], Field(max_length=10)] = Field(default_factory=list)
     """Private JupyterLab spaces the kit creates for this user (at most 10). Default: none
     (the user creates their own, when `users_create_spaces` allows it)."""
 
