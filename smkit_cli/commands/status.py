@@ -1,5 +1,6 @@
 """`smkit status`: one screen on the deployment: its stacks, labeling workforce, notebooks,
-endpoints, running workflows and jobs, and the budget."""
+Studio's users, spaces and running apps, endpoints, running workflows and jobs, and the
+budget."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..context import Operator, json_option, pass_operator
 from ..deployment import PLATFORM_TAG, Deployment, pascal
 from ..errors import CliError, ExitCode
 from ..waiting import duration, since
+from .studio import studio_status
 
 
 def expected_units(deployment: Deployment) -> list[str]:
@@ -25,6 +27,8 @@ def expected_units(deployment: Deployment) -> list[str]:
         units.append("Cost")
     if settings.notebooks is not None:
         units.append("Notebooks")
+    if settings.studio is not None:
+        units.append("Studio")
     if settings.inference is not None:
         units.append("Inference")
     labeling = settings.labeling
@@ -248,8 +252,9 @@ def _budget(operator: Operator) -> dict[str, Any] | None:
 @json_option
 @pass_operator
 def status(operator: Operator, as_json: bool) -> None:
-    """One screen on the deployed platform: stacks, workforce, notebooks, endpoints,
-    running workflows and jobs, budget. Exits 4 if a stack of the config is missing."""
+    """One screen on the deployed platform: stacks, workforce, notebooks, Studio (users,
+    spaces, running apps), endpoints, running workflows and jobs, budget. Exits 4 if a
+    stack of the config is missing."""
     deployment = operator.deployment
     report = Report()
     report.data["config"] = deployment.config
@@ -259,6 +264,7 @@ def status(operator: Operator, as_json: bool) -> None:
     report.data["stacks"] = _stacks(deployment, report)
     report.section("workforce", lambda: _workforce(operator))
     report.section("notebooks", lambda: _notebooks(operator))
+    report.section("studio", lambda: studio_status(operator))
     report.section("endpoints", lambda: _endpoints(operator))
     report.section("workflows", lambda: _running_workflows(operator))
     report.section("jobs", lambda: _jobs(operator))
@@ -274,6 +280,46 @@ def status(operator: Operator, as_json: bool) -> None:
             ExitCode.NOT_DEPLOYED,
             hint=deployment.deploy_hint,
         )
+
+
+def _show_studio(console: Any, studio: dict[str, Any] | None) -> None:
+    if not studio:
+        return
+    console.print(
+        _table(
+            f"Studio users (domain {studio['domain_id']})",
+            ["user", "team", "status"],
+            [[u["name"], u["team"], u["status"]] for u in studio["users"]],
+        )
+    )
+    if studio["spaces"]:
+        console.print(
+            _table(
+                "Studio spaces",
+                ["space", "owner", "sharing", "status"],
+                [[s["name"], s["owner"], s["sharing"], s["status"]] for s in studio["spaces"]],
+            )
+        )
+    apps = studio["running_apps"]
+    if apps:
+        console.print(
+            _table(
+                "Running Studio apps",
+                ["space", "app", "instance type", "status", "running for"],
+                [
+                    [
+                        a["space"] or a["user"],
+                        f"{a['app_type']} {a['app']}",
+                        a["instance_type"],
+                        a["status"],
+                        a["running_for"],
+                    ]
+                    for a in apps
+                ],
+            )
+        )
+    else:
+        console.print("No Studio app is running.")
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -320,6 +366,7 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
                 ],
             )
         )
+    _show_studio(console, data.get("studio"))
     if data.get("endpoints"):
         console.print(
             _table(

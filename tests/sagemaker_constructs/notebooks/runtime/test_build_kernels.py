@@ -5,8 +5,8 @@ builds a new one, an interrupted build is redone, and each kernel is registered.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
