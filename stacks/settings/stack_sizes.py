@@ -135,7 +135,7 @@ def _studio(settings: PlatformSettings) -> list[Share]:
         return []
     # domain, lifecycle configuration, the execution role and the job role with their
     # policies; mode `none` adds the home file system's VPC (subnets, routes, flow logs)
-    count = 7 + (17 if isinstance(settings.network, NoNetwork) else 0)
+    count = 6 + (17 if isinstance(settings.network, NoNetwork) else 0)
     shares = [_fixed(count)]
     if studio.custom_image is not None:
         # the image, its version, app image configuration, and its role with its policy
