@@ -142,7 +142,10 @@ def test_instance_types_must_be_within_the_cost_limits() -> None:
             "  default_instance_type: ml.m5.xlarge\n  users:\n"
             "    - {name: alice, email: a@example.com, team: t,\n"
             "       spaces: [{name: gpu, instance_type: ml.g5.xlarge}]}\n",
-            extra="cost:\n  limits:\n    instance_types:\n      studio: [ml.t3.medium, ml.g7.2xlarge]\n",
+            extra=(
+                "cost:\n  limits:\n    instance_types:\n"
+                "      studio: [ml.t3.medium, ml.g7.2xlarge]\n"
+            ),
         )
     )
     assert problems == [
