@@ -285,9 +285,10 @@ def status(operator: Operator, as_json: bool) -> None:
 def _show_studio(console: Any, studio: dict[str, Any] | None) -> None:
     if not studio:
         return
+    console.print(f"Studio domain {studio['domain_id']}:")
     console.print(
         _table(
-            f"Studio users (domain {studio['domain_id']})",
+            "Studio users",
             ["user", "team", "status"],
             [[u["name"], u["team"], u["status"]] for u in studio["users"]],
         )
