@@ -19,7 +19,8 @@ from .image import StudioImage
 from .lifecycle import JupyterLabLifecycleConfig
 
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-# STUDIO-2: user profile and space names (the kit's are lower case: they appear in ARNs).
+# STUDIO-2: user profile and space names, lower case in the kit: they appear in ARNs
+# (API_CreateUserProfile.html, API_CreateSpace.html).
 _LOWER_NAME = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
 MIN_IDLE_MINUTES = 60
 MAX_IDLE_MINUTES = 525_600
@@ -27,7 +28,7 @@ MIN_VOLUME_GB = 5
 MAX_VOLUME_GB = 16_384
 MAX_SECURITY_GROUPS = 4
 """STUDIO-5: SageMaker adds a security group of its own for NFS to the home file system,
-so a user profile takes at most 4 of ours (UserSettings.SecurityGroups, at most 5)."""
+so a user profile takes at most 4 of ours (API_UserSettings.html, SecurityGroups)."""
 HIDDEN_APP_TYPES = ("Canvas", "JupyterServer", "RStudioServerPro")
 """Apps the kit's users do not get (the execution role cannot start them either): Canvas,
 Studio Classic and RStudio run on a user profile, not in a private space."""
@@ -146,6 +147,7 @@ class StudioDomain(Construct):
             "vpc_only needs at least one security group (UserSettings.SecurityGroups is "
             "required with VpcOnly)",
         )
+        # STUDIO-1 (API_ResourceSpec.html): a JupyterLab app does not run on `system`.
         problems.check(
             default_instance_type in STUDIO_CLOUDFORMATION_INSTANCE_TYPES,
             "default_instance_type must be one AWS::SageMaker::Domain accepts for JupyterLab: "
@@ -165,6 +167,7 @@ class StudioDomain(Construct):
             f"max_space_size_gb ({max_space_size_gb}) must be at least default_space_size_gb "
             f"({default_space_size_gb})",
         )
+        # STUDIO-3 above, STUDIO-4 (API_IdleSettings.html) here.
         for message in idle_shutdown.problems() if idle_shutdown else ():
             problems.add(message)
         problems.raise_if_any()
@@ -250,6 +253,9 @@ class StudioDomain(Construct):
             ),
         )
         """The domain."""
+        # STUDIO-12: a domain cannot be deleted while profiles, spaces or apps exist
+        # (gs-studio-delete-domain.html): it is retained, like its profiles and spaces, and
+        # docs/studio.md gives the order in which to remove them.
         self.domain.apply_removal_policy(removal_policy)
         if custom_image is not None:
             # The image needs a version and a configuration before a domain may name it.

@@ -133,6 +133,8 @@ class JupyterLabLifecycleConfig(Construct):
             studio_lifecycle_config_name=name_prefix,
         )
         """The lifecycle configuration."""
+        # STUDIO-11 (aws-resource-sagemaker-studiolifecycleconfig.html): content and tags
+        # are create-only and the name is required: a new name for every change.
         self.node.add_validation(_ContentHashName(self.resource, name_prefix))
         self.resource.apply_removal_policy(removal_policy)
         self.arn = self.resource.attr_studio_lifecycle_config_arn

@@ -92,6 +92,8 @@ def open_(
     deployment = operator.deployment
     settings = deployment.section("studio", "Studio domain")
     name = deployment.pick("Studio user", user, [u.name for u in settings.users])
+    # STUDIO-13 (API_CreatePresignedDomainUrl.html): presigned URLs for IAM domains only,
+    # opened within ExpiresInSeconds (at most 300).
     if settings.auth == "sso":
         raise CliError(
             f"the Studio domain signs users in with IAM Identity Center: {name} opens Studio "

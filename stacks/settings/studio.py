@@ -17,8 +17,8 @@ from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, TagV
 from .foundation import ExistingNetwork, NetworkSettings, NoNetwork, PrivateNetwork
 from .notebooks import KernelName, KernelSettings, PackageSources
 
-# STUDIO-2: user profile and space names (CreateUserProfile, CreateSpace). The kit asks for
-# lower case: names become logical IDs and appear in ARNs the roles' policies name.
+# STUDIO-2: user profile and space names (API_CreateUserProfile.html, API_CreateSpace.html).
+# The kit asks for lower case: names become logical IDs and appear in ARNs policies name.
 _STUDIO_NAME = r"[a-z0-9](-*[a-z0-9]){0,62}"
 _NAME_RULE = (
     "must be 1-63 lower-case letters, digits and hyphens, starting and ending with a letter "
@@ -39,14 +39,15 @@ ImageTag = Annotated[
     str,
     _matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "must be an image tag such as 1.4 or latest"),
 ]
-# STUDIO-3: an EBS volume of a space is 5-16,384 GB (DefaultEbsStorageSettings).
+# STUDIO-3: an EBS volume of a space is 5-16,384 GB (API_DefaultEbsStorageSettings.html).
 SpaceVolumeGb = Annotated[int, Field(ge=5, le=16384)]
-# STUDIO-4: idle timeouts are 60-525,600 minutes (IdleSettings).
+# STUDIO-4: idle timeouts are 60-525,600 minutes (API_IdleSettings.html).
 IdleMinutes = Annotated[int, Field(ge=60, le=525_600)]
 
 
 def _space_instance_type(value: str) -> str:
-    # STUDIO-1: a JupyterLab or Code Editor app runs on one of these (not `system`).
+    # STUDIO-1: a JupyterLab or Code Editor app runs on one of these, not `system`
+    # (API_ResourceSpec.html).
     if value not in STUDIO_INSTANCE_TYPES:
         raise ValueError(
             "must be an instance type a Studio JupyterLab app runs on: "
@@ -213,7 +214,8 @@ class StudioSettings(StrictModel):
     def _consistent(self) -> StudioSettings:
         problems: list[tuple[Location, str]] = []
         storage = self.space_storage
-        # STUDIO-3: MaximumEbsVolumeSizeInGb >= DefaultEbsVolumeSizeInGb.
+        # STUDIO-3: MaximumEbsVolumeSizeInGb >= DefaultEbsVolumeSizeInGb
+        # (API_DefaultEbsStorageSettings.html).
         if storage.max_size_gb < storage.default_size_gb:
             problems.append(
                 (
@@ -223,7 +225,8 @@ class StudioSettings(StrictModel):
                 )
             )
         idle = self.idle_shutdown
-        # STUDIO-4: the default idle timeout lies within the range users may choose from.
+        # STUDIO-4: the default idle timeout lies within the range users may choose from
+        # (API_IdleSettings.html).
         if not idle.min_minutes <= idle.idle_minutes <= idle.max_minutes:
             problems.append(
                 (
@@ -337,7 +340,7 @@ class StudioSettings(StrictModel):
 
 MAX_STUDIO_SECURITY_GROUPS = 4
 """STUDIO-5: SageMaker adds a security group of its own for NFS to the home file system,
-so a user profile takes at most 4 of yours (UserSettings.SecurityGroups)."""
+so a user profile takes at most 4 of yours (API_UserSettings.html, SecurityGroups)."""
 
 
 def security_group_problem(network: NetworkSettings) -> str | None:
