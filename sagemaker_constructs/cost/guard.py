@@ -60,14 +60,16 @@ class BudgetGuard(Construct):
     tells the alerts topic that a message was ignored (so a changed Budgets message
     format cannot switch the guard off silently). Then it stops in-progress tuning,
     training, processing and transform jobs and running notebook instances tagged
-    `tag_key` = `tag_value`, publishes what it stopped and what failed to `alerts_topic`,
+    `tag_key` = `tag_value`, and the running apps of `studio_domain_ids` (DeleteApp: the
+    space and its volume stay), publishes what it stopped and what failed to `alerts_topic`,
     and fails the invocation when any call failed: Lambda retries it twice, then sends
     the event to `alerts_topic`, and an alarm on the function's errors goes there too.
 
     Its role may list SageMaker resources and read their tags, and may stop, describe,
     scale and cap only resources carrying the platform tag (`aws:ResourceTag` condition
     on every stoppable resource type, on endpoints and on Application Auto Scaling's
-    scalable targets). It has no delete permission.
+    scalable targets), and delete (stop) only apps of the platform's Studio domains. It
+    may delete nothing else.
     """
 
     def __init__(

@@ -79,9 +79,10 @@ class TeamBudget(StrictModel):
 
 
 class GuardSettings(StrictModel):
-    """The budget guard: a function that stops the platform's running SageMaker jobs and
-    notebook instances when the budget's actual spend passes a threshold. It never
-    deletes anything."""
+    """The budget guard: a function that stops the platform's running SageMaker jobs,
+    notebook instances and Studio apps when the budget's actual spend passes a threshold.
+    It never deletes data (a Studio app is stopped with DeleteApp: its space and volume
+    stay)."""
 
     threshold_percent: Percent = 100
     """Actual spend, in percent of `monthly_limit_usd`, at which the guard acts.
