@@ -196,3 +196,19 @@ def test_the_network_mode_decides_what_is_possible() -> None:
         "conda-forge is out of reach) and pip_index_url (a PyPI mirror; PyPI is out of reach) "
         "reachable from the VPC"
     ]
+
+
+def test_a_domain_over_cloudformations_500_resources_is_refused_at_the_user_that_passes_it() -> (
+    None
+):
+    # STACK-1: 6 fixed and 17 for the home VPC; each user here brings 1 + 2 + 3 = 6.
+    users = "".join(
+        f"    - {{name: u{i}, email: u{i}@example.com, team: t, own_role: true,\n"
+        f"       spaces: [{{name: a{i}}}, {{name: b{i}}}, {{name: c{i}}}]}}\n"
+        for i in range(90)
+    )
+    (problem,) = problems_of(config(f"  users:\n{users}"))
+    assert problem.startswith(
+        "studio.users[79] (line 163): stack demo-Studio would hold 563 resources and "
+        "CloudFormation allows 500 per stack; it passes 500 here (6 resources for this user)"
+    )
