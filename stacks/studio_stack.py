@@ -70,7 +70,7 @@ class StudioStack(Stack):
         artifacts_bucket: s3.IBucket,
         network: NetworkPlacement | None,
         sdk_tags: dict[str, str],
-        workflows: Sequence[sfn.IStateMachine] = (),
+        workflows: Sequence[sfn.StateMachine] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)

@@ -71,7 +71,7 @@ class StudioExecutionRole(Construct):
         artifacts_prefix: str = "studio",
         allowed_instance_types: Sequence[str] | None = None,
         users_create_spaces: bool = True,
-        workflows: Sequence[sfn.IStateMachine] = (),
+        workflows: Sequence[sfn.StateMachine] = (),
         description: str = "Studio users of the platform",
     ) -> None:
         """
@@ -184,7 +184,7 @@ class StudioExecutionRole(Construct):
             "and apps accept no resource ARN (ListDomains, ListSpaces, ListApps...).",
         )
 
-    def _grant_workflows(self, stack: Stack, workflows: Sequence[sfn.IStateMachine]) -> list[str]:
+    def _grant_workflows(self, stack: Stack, workflows: Sequence[sfn.StateMachine]) -> list[str]:
         """Start, follow and stop runs of `workflows`; returns their executions' ARNs."""
         if not workflows:
             return []
