@@ -404,12 +404,13 @@ def _show(operator: Operator, data: dict[str, Any]) -> None:
     budget = data.get("budget")
     if budget:
         forecast = budget["forecasted_usd"]
+        stopped = "jobs, notebooks and Studio apps" if data.get("studio") else "jobs and notebooks"
         console.print(
             f"Budget {budget['name']}: ${budget['actual_usd']:,.2f} of "
             f"${budget['limit_usd']:,.2f} this month ({budget['percent_used']}%)"
             + (f", forecast ${forecast:,.2f}" if forecast is not None else "")
             + (
-                f"; the guard stops jobs and notebooks at {budget['guard_threshold_percent']}%"
+                f"; the guard stops {stopped} at {budget['guard_threshold_percent']}%"
                 if budget["guard_threshold_percent"] is not None
                 else ""
             )

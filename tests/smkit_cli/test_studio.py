@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .conftest import HERE, Platform
+from .conftest import ACCOUNT, HERE, Platform
 
 STUDIO_CONFIG = HERE / "studio.yaml"
 DOMAIN = "d-abc123def456"
@@ -172,6 +172,16 @@ def studio_answers(now: datetime) -> dict[str, dict[str, Any]]:
 
 def test_status_lists_users_spaces_and_running_apps(platform: Platform) -> None:
     deploy(platform)
+    platform.deploy("Cost", {"BudgetName": "ops-sagemaker-monthly"})
+    platform.client("budgets").create_budget(
+        AccountId=ACCOUNT,
+        Budget={
+            "BudgetName": "ops-sagemaker-monthly",
+            "BudgetLimit": {"Amount": "1000", "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+    )
     with ExitStack() as stack:
         requests = {
             operation: stack.enter_context(platform.answering(operation, answer))
@@ -182,7 +192,7 @@ def test_status_lists_users_spaces_and_running_apps(platform: Platform) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(requests["ListApps"][0]) == {"MaxResults": 100, "DomainIdEquals": DOMAIN}
     data = json.loads(result.stdout)
-    assert [s["stack"] for s in data["stacks"]] == ["ops-Foundation", "ops-Studio"]
+    assert [s["stack"] for s in data["stacks"]] == ["ops-Foundation", "ops-Cost", "ops-Studio"]
     assert data["studio"] == {
         "domain_id": DOMAIN,
         "users": [
@@ -213,3 +223,4 @@ def test_status_lists_users_spaces_and_running_apps(platform: Platform) -> None:
     for text in (f"Studio domain {DOMAIN}:", "Studio users", "Studio spaces", "Running Studio apps",
                  "JupyterLab default", "ml.g5.xlarge", "2:05:00"):  # fmt: skip
         assert text in screen.stdout
+    assert "the guard stops jobs, notebooks and Studio apps at 90%" in screen.stdout
