@@ -14,6 +14,7 @@ from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.preflight import preflight
 from .commands.status import status
+from .commands.studio import studio
 from .commands.train import train, tune
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode, unexpected
@@ -79,7 +80,7 @@ class SmkitGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
-    forecasts, classification and notebooks; and check an account before deploying
+    forecasts, classification, notebooks and Studio; and check an account before deploying
     (preflight).
 
     Stack names and resources come from the config file and the stacks' CloudFormation
@@ -88,7 +89,7 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (preflight, status, label, train, tune, forecast, classify, notebook):
+for command in (preflight, status, label, train, tune, forecast, classify, notebook, studio):
     cli.add_command(command)
 
 

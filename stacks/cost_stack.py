@@ -31,6 +31,7 @@ class CostStack(Stack):
         platform_tag: tuple[str, str],
         encryption_key: kms.IKey,
         alerts_topic: sns.ITopic,
+        studio_domain_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         """
@@ -39,6 +40,8 @@ class CostStack(Stack):
         :param platform_tag: The tag every resource of the deployment carries (key, value).
         :param encryption_key: The platform key (the guard's topic, logs, environment).
         :param alerts_topic: The platform's alerts topic.
+        :param studio_domain_id: The platform's Studio domain, whose apps the guard stops.
+            Default: none.
         """
         super().__init__(scope, id_, **kwargs)
         tag_key, tag_value = platform_tag
@@ -62,6 +65,7 @@ class CostStack(Stack):
                 budget_names=[platform_budget],
                 dry_run=budget.guard.dry_run,
                 scale_endpoints_to_minimum=budget.guard.scale_endpoints_to_minimum,
+                studio_domain_ids=[studio_domain_id] if studio_domain_id else [],
             )
 
         self.budget = SageMakerBudget(

@@ -9,6 +9,8 @@ from constructs import Construct
 
 from sagemaker_constructs.common import retention_days, stable_logical_id
 from sagemaker_constructs.foundation import (
+    INTERFACE_ENDPOINTS,
+    STUDIO_UI_ENDPOINT,
     AlertsTopic,
     IsolatedNetwork,
     NetworkPlacement,
@@ -89,6 +91,15 @@ class FoundationStack(Stack):
                 cidr=network.cidr,
                 max_azs=network.availability_zones,
                 flow_log_retention=retention_days(network.flow_log_retention_days),
+                # Studio's web UI from inside the VPC, when the studio section asks for it.
+                interface_endpoints={
+                    **INTERFACE_ENDPOINTS,
+                    **(
+                        STUDIO_UI_ENDPOINT
+                        if settings.studio and settings.studio.private_studio_endpoint
+                        else {}
+                    ),
+                },
             )
             self.network = isolated.placement
         elif isinstance(network, ExistingNetwork):

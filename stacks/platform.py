@@ -15,6 +15,7 @@ from .labeling_stack import LabelingStack
 from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
+from .studio_stack import StudioStack
 from .training_stack import TrainingStack
 from .workforce_stack import WorkforceStack
 
@@ -37,6 +38,8 @@ class Platform:
     """Ground Truth workforce and work teams (stateful); with `labeling.workforce`."""
     labeling: LabelingStack | None = None
     """Labeling and auto-labeling workflows; with `labeling` workflows."""
+    studio: StudioStack | None = None
+    """The Studio domain, its users and spaces (stateful); with `studio` settings."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -57,16 +60,20 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
     model_registry, training = _training(base)
     workforce = _workforce(base)
+    labeling = _labeling(base, workforce)
+    # Studio users start the platform's workflows; the budget guard stops Studio's apps.
+    studio = _studio(base, training, labeling)
     platform = Platform(
         foundation=foundation,
         model_registry=model_registry,
         training=training,
-        cost=_cost(base),
+        cost=_cost(base, studio),
         notebooks=_notebooks(base),
         inference=_inference(base),
         github_deploy=_github_deploy(base),
         workforce=workforce,
-        labeling=_labeling(base, workforce),
+        labeling=labeling,
+        studio=studio,
     )
     apply_tags(app, settings)
     return platform
@@ -82,7 +89,7 @@ class _Base:
     env: cdk.Environment | None
 
 
-def _cost(base: _Base) -> CostStack | None:
+def _cost(base: _Base, studio: StudioStack | None) -> CostStack | None:
     settings = base.settings
     if settings.cost is None or settings.cost.budget is None:
         return None
@@ -94,6 +101,7 @@ def _cost(base: _Base) -> CostStack | None:
         platform_tag=(PLATFORM_TAG, settings.name_prefix),
         encryption_key=base.foundation.key,
         alerts_topic=base.foundation.alerts_topic,
+        studio_domain_id=studio.domain.domain_id if studio else None,
         env=base.env,
         description="sagemaker-platform-kit: SageMaker budgets and the budget guard",
     )
@@ -115,6 +123,36 @@ def _notebooks(base: _Base) -> NotebooksStack | None:
         alerts_topic=base.foundation.alerts_topic,
         env=base.env,
         description="sagemaker-platform-kit: notebook instances (stateful: volumes retained)",
+        termination_protection=settings.protect_stateful_stacks,
+    )
+
+
+def _studio(
+    base: _Base, training: TrainingStack | None, labeling: LabelingStack | None
+) -> StudioStack | None:
+    settings = base.settings
+    if settings.studio is None:
+        return None
+    workflows = []
+    if training is not None:
+        workflows += [w.state_machine for w in training.training_workflows.values()]
+        workflows += [w.state_machine for w in training.tuning_workflows.values()]
+    if labeling is not None:
+        workflows += [w.state_machine for w in labeling.workflows.values()]
+        workflows += [w.state_machine for w in labeling.auto_labeling.values()]
+    return StudioStack(
+        base.app,
+        settings.stack_name("Studio"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        network=base.foundation.network,
+        sdk_tags=platform_tags(settings),
+        workflows=workflows,
+        env=base.env,
+        description="sagemaker-platform-kit: SageMaker Studio domain, users and spaces "
+        "(stateful: retained)",
         termination_protection=settings.protect_stateful_stacks,
     )
 

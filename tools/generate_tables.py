@@ -55,12 +55,31 @@ def instance_types() -> str:
             ["ProcessingResources", "ClusterConfig", "InstanceType"],
         ),
         "TRANSFORM_INSTANCE_TYPES": ("CreateTransformJob", ["TransformResources", "InstanceType"]),
+        "APP_INSTANCE_TYPES": ("CreateApp", ["ResourceSpec", "InstanceType"]),
     }
     text = HEADER.format(
         doc="ML instance types SageMaker accepts, per kind of resource.",
-        source=f"botocore {botocore.__version__}'s SageMaker service model",
+        source=f"botocore {botocore.__version__}'s SageMaker service model and cfn-lint "
+        f"{_cfn_lint_version()}'s CloudFormation resource schemas",
     )
-    return text + "\n".join(_tuple(name, _enum(*where)) for name, where in tables.items())
+    generated = [_tuple(name, _enum(*where)) for name, where in tables.items()]
+    generated.append(_tuple("CLOUDFORMATION_APP_INSTANCE_TYPES", _domain_app_instance_types()))
+    return text + "\n".join(generated)
+
+
+def _cfn_lint_version() -> str:
+    from importlib.metadata import version
+
+    return version("cfn-lint")
+
+
+def _domain_app_instance_types() -> list[str]:
+    """The instance types `AWS::SageMaker::Domain` accepts for an app (its schema's
+    `AppInstanceType`), which lag the API's by a few types."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped]
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::SageMaker::Domain")
+    return sorted(schema.schema["definitions"]["AppInstanceType"]["enum"])
 
 
 def regions() -> str:

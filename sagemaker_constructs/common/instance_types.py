@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 
 from .instance_types_data import (
+    APP_INSTANCE_TYPES,
+    CLOUDFORMATION_APP_INSTANCE_TYPES,
     ENDPOINT_INSTANCE_TYPES,
     NOTEBOOK_INSTANCE_TYPES,
     PROCESSING_INSTANCE_TYPES,
@@ -22,12 +24,30 @@ __all__ = [
     "ENDPOINT_INSTANCE_TYPES",
     "NOTEBOOK_INSTANCE_TYPES",
     "PROCESSING_INSTANCE_TYPES",
+    "STUDIO_CLOUDFORMATION_INSTANCE_TYPES",
+    "STUDIO_INSTANCE_TYPES",
     "TRAINING_INSTANCE_TYPES",
     "TRANSFORM_INSTANCE_TYPES",
     "describe_allowed",
     "has_local_nvme_storage",
     "is_gpu_instance_type",
 ]
+
+# STUDIO-1: `system` runs only Studio Classic's JupyterServer app, and
+# ml.geospatial.interactive only the geospatial image
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceSpec.html).
+_NOT_FOR_SPACES = frozenset({"system", "ml.geospatial.interactive"})
+
+STUDIO_INSTANCE_TYPES: tuple[str, ...] = tuple(
+    t for t in APP_INSTANCE_TYPES if t not in _NOT_FOR_SPACES
+)
+"""Instance types a JupyterLab or Code Editor app of a Studio space runs on (CreateApp)."""
+
+STUDIO_CLOUDFORMATION_INSTANCE_TYPES: tuple[str, ...] = tuple(
+    t for t in STUDIO_INSTANCE_TYPES if t in frozenset(CLOUDFORMATION_APP_INSTANCE_TYPES)
+)
+"""Those `AWS::SageMaker::Domain` and `AWS::SageMaker::Space` accept as a default instance
+type (their schemas lag the API by a few types)."""
 
 # NVIDIA GPU families: g4dn/g5/g6/g6e/g7..., p2-p6. Inferentia (inf*) and Trainium
 # (trn*) are accelerators but not GPUs: CUDA images do not run on them.

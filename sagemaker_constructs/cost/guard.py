@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -60,14 +60,16 @@ class BudgetGuard(Construct):
     tells the alerts topic that a message was ignored (so a changed Budgets message
     format cannot switch the guard off silently). Then it stops in-progress tuning,
     training, processing and transform jobs and running notebook instances tagged
-    `tag_key` = `tag_value`, publishes what it stopped and what failed to `alerts_topic`,
+    `tag_key` = `tag_value`, and the running apps of `studio_domain_ids` (DeleteApp: the
+    space and its volume stay), publishes what it stopped and what failed to `alerts_topic`,
     and fails the invocation when any call failed: Lambda retries it twice, then sends
     the event to `alerts_topic`, and an alarm on the function's errors goes there too.
 
     Its role may list SageMaker resources and read their tags, and may stop, describe,
     scale and cap only resources carrying the platform tag (`aws:ResourceTag` condition
     on every stoppable resource type, on endpoints and on Application Auto Scaling's
-    scalable targets). It has no delete permission.
+    scalable targets), and delete (stop) only apps of the platform's Studio domains. It
+    may delete nothing else.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class BudgetGuard(Construct):
         budget_names: Sequence[str],
         dry_run: bool = False,
         scale_endpoints_to_minimum: bool = False,
+        studio_domain_ids: Sequence[str] = (),
         timeout: Duration = Duration.minutes(5),
         log_retention_days: int = 365,
     ) -> None:
@@ -97,6 +100,9 @@ class BudgetGuard(Construct):
         :param dry_run: Report only, change nothing. Default: False.
         :param scale_endpoints_to_minimum: Cap autoscaled endpoint variants at their
             autoscaling minimum. Default: False (endpoints are left running).
+        :param studio_domain_ids: Studio domains whose running JupyterLab, Code Editor and
+            other apps the guard stops (DeleteApp: the space and its volume stay).
+            Default: none.
         :param timeout: Longest one run may take. Default: 5 minutes. Valid range:
             1-15 minutes.
         :param log_retention_days: Default: 365. One of CloudWatch Logs' retention periods.
@@ -144,6 +150,7 @@ class BudgetGuard(Construct):
                 "ALERTS_TOPIC_ARN": alerts_topic.topic_arn,
                 "DRY_RUN": str(dry_run).lower(),
                 "SCALE_ENDPOINTS": str(scale_endpoints_to_minimum).lower(),
+                "STUDIO_DOMAIN_IDS": Fn.to_json_string(list(studio_domain_ids)),
             },
             timeout=timeout,
             log_retention_days=log_retention_days,
@@ -165,6 +172,8 @@ class BudgetGuard(Construct):
             on_failure=destinations.SnsDestination(alerts_topic),
         )
         self._grant(tag_key, tag_value, scale_endpoints_to_minimum)
+        if studio_domain_ids:
+            self._grant_studio(studio_domain_ids)
         self._alarm(alerts_topic, tag_value)
 
     def _alarm(self, alerts_topic: sns.ITopic, tag_value: str) -> None:
@@ -220,6 +229,34 @@ class BudgetGuard(Construct):
         )
         """Alarm when the function ignores a message, to the alerts topic."""
         self.ignored_alarm.add_alarm_action(cw_actions.SnsAction(alerts_topic))
+
+    def _grant_studio(self, domain_ids: Sequence[str]) -> None:
+        stack = Stack.of(self)
+        apps = [
+            stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain}/*")
+            for domain in domain_ids
+        ]
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListStudioApps", actions=["sagemaker:ListApps"], resources=["*"]
+            )
+        )
+        # COST-6: DeleteApp stops an app; its space and the space's volume stay
+        # (studio-updated-spaces.html). Only apps of the platform's own domain.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="StopThePlatformDomainsAppsOnly",
+                actions=["sagemaker:DeleteApp", "sagemaker:DescribeApp"],
+                resources=apps,
+            )
+        )
+        acknowledge_wildcards(
+            self.role,
+            reason="The guard stops whichever apps of the platform's Studio domain run when "
+            "the budget is breached; app names are chosen in Studio, so the statement names "
+            "the domain and not the apps.",
+            resources=apps,
+        )
 
     def _grant(self, tag_key: str, tag_value: str, scale_endpoints: bool) -> None:
         stack = Stack.of(self)

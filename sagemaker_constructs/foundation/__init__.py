@@ -2,7 +2,15 @@
 
 from .alerts import AlertsTopic
 from .encryption import PlatformKey
-from .network import IsolatedNetwork, NetworkPlacement
+from .network import INTERFACE_ENDPOINTS, STUDIO_UI_ENDPOINT, IsolatedNetwork, NetworkPlacement
 from .storage import PlatformStorage
 
-__all__ = ["AlertsTopic", "IsolatedNetwork", "NetworkPlacement", "PlatformKey", "PlatformStorage"]
+__all__ = [
+    "INTERFACE_ENDPOINTS",
+    "STUDIO_UI_ENDPOINT",
+    "AlertsTopic",
+    "IsolatedNetwork",
+    "NetworkPlacement",
+    "PlatformKey",
+    "PlatformStorage",
+]

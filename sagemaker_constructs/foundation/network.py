@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,10 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
 }
+STUDIO_UI_ENDPOINT: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "SageMakerStudio": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_STUDIO,
+}
+"""Studio's web UI (`aws.sagemaker.<region>.studio`), for browsers that reach the VPC."""
 
 
 class IsolatedNetwork(Construct):
@@ -86,6 +90,8 @@ class IsolatedNetwork(Construct):
         max_azs: int = 2,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        interface_endpoints: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
+        s3_gateway: bool = True,
     ) -> None:
         """
         :param encryption_key: KMS key of the flow-log group.
@@ -94,6 +100,10 @@ class IsolatedNetwork(Construct):
             2-3 (3 only in regions with three or more AZs).
         :param flow_log_retention: Flow-log retention. Default: one month.
         :param removal_policy: Of the flow-log group. Default: RETAIN.
+        :param interface_endpoints: Interface endpoints by construct id. Default:
+            `INTERFACE_ENDPOINTS` (what SageMaker workloads call). Empty: none, and no
+            endpoint security group.
+        :param s3_gateway: Add the S3 gateway endpoint. Default: True.
         """
         super().__init__(scope, id_)
         problems = Problems("IsolatedNetwork")
@@ -133,16 +143,20 @@ class IsolatedNetwork(Construct):
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group)
         )
 
-        self.endpoint_security_group = ec2.SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            vpc=self.vpc,
-            description="Interface endpoints: HTTPS from inside the VPC only",
-            allow_all_outbound=False,
-        )
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from inside the VPC"
-        )
+        endpoints = INTERFACE_ENDPOINTS if interface_endpoints is None else interface_endpoints
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        """Of the interface endpoints: HTTPS from inside the VPC (None without endpoints)."""
+        if endpoints:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="Interface endpoints: HTTPS from inside the VPC only",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from inside the VPC"
+            )
 
         self.workload_security_group = ec2.SecurityGroup(
             self,
@@ -165,10 +179,12 @@ class IsolatedNetwork(Construct):
         )
 
         subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        self.vpc.add_gateway_endpoint(
-            "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[subnets]
-        )
-        for name, service in INTERFACE_ENDPOINTS.items():
+        if s3_gateway:
+            self.vpc.add_gateway_endpoint(
+                "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[subnets]
+            )
+        for name, service in endpoints.items():
+            assert self.endpoint_security_group is not None
             self.vpc.add_interface_endpoint(
                 name,
                 service=service,

@@ -39,6 +39,7 @@ class NotebookJobRole(Construct):
         artifacts_bucket: s3.IBucket,
         artifacts_prefix: str = "notebooks/",
         network: NetworkPlacement | None = None,
+        description: str = "Runs SageMaker jobs and models started from the platform's notebooks",
     ) -> None:
         """
         :param encryption_key: The platform's KMS key.
@@ -47,6 +48,7 @@ class NotebookJobRole(Construct):
         :param artifacts_prefix: Where jobs write in the artifacts bucket. Default:
             `notebooks/`. Must end with `/` and not start with one.
         :param network: VPC placement of the jobs. Default: None (no VPC permissions).
+        :param description: Of the role. Default: names the platform's notebooks.
         """
         super().__init__(scope, id_)
         problems = Problems("NotebookJobRole")
@@ -64,7 +66,7 @@ class NotebookJobRole(Construct):
                 "sagemaker.amazonaws.com",
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
-            description="Runs SageMaker jobs and models started from the platform's notebooks",
+            description=description,
         )
         """The role."""
 

@@ -29,47 +29,17 @@ from ..foundation import NetworkPlacement
 from .kernels import Kernel, PackageSources, check_kernels
 from .platforms import DEFAULT_PLATFORM, instance_type_problem, platform_problem
 from .repository import GitRepository
-from .scripts import HOOK_CONTENT_LIMIT, MAX_LENGTHS, OnStartScript, on_start_script
+from .scripts import MAX_LENGTHS, OnStartScript, on_start_script
 from .sdk_config import sdk_defaults, to_yaml
+from .work_access import (
+    acknowledge_notebook_work,
+    grant_notebook_work,
+    log_group_arn,
+    sagemaker_arn,
+)
 
 _NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")
 
-# SageMaker actions a data scientist's notebook needs, by resource type (ARN suffix).
-JOB_ACTIONS: Mapping[str, Sequence[str]] = {
-    "training-job/*": (
-        "sagemaker:CreateTrainingJob",
-        "sagemaker:DescribeTrainingJob",
-        "sagemaker:StopTrainingJob",
-    ),
-    "hyper-parameter-tuning-job/*": (
-        "sagemaker:CreateHyperParameterTuningJob",
-        "sagemaker:DescribeHyperParameterTuningJob",
-        "sagemaker:StopHyperParameterTuningJob",
-        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
-    ),
-    "processing-job/*": (
-        "sagemaker:CreateProcessingJob",
-        "sagemaker:DescribeProcessingJob",
-        "sagemaker:StopProcessingJob",
-    ),
-    "model/*": ("sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel"),
-    "endpoint/*": (
-        "sagemaker:DescribeEndpoint",
-        "sagemaker:InvokeEndpoint",
-        "sagemaker:InvokeEndpointAsync",
-    ),
-    "endpoint-config/*": ("sagemaker:DescribeEndpointConfig",),
-}
-TAGGED_RESOURCES = ("training-job/*", "hyper-parameter-tuning-job/*", "processing-job/*", "model/*")
-"""Resources created with tags (sagemaker:AddTags is needed to create them with `Tags`)."""
-LIST_ACTIONS = (
-    "sagemaker:ListEndpointConfigs",
-    "sagemaker:ListEndpoints",
-    "sagemaker:ListHyperParameterTuningJobs",
-    "sagemaker:ListModels",
-    "sagemaker:ListProcessingJobs",
-    "sagemaker:ListTrainingJobs",
-)
 IDLE_STOP_NAMESPACE = "smkit/Notebooks"
 IDLE_STOP_FAILURES = "IdleStopConsecutiveFailures"
 """Metric of the idle stop's `consecutive_failures` (dimension `Notebook`): runs in a row
@@ -417,33 +387,13 @@ class NotebookInstance(Construct):
         artifacts_bucket: s3.IBucket,
         job_role: iam.IRole,
     ) -> None:
-        data_bucket.grant_read_write(self.role)
-        artifacts_bucket.grant_read(self.role)
-        artifacts_bucket.grant_read_write(self.role, f"{self.artifacts_prefix}/*")
-        key.grant_encrypt_decrypt(self.role)
-        for suffix, actions in JOB_ACTIONS.items():
-            self.role.add_to_policy(
-                iam.PolicyStatement(actions=list(actions), resources=[self._sagemaker_arn(suffix)])
-            )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:AddTags", "sagemaker:ListTags"],
-                resources=[self._sagemaker_arn(suffix) for suffix in TAGGED_RESOURCES],
-            )
-        )
-        self.role.add_to_policy(iam.PolicyStatement(actions=list(LIST_ACTIONS), resources=["*"]))
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[job_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"],
-                resources=[self._log_group_arn("/aws/sagemaker/*")],
-            )
+        grant_notebook_work(
+            self.role,
+            encryption_key=key,
+            data_bucket=data_bucket,
+            artifacts_bucket=artifacts_bucket,
+            artifacts_prefix=self.artifacts_prefix,
+            job_role=job_role,
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -459,16 +409,10 @@ class NotebookInstance(Construct):
         )
 
     def _sagemaker_arn(self, suffix: str) -> str:
-        resource, name = suffix.split("/", 1)
-        return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+        return sagemaker_arn(Stack.of(self), suffix)
 
     def _log_group_arn(self, name: str) -> str:
-        return Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return log_group_arn(Stack.of(self), name)
 
     def _notebook_streams_arn(self) -> str:
         return Stack.of(self).format_arn(
@@ -479,17 +423,11 @@ class NotebookInstance(Construct):
         )
 
     def _check_script_size(self, notebook_name: str) -> None:
-        size = self.on_start.encoded_length
-        over = size - HOOK_CONTENT_LIMIT
-        parts = ", ".join(f"{name} {length:,}" for name, length in self.on_start.parts.items())
-        problems = Problems("NotebookInstance")
-        problems.check(
-            over <= 0,
-            f"the on-start lifecycle script of notebook {notebook_name!r} is {size:,} "
-            f"characters base64-encoded, {over:,} over SageMaker's limit of "
-            f"{HOOK_CONTENT_LIMIT:,} (parts: {parts}); use fewer kernels or fewer packages "
-            "per kernel",
+        problem = self.on_start.size_problem(
+            f"on-start lifecycle script of notebook {notebook_name!r}"
         )
+        problems = Problems("NotebookInstance")
+        problems.check(problem is None, problem or "")
         problems.raise_if_any()
 
     def _acknowledge(
@@ -513,42 +451,17 @@ class NotebookInstance(Construct):
                 "Direct internet access is on by configuration (network mode 'none' allows "
                 "nothing else, or the notebook's direct_internet_access setting asks for it).",
             )
-        acknowledge_wildcards(
+        acknowledge_notebook_work(
             self.role,
-            reason="The notebook reads and writes the platform's data, reads its artifacts and "
-            "writes only its own artifacts prefix; the wildcards are object keys of those "
-            "buckets and the KMS actions CDK grants for encrypt/decrypt with the platform key.",
-            actions=[
-                "s3:GetObject*",
-                "s3:GetBucket*",
-                "s3:List*",
-                "s3:DeleteObject*",
-                "s3:Abort*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-            ],
-            resources=[
-                data_bucket.arn_for_objects("*"),
-                artifacts_bucket.arn_for_objects("*"),
-                artifacts_bucket.arn_for_objects(f"{self.artifacts_prefix}/*"),
-            ],
-        )
-        acknowledge_wildcards(
-            self.role,
-            reason="Job, model and endpoint names are chosen in notebook code at run time; the "
-            "role may act on those resource types in this account and region only, and List "
-            "actions have no resource type.",
-            resources=[
-                *(self._sagemaker_arn(suffix) for suffix in JOB_ACTIONS),
-                "*",
-            ],
+            data_bucket=data_bucket,
+            artifacts_bucket=artifacts_bucket,
+            artifacts_prefix=self.artifacts_prefix,
         )
         acknowledge_wildcards(
             self.role,
             reason="SageMaker names log streams per job and notebook: the role reads SageMaker's "
             "log groups and writes only its own notebook's streams.",
             resources=[
-                self._log_group_arn("/aws/sagemaker/*"),
                 self._log_group_arn(NOTEBOOK_LOG_GROUP),
                 self._notebook_streams_arn(),
             ],

@@ -132,11 +132,58 @@ class OnStartScript:
     encoded_length: int
     """Characters of the hook's `Content` (deploy-time values at their bound)."""
 
+    def size_problem(self, subject: str) -> str | None:
+        """Why the script does not fit SageMaker's limit on a lifecycle script (`subject`
+        names it, e.g. "on-start lifecycle script of notebook 'x'"); None if it fits."""
+        over = self.encoded_length - HOOK_CONTENT_LIMIT
+        if over <= 0:
+            return None
+        parts = ", ".join(f"{name} {length:,}" for name, length in self.parts.items())
+        return (
+            f"the {subject} is {self.encoded_length:,} characters base64-encoded, {over:,} "
+            f"over SageMaker's limit of {HOOK_CONTENT_LIMIT:,} (parts: {parts}); use fewer "
+            "kernels or fewer packages per kernel"
+        )
+
+
+@dataclass(frozen=True)
+class KernelHost:
+    """Where kernels are built: the user they belong to and the volume that keeps them."""
+
+    home: str
+    """The user's home (the builder runs as that user)."""
+    volume_dir: str
+    """The kit's folder on the persistent volume, relative to `home`."""
+    conda: tuple[str, ...]
+    """conda executables tried in order; a relative path is under `home`."""
+
+    def conda_words(self) -> str:
+        """The candidates as shell words (`$HOME/...` for a relative one)."""
+        return " ".join(
+            quote(path) if path.startswith("/") else f'"$HOME/{path}"' for path in self.conda
+        )
+
+
+NOTEBOOK_HOST = KernelHost(
+    home="/home/ec2-user",
+    volume_dir="SageMaker/.smkit",
+    conda=("anaconda3/condabin/conda", "anaconda3/bin/conda"),
+)
+"""A notebook instance: ec2-user's Anaconda, the notebook volume mounted at ~/SageMaker."""
+
+STUDIO_HOST = KernelHost(
+    home="/home/sagemaker-user",
+    volume_dir=".smkit",
+    conda=("/opt/conda/bin/conda", "/opt/conda/condabin/conda", "/opt/conda/bin/mamba"),
+)
+"""A Studio JupyterLab space: SageMaker Distribution's conda, the space's EBS volume
+mounted as sagemaker-user's home."""
+
 
 def build_kernels_script(
-    kernels: Sequence[Kernel], sources: PackageSources, *, home: str = "/home/ec2-user"
+    kernels: Sequence[Kernel], sources: PackageSources, *, host: KernelHost = NOTEBOOK_HOST
 ) -> str:
-    """runtime/build_kernels.sh for these kernels, run as the user whose home is `home`."""
+    """runtime/build_kernels.sh for these kernels, run as the user of `host`."""
     calls = []
     for kernel in kernels:
         conda = " ".join(quote(spec) for spec in kernel.conda_packages)
@@ -159,7 +206,9 @@ def build_kernels_script(
     return render(
         "build_kernels.sh",
         {
-            "HOME": quote(home),
+            "HOME": quote(host.home),
+            "VOLUME_DIR": host.volume_dir,
+            "CONDA": host.conda_words(),
             "PIP_INDEX": index,
             "CHANNELS": " ".join(f"-c {quote(url)}" for url in sources.conda_channels),
             "KERNELS": "\n".join(calls),
@@ -220,3 +269,51 @@ def on_start_script(
         },
     )
     return OnStartScript(text=text, parts=parts, encoded_length=encoded_length(text, bounds))
+
+
+def studio_start_script(
+    *,
+    sdk_defaults_yaml: str,
+    kernels: Sequence[Kernel],
+    sources: PackageSources,
+    bounds: Mapping[str, int],
+) -> OnStartScript:
+    """A Studio JupyterLab app's start script: SDK defaults and kernels, built like a
+    notebook instance's (the same builder, run as sagemaker-user on the space's volume).
+    `bounds`: the most characters each deploy-time token in the values can take."""
+    parts: dict[str, int] = {}
+    if kernels:
+        kernels_section = render(
+            "studio_kernels_section.sh",
+            {
+                "BUILD_KERNELS": heredoc_body(
+                    build_kernels_script(kernels, sources, host=STUDIO_HOST),
+                    "SMKIT_BUILD_KERNELS",
+                )
+            },
+        )
+        parts[f"kernels ({len(kernels)})"] = encoded_length(kernels_section, bounds)
+    else:
+        kernels_section = 'echo "kernels: none configured"'
+    defaults = heredoc_body(sdk_defaults_yaml, "SMKIT_SDK_DEFAULTS")
+    parts["SDK defaults"] = encoded_length(defaults, bounds)
+    text = render(
+        "studio_on_start.sh", {"SDK_DEFAULTS": defaults, "KERNELS_SECTION": kernels_section}
+    )
+    return OnStartScript(text=text, parts=parts, encoded_length=encoded_length(text, bounds))
+
+
+SLOW_COMMANDS = frozenset(
+    {"conda", "mamba", "micromamba", "pip", "apt-get", "dnf", "yum", "git", "curl", "wget"}
+    | {"sleep"}
+)
+"""Commands that may take minutes: a lifecycle script runs them in the background only."""
+
+_HEREDOC = re.compile(r"<<'(?P<end>\w+)'\n.*?\n(?P=end)\n", re.DOTALL)
+
+
+def slow_foreground_commands(script: str) -> list[str]:
+    """The slow commands (`SLOW_COMMANDS`) `script` would run itself, outside the files it
+    writes from heredocs: a lifecycle script must finish within 5 minutes."""
+    foreground = _HEREDOC.sub("", script)
+    return sorted(set(re.findall(r"[\w.-]+", foreground)) & SLOW_COMMANDS)

@@ -1,5 +1,6 @@
 """`smkit status`: one screen on the deployment: its stacks, labeling workforce, notebooks,
-endpoints, running workflows and jobs, and the budget. A section that cannot be read
+Studio's users, spaces and running apps, endpoints, running workflows and jobs, and the
+budget. A section that cannot be read
 shows why in its place; the others are still shown."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..deployment import PLATFORM_TAG, Deployment, pascal
 from ..errors import CliError, ExitCode
 from ..options import examples
 from ..waiting import duration, since
+from .studio import studio_status
 
 # Which problem decides the exit code when sections failed for several reasons.
 EXIT_PRIORITY = (ExitCode.NOT_DEPLOYED, ExitCode.CREDENTIALS, ExitCode.AWS_ERROR)
@@ -31,6 +33,8 @@ def expected_units(deployment: Deployment) -> list[str]:
         units.append("Cost")
     if settings.notebooks is not None:
         units.append("Notebooks")
+    if settings.studio is not None:
+        units.append("Studio")
     if settings.inference is not None:
         units.append("Inference")
     labeling = settings.labeling
@@ -307,8 +311,9 @@ def _budget(operator: Operator) -> dict[str, Any] | None:
 @json_option
 @pass_operator
 def status(operator: Operator, as_json: bool) -> None:
-    """One screen on the deployed platform: stacks, workforce, notebooks, endpoints,
-    running labeling, training and tuning runs and jobs, and the budget.
+    """One screen on the deployed platform: stacks, workforce, notebooks, Studio (users,
+    spaces, running apps), endpoints, running labeling, training and tuning runs and jobs,
+    and the budget.
 
     A section that cannot be read says why in its place, and the rest is shown. Then it
     exits 4 if something the config deploys is missing, else 5 if access to a section
@@ -322,6 +327,7 @@ def status(operator: Operator, as_json: bool) -> None:
     report.data["stacks"] = _stacks(deployment, report)
     report.section("workforce", lambda: _workforce(operator))
     report.section("notebooks", lambda: _notebooks(operator))
+    report.section("studio", lambda: studio_status(operator))
     report.section("endpoints", lambda: _endpoints(operator))
     report.section("workflows", lambda: _running_workflows(operator))
     report.section("jobs", lambda: _jobs(operator))
@@ -360,6 +366,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 SECTION_TITLES = {
     "workforce": "Workforce",
     "notebooks": "Notebooks",
+    "studio": "Studio",
     "endpoints": "Endpoints",
     "workflows": "Running workflows",
     "jobs": "Running jobs",
@@ -418,6 +425,49 @@ def _show_notebooks(operator: Operator, data: dict[str, Any]) -> None:
         )
 
 
+def _show_studio(operator: Operator, data: dict[str, Any]) -> None:
+    studio = data.get("studio")
+    if not studio:
+        return
+    console = operator.console
+    console.print(f"Studio domain {studio['domain_id']}:")
+    console.print(
+        _table(
+            "Studio users",
+            ["user", "team", "status"],
+            [[u["name"], u["team"], u["status"]] for u in studio["users"]],
+        )
+    )
+    if studio["spaces"]:
+        console.print(
+            _table(
+                "Studio spaces",
+                ["space", "owner", "sharing", "status"],
+                [[s["name"], s["owner"], s["sharing"], s["status"]] for s in studio["spaces"]],
+            )
+        )
+    apps = studio["running_apps"]
+    if apps:
+        console.print(
+            _table(
+                "Running Studio apps",
+                ["space", "app", "instance type", "status", "running for"],
+                [
+                    [
+                        a["space"] or a["user"],
+                        f"{a['app_type']} {a['app']}",
+                        a["instance_type"],
+                        a["status"],
+                        a["running_for"],
+                    ]
+                    for a in apps
+                ],
+            )
+        )
+    else:
+        console.print("No Studio app is running.")
+
+
 def _show_endpoints(operator: Operator, data: dict[str, Any]) -> None:
     if data.get("endpoints"):
         operator.console.print(
@@ -465,12 +515,13 @@ def _show_budget(operator: Operator, data: dict[str, Any]) -> None:
     if not budget:
         return
     forecast = budget["forecasted_usd"]
+    stopped = "jobs, notebooks and Studio apps" if data.get("studio") else "jobs and notebooks"
     operator.console.print(
         f"Budget {budget['name']}: ${budget['actual_usd']:,.2f} of "
         f"${budget['limit_usd']:,.2f} this month ({budget['percent_used']}%)"
         + (f", forecast ${forecast:,.2f}" if forecast is not None else "")
         + (
-            f"; the guard stops jobs and notebooks at {budget['guard_threshold_percent']}%"
+            f"; the guard stops {stopped} at {budget['guard_threshold_percent']}%"
             if budget["guard_threshold_percent"] is not None
             else ""
         ),
@@ -481,6 +532,7 @@ def _show_budget(operator: Operator, data: dict[str, Any]) -> None:
 SHOW: dict[str, Callable[[Operator, dict[str, Any]], None]] = {
     "workforce": _show_workforce,
     "notebooks": _show_notebooks,
+    "studio": _show_studio,
     "endpoints": _show_endpoints,
     "workflows": _show_workflows,
     "jobs": _show_jobs,

@@ -1,8 +1,8 @@
 """`smkit preflight`: read-only checks of the target account and region for a config,
 before `cdk deploy`: the CDK bootstrap, SageMaker service quotas, an existing private
-workforce, names already taken outside the platform's stacks, and the cost allocation
-tags the budgets filter on. Every check reads AWS only (docs/preflight.md lists the
-permissions)."""
+workforce, names already taken outside the platform's stacks, the Studio domain's name and
+network, and the cost allocation tags the budgets filter on. Every check reads AWS only
+(docs/preflight.md lists the permissions)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .findings import Finding
 from .names import check_names
 from .owned import StackResources
 from .quotas import check_quotas
+from .studio import check_studio
 from .workforce import check_workforce
 
 __all__ = ["Finding", "run_checks"]
@@ -28,5 +29,6 @@ def run_checks(deployment: Deployment, assembly: Path | None) -> list[Finding]:
         *check_quotas(deployment),
         *check_workforce(deployment, stacks),
         *check_names(deployment, stacks),
+        *check_studio(deployment, stacks),
         *check_cost_tags(deployment),
     ]

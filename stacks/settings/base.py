@@ -160,7 +160,7 @@ class ResourceUsage:
     section.
     """
 
-    kind: Literal["notebook", "training", "tuning", "endpoint"]
+    kind: Literal["notebook", "training", "tuning", "endpoint", "studio"]
     """What runs."""
     path: str
     """Where it is configured, e.g. `notebooks[0]` or `training.definitions.text-classifier`."""

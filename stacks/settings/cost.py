@@ -13,6 +13,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from sagemaker_constructs.common.instance_types import (
     ENDPOINT_INSTANCE_TYPES,
     NOTEBOOK_INSTANCE_TYPES,
+    STUDIO_INSTANCE_TYPES,
     TRAINING_INSTANCE_TYPES,
     describe_allowed,
 )
@@ -27,7 +28,7 @@ from .base import (
     check_unique,
 )
 
-UsageKind = Literal["notebook", "training", "tuning", "endpoint"]
+UsageKind = Literal["notebook", "training", "tuning", "endpoint", "studio"]
 
 # What SageMaker itself accepts per kind (botocore's enums); a tuning job runs training jobs.
 SAGEMAKER_INSTANCE_TYPES: dict[str, tuple[str, ...]] = {
@@ -35,6 +36,7 @@ SAGEMAKER_INSTANCE_TYPES: dict[str, tuple[str, ...]] = {
     "training": TRAINING_INSTANCE_TYPES,
     "tuning": TRAINING_INSTANCE_TYPES,
     "endpoint": ENDPOINT_INSTANCE_TYPES,
+    "studio": STUDIO_INSTANCE_TYPES,
 }
 
 # AWS Budgets allows five notifications per budget and ten e-mail subscribers per notification.
@@ -77,9 +79,10 @@ class TeamBudget(StrictModel):
 
 
 class GuardSettings(StrictModel):
-    """The budget guard: a function that stops the platform's running SageMaker jobs and
-    notebook instances when the budget's actual spend passes a threshold. It never
-    deletes anything."""
+    """The budget guard: a function that stops the platform's running SageMaker jobs,
+    notebook instances and Studio apps when the budget's actual spend passes a threshold.
+    It never deletes data (a Studio app is stopped with DeleteApp: its space and volume
+    stay)."""
 
     threshold_percent: Percent = 100
     """Actual spend, in percent of `monthly_limit_usd`, at which the guard acts.
@@ -201,6 +204,12 @@ class InstanceTypeLimits(StrictModel):
 
     endpoint: list[str] | None = None
     """Real-time endpoint instance types allowed. Default: any."""
+
+    studio: list[str] | None = None
+    """Instance types Studio users may start JupyterLab and Code Editor apps on: the
+    domain's default and the kit's spaces are checked at synth, and the users' execution
+    roles may create apps on these types only (IAM, `sagemaker:InstanceTypes`).
+    Default: any."""
 
     @model_validator(mode="after")
     def _known_types(self) -> InstanceTypeLimits:

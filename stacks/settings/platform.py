@@ -21,6 +21,7 @@ from .labeling import LabelingSettings
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 from .stack_sizes import over_the_limit
+from .studio import StudioSettings, security_group_problem
 from .training import TrainingSettings
 
 
@@ -62,6 +63,10 @@ class PlatformSettings(StrictModel):
     """Cost guardrails: SageMaker budget, budget guard, limits. Default: none."""
     notebooks: NotebookSettings | None = None
     """SageMaker notebook instances. Default: none."""
+
+    studio: StudioSettings | None = None
+    """A SageMaker Studio domain with users and private JupyterLab spaces (stack
+    `<name_prefix>-Studio`, stateful). Default: none."""
 
     inference: InferenceSettings | None = None
     """Inference endpoints (stack `<prefix>-Inference`). Default: none."""
@@ -132,6 +137,18 @@ class PlatformSettings(StrictModel):
                 raise InvalidFieldsError(problems)
         return value
 
+    @field_validator("studio")
+    @classmethod
+    def _studio_fits_the_network(
+        cls, value: StudioSettings | None, info: ValidationInfo
+    ) -> StudioSettings | None:
+        network = info.data.get("network")
+        if value is not None and network is not None:
+            problems = value.check_network(network)
+            if problems:
+                raise InvalidFieldsError(problems)
+        return value
+
     @field_validator("training")
     @classmethod
     def _training_names_fit(
@@ -150,6 +167,14 @@ class PlatformSettings(StrictModel):
         problems = over_the_limit(self)
         if problems:
             raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _studio_security_groups(self) -> PlatformSettings:
+        # STUDIO-5: the problem is the list of groups the file names.
+        problem = security_group_problem(self.network) if self.studio else None
+        if problem:
+            raise InvalidFieldsError([(("network", "security_group_ids"), problem)])
         return self
 
     @model_validator(mode="after")

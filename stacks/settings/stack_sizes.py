@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .base import Location
-from .foundation import PrivateNetwork
+from .foundation import NoNetwork, PrivateNetwork
 from .inference import AsyncVariantSettings, InstanceVariantSettings
 from .labeling import CognitoWorkforce, ExistingWorkforce, ExternalReview
 
@@ -43,6 +43,7 @@ def stack_shares(settings: PlatformSettings) -> dict[str, list[Share]]:
     for unit, shares in (
         ("Cost", _cost(settings)),
         ("Notebooks", _notebooks(settings)),
+        ("Studio", _studio(settings)),
         ("Inference", _inference(settings)),
         ("ModelRegistry", _model_registry(settings)),
         ("Training", _training(settings)),
@@ -88,6 +89,9 @@ def _fixed(resources: int) -> Share:
 def _foundation(settings: PlatformSettings) -> list[Share]:
     # KMS key, buckets, alerts topic; a private network adds the VPC, subnets and endpoints.
     shares = [_fixed(35 if isinstance(settings.network, PrivateNetwork) else 10)]
+    studio = settings.studio
+    if isinstance(settings.network, PrivateNetwork) and studio and studio.private_studio_endpoint:
+        shares.append(Share(("studio", "private_studio_endpoint"), 1, "(an interface endpoint)"))
     shares += [
         Share(("alerts", "emails", index), 1, "per address (a topic subscription)")
         for index, _ in enumerate(settings.alerts.emails)
@@ -122,6 +126,24 @@ def _notebooks(settings: PlatformSettings) -> list[Share]:
         Share(("notebooks", "repositories", key), 1, "per repository")
         for key in notebooks.repositories
     ]
+    return shares
+
+
+def _studio(settings: PlatformSettings) -> list[Share]:
+    studio = settings.studio
+    if studio is None:
+        return []
+    # domain, lifecycle configuration, the execution role and the job role with their
+    # policies; mode `none` adds the home file system's VPC (subnets, routes, flow logs)
+    count = 6 + (17 if isinstance(settings.network, NoNetwork) else 0)
+    shares = [_fixed(count)]
+    if studio.custom_image is not None:
+        # the image, its version, app image configuration, and its role with its policy
+        shares.append(Share(("studio", "custom_image"), 5, "for the custom image"))
+    for index, user in enumerate(studio.users):
+        # the profile; an own role with its policy; each kit space
+        count = 1 + 2 * user.own_role + len(user.spaces)
+        shares.append(Share(("studio", "users", index), count, "for this user"))
     return shares
 
 

@@ -42,6 +42,8 @@ MAIN_TYPES: dict[str, tuple[str, str]] = {
     "AWS::SageMaker::Workteam": ("work team", "#d1ecf1"),
     "AWS::SageMaker::CodeRepository": ("Git repository", "#d1ecf1"),
     "AWS::SageMaker::Pipeline": ("SageMaker pipeline", "#d1ecf1"),
+    "AWS::SageMaker::Domain": ("Studio domain", "#d1ecf1"),
+    "AWS::SageMaker::Image": ("Studio image", "#d1ecf1"),
     "AWS::Cognito::UserPool": ("Cognito user pool", "#f8d7da"),
     "AWS::Budgets::Budget": ("budget", "#fff3cd"),
     "AWS::IAM::OIDCProvider": ("OIDC provider", "#f8d7da"),
@@ -56,6 +58,9 @@ GROUPED_TYPES: dict[str, tuple[str, str]] = {
     "AWS::CloudWatch::Alarm": ("CloudWatch alarms", "#fff3cd"),
     "AWS::Logs::LogGroup": ("log groups", "#fff3cd"),
     "AWS::SageMaker::NotebookInstanceLifecycleConfig": ("lifecycle configs", "#d1ecf1"),
+    "AWS::SageMaker::UserProfile": ("Studio users", "#d1ecf1"),
+    "AWS::SageMaker::Space": ("Studio spaces", "#d1ecf1"),
+    "AWS::SageMaker::StudioLifecycleConfig": ("JupyterLab lifecycle configs", "#d1ecf1"),
 }
 # Resources that connect two others: the source's property, the target's properties
 # and the edge label.
@@ -85,6 +90,9 @@ PROPERTY_LABELS = {
     "Environment": "configured with",
     "Targets": "triggers",
     "NotificationsWithSubscribers": "notifies",
+    "DomainId": "in",
+    "DefaultUserSettings": "apps start with",
+    "StudioLifecycleConfigContent": "SDK defaults name",
 }
 
 KEY_TYPES = frozenset({"AWS::KMS::Key"})

@@ -43,6 +43,11 @@ UNITS: dict[str, Unit] = {
         (("AWS::SageMaker::NotebookInstance", "instance", "instances"),),
         fill="#e0eefa",
     ),
+    "Studio": Unit(
+        "Studio domain, spaces",
+        (("AWS::SageMaker::UserProfile", "user", "users"),),
+        fill="#e0eefa",
+    ),
     "ModelRegistry": Unit(
         "model versions, approval",
         (("AWS::SageMaker::ModelPackageGroup", "model group", "model groups"),),

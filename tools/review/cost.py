@@ -72,6 +72,11 @@ FREE_TYPES = frozenset(
         "AWS::SageMaker::CodeRepository",
         "AWS::SageMaker::ModelPackageGroup",
         "AWS::SageMaker::Workforce",
+        "AWS::SageMaker::UserProfile",
+        "AWS::SageMaker::StudioLifecycleConfig",
+        "AWS::SageMaker::Image",
+        "AWS::SageMaker::ImageVersion",
+        "AWS::SageMaker::AppImageConfig",
         "AWS::Budgets::BudgetsAction",
         "AWS::SSM::Parameter",
         "AWS::CloudFormation::WaitConditionHandle",
@@ -678,6 +683,102 @@ def _serverless_variant(ctx: _Context, name: str, serverless: dict[str, Any]) ->
     )
 
 
+def _studio_domain(ctx: _Context) -> None:
+    """The home EFS (idle and at usage) and the users' JupyterLab apps (at usage): each
+    user runs one app on the domain's default instance type, in a space of the kit's or,
+    for a user without one, a space they create (its volume priced here too)."""
+    users = [
+        props
+        for props in _props_of(ctx, "AWS::SageMaker::UserProfile")
+        if ctx.logical_id in references(props.get("DomainId"))
+    ]
+    kit_space_owners = {
+        str(props.get("OwnershipSettings", {}).get("OwnerUserProfileName"))
+        for props in _props_of(ctx, "AWS::SageMaker::Space")
+        if ctx.logical_id in references(props.get("DomainId"))
+    }
+    settings = ctx.props.get("DefaultUserSettings", {}) or {}
+    jupyter_lab = settings.get("JupyterLabAppSettings", {}) or {}
+    instance_type = str(jupyter_lab.get("DefaultResourceSpec", {}).get("InstanceType"))
+    idle = jupyter_lab.get("AppLifecycleManagement", {}).get("IdleSettings", {})
+    storage = settings.get("SpaceStorageSettings", {}).get("DefaultEbsStorageSettings", {})
+    default_gb = int(storage.get("DefaultEbsVolumeSizeInGb", 5))
+
+    efs = ctx.price("efs_standard_gb_month")
+    gb_per_user = ctx.assume("studio_efs_gb_per_user")
+    efs_cost = len(users) * gb_per_user * efs.value
+    ctx.line(
+        "Studio home EFS",
+        efs_cost,
+        efs_cost,
+        f"{len(users)} user(s) x {gb_per_user:g} GB x ${efs.value}/GB-month",
+        efs,
+    )
+    hourly = ctx.estimate.table.instance(instance_type, ctx.estimate.region)
+    if hourly is None:
+        ctx.unpriced(f"Studio apps: {instance_type} is not in the price table")
+        return
+    if idle.get("LifecycleManagement") == "ENABLED":
+        hours = ctx.assume("studio_app_hours_per_month")
+        how = "stopped by idle shutdown"
+    else:
+        hours = ctx.hours
+        how = "no idle shutdown: an app runs until its user stops it"
+    ctx.line(
+        f"Studio JupyterLab apps {instance_type}",
+        0.0,
+        len(users) * hours * hourly.value,
+        f"idle: no app runs; at usage {len(users)} user(s) x {hours:g} h x "
+        f"${hourly.value:.4f} ({how})",
+        hourly,
+    )
+    own = [u for u in users if str(u.get("UserProfileName")) not in kit_space_owners]
+    if own:
+        storage_price = ctx.price("ml_storage_gb_month")
+        ctx.line(
+            "Studio spaces the users create",
+            0.0,
+            len(own) * default_gb * storage_price.value,
+            f"idle: none yet; at usage one space each for {len(own)} user(s) without a kit "
+            f"space x {default_gb} GB x ${storage_price.value}/GB-month",
+            storage_price,
+        )
+
+
+def _studio_space(ctx: _Context) -> None:
+    """A kit space's EBS volume, billed while the space exists (idle too)."""
+    found = ctx.target(ctx.props.get("DomainId"))
+    size = (
+        ctx.props.get("SpaceSettings", {})
+        .get("SpaceStorageSettings", {})
+        .get("EbsStorageSettings", {})
+        .get("EbsVolumeSizeInGb")
+    )
+    if size is None and found is not None:
+        defaults = (
+            found[1]
+            .get("Properties", {})
+            .get("DefaultUserSettings", {})
+            .get("SpaceStorageSettings", {})
+            .get("DefaultEbsStorageSettings", {})
+        )
+        size = defaults.get("DefaultEbsVolumeSizeInGb")
+    gb = int(size) if isinstance(size, int) else 5
+    price = ctx.price("ml_storage_gb_month")
+    cost = gb * price.value
+    ctx.line(
+        f"Studio space volume {render(ctx.props.get('SpaceName', ''))}",
+        cost,
+        cost,
+        f"{gb} GB x ${price.value}/GB-month while the space exists",
+        price,
+    )
+
+
+def _props_of(ctx: _Context, resource_type: str) -> list[dict[str, Any]]:
+    return [r.get("Properties", {}) or {} for r in ctx.stack.of_type(resource_type).values()]
+
+
 def _workteam(ctx: _Context) -> None:
     objects = ctx.assume("labeled_objects_per_month")
     price = ctx.price("ground_truth_object")
@@ -709,6 +810,8 @@ RULES: dict[str, Rule] = {
     "AWS::SageMaker::NotebookInstance": _notebook,
     "AWS::SageMaker::Endpoint": _endpoint,
     "AWS::SageMaker::Workteam": _workteam,
+    "AWS::SageMaker::Domain": _studio_domain,
+    "AWS::SageMaker::Space": _studio_space,
 }
 
 

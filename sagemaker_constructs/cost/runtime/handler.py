@@ -9,10 +9,13 @@ platform is running and report exactly what happened to the alerts topic.
 - Acts on SageMaker resources carrying the platform tag (`PLATFORM_TAG_KEY` =
   `PLATFORM_TAG_VALUE`) only: in-progress tuning, training, processing and transform
   jobs, and notebook instances in service or starting. Everything else is counted as
-  "left alone".
-- Never deletes anything: it stops (notebooks keep their volume; jobs keep what they
-  wrote) and, when `SCALE_ENDPOINTS` is on, caps autoscaled endpoint variants at their
-  autoscaling minimum. Otherwise real-time endpoints keep running and are listed.
+  "left alone". It also stops the running apps of the platform's Studio domains
+  (`STUDIO_DOMAIN_IDS`), which it knows by id.
+- Never deletes data: it stops (notebooks keep their volume; jobs keep what they wrote;
+  a Studio app is stopped with DeleteApp, which ends the app's compute only: its space and
+  the space's volume stay, and the user starts it again in Studio) and, when
+  `SCALE_ENDPOINTS` is on, caps autoscaled endpoint variants at their autoscaling minimum.
+  Otherwise real-time endpoints keep running and are listed.
 - Idempotent: it acts on the state it finds, so a repeated or duplicate notification
   finds nothing left to stop; a stop call refused because the resource is already
   stopping or finished counts as done, not as a failure.
@@ -44,7 +47,12 @@ logger.setLevel(logging.INFO)
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
 
 # A resource in one of these states needs no stop call (or has just been given one).
-SETTLED_STATUSES = frozenset({"Stopping", "Stopped", "Completed", "Failed", "Deleting"})
+SETTLED_STATUSES = frozenset({"Stopping", "Stopped", "Completed", "Failed", "Deleting", "Deleted"})
+
+# Studio apps that bill for an instance while in these states.
+RUNNING_APPS = ("InService", "Pending")
+# Apps on `system` run on no instance of the account's (Studio Classic's JupyterServer).
+FREE_APP_INSTANCE = "system"
 
 ENDPOINT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 # Endpoints in these states are not billed for instances.
@@ -156,6 +164,9 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
+STUDIO_APP = "Studio app"
+
+
 @dataclass
 class Report:
     """What one run of the guard found and did."""
@@ -193,19 +204,83 @@ class Guard:
         tag_value: str,
         dry_run: bool,
         scale_endpoints: bool,
+        studio_domain_ids: Collection[str] = (),
     ) -> None:
         self._sagemaker = sagemaker
         self._autoscaling = autoscaling
         self._tag = (tag_key, tag_value)
         self._dry_run = dry_run
         self._scale_endpoints = scale_endpoints
+        self._domains = list(studio_domain_ids)
 
     def run(self) -> Report:
         report = Report(platform=self._tag[1], dry_run=self._dry_run)
         for kind in KINDS:
             self._stop_all(kind, report)
+        for domain in self._domains:
+            self._stop_apps(domain, report)
         self._endpoints(report)
         return report
+
+    # --- Studio apps -------------------------------------------------------------------
+
+    def _stop_apps(self, domain: str, report: Report) -> None:
+        """Stop the domain's running apps (COST-6: DeleteApp keeps the space and its
+        volume; the user starts the app again from the space)."""
+        try:
+            apps = self._list("list_apps", "Apps", DomainIdEquals=domain)
+        except (ClientError, BotoCoreError) as err:
+            report.failed.append(_failure(STUDIO_APP, f"{domain} (listing)", err))
+            return
+        for app in apps:
+            if app.get("Status") not in RUNNING_APPS:
+                continue
+            if app.get("ResourceSpec", {}).get("InstanceType") == FREE_APP_INSTANCE:
+                continue
+            self._stop_app(domain, app, report)
+
+    def _stop_app(self, domain: str, app: Mapping[str, Any], report: Report) -> None:
+        owner = (
+            {"SpaceName": app["SpaceName"]}
+            if app.get("SpaceName")
+            else {"UserProfileName": app["UserProfileName"]}
+        )
+        key = {"DomainId": domain, **owner, "AppType": app["AppType"], "AppName": app["AppName"]}
+        name = f"{next(iter(owner.values()))}/{app['AppType']}/{app['AppName']}"
+        instance = app.get("ResourceSpec", {}).get("InstanceType", "")
+        entry = {"kind": STUDIO_APP, "name": f"{name} ({instance})" if instance else name}
+        if self._dry_run:
+            report.stopped.append(entry)
+            return
+        try:
+            self._sagemaker.delete_app(**key)
+        except ClientError as err:
+            status = self._app_status_after_refusal(key, err)
+            if status in SETTLED_STATUSES:
+                report.already_stopping.append({**entry, "status": status})
+            else:
+                report.failed.append(_failure(STUDIO_APP, name, err))
+            return
+        except BotoCoreError as err:
+            report.failed.append(_failure(STUDIO_APP, name, err))
+            return
+        logger.info("stopped", extra={"kind": STUDIO_APP, "resource": name})
+        report.stopped.append(entry)
+
+    def _app_status_after_refusal(self, key: Mapping[str, str], err: ClientError) -> str | None:
+        """The app's status when SageMaker refused to delete it because of its state (it
+        is already being deleted, or was deleted meanwhile); None otherwise."""
+        code = err.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFound":
+            return "Deleted"
+        if code not in ("ValidationException", "ResourceInUse"):
+            return None
+        try:
+            described = self._sagemaker.describe_app(**key)
+        except (ClientError, BotoCoreError):
+            return None
+        status = described.get("Status")
+        return status if isinstance(status, str) else None
 
     # --- jobs and notebooks --------------------------------------------------------------
 
@@ -390,6 +465,14 @@ def message(report: Report, notifications: list[str]) -> str:
         lines.append("")
 
     section(would, [f"{e['kind']} {e['name']}" for e in report.stopped])
+    if any(e["kind"] == STUDIO_APP for e in report.stopped):
+        lines.extend(
+            [
+                "Studio apps are stopped, not their spaces: each space and its volume (the "
+                "user's files) stay, and the user starts the app again in Studio.",
+                "",
+            ]
+        )
     if report.already_stopping:
         section(
             "Already stopping or finished",
@@ -516,6 +599,7 @@ def run(
         tag_value=platform,
         dry_run=environment.get("DRY_RUN", "false") == "true",
         scale_endpoints=environment.get("SCALE_ENDPOINTS", "false") == "true",
+        studio_domain_ids=json.loads(environment.get("STUDIO_DOMAIN_IDS", "[]")),
     )
     report = guard.run()
     logger.info("budget guard report", extra={"report": report.as_dict()})

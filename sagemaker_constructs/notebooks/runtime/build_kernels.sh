@@ -1,10 +1,11 @@
 #!/bin/bash
-# Builds the notebook's kernels as ec2-user, in the background (rendered at synth). Each
-# kernel is a conda environment on the notebook's volume, in a folder named after a hash
-# of its definition: a restart reuses it, a changed definition builds a new one beside it.
+# Builds the kernels as the notebook's user (ec2-user on a notebook instance,
+# sagemaker-user in a Studio space), in the background (rendered at synth). Each kernel is
+# a conda environment on the persistent volume, in a folder named after a hash of its
+# definition: a restart reuses it, a changed definition builds a new one beside it.
 set -uo pipefail
 export HOME={{HOME}}
-VOLUME_DIR=$HOME/SageMaker/.smkit
+VOLUME_DIR=$HOME/{{VOLUME_DIR}}
 ENVS=$VOLUME_DIR/envs
 export CONDA_PKGS_DIRS=$VOLUME_DIR/pkgs
 export PIP_NO_CACHE_DIR=1
@@ -18,7 +19,7 @@ if ! flock -n 9; then
 fi
 
 conda=""
-for candidate in "$HOME/anaconda3/condabin/conda" "$HOME/anaconda3/bin/conda"; do
+for candidate in {{CONDA}}; do
   if [ -x "$candidate" ]; then
     conda=$candidate
     break

@@ -395,3 +395,33 @@ def test_budget_names_reach_the_function_as_json() -> None:
     [function] = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
     names = function["Properties"]["Environment"]["Variables"]["BUDGET_NAMES"]
     assert json.loads(names) == ["a, b", "c"]
+
+
+def test_studio_apps_are_stopped_in_the_platforms_domain_only() -> None:
+    # COST-6: DeleteApp on the domain's apps; nothing else of Studio, no delete elsewhere.
+    stack, guard, _ = guard_stack(studio_domain_ids=["d-abc123"])
+    policy = statements(stack, guard)
+    ours = arn("sagemaker", "app/d-abc123/alice-main/JupyterLab/default")
+    theirs = arn("sagemaker", "app/d-other/bob-main/JupyterLab/default")
+    assert allowed(policy, "sagemaker:DeleteApp", ours, {})
+    assert not allowed(policy, "sagemaker:DeleteApp", theirs, {})
+    assert not allowed(policy, "sagemaker:DeleteSpace", arn("sagemaker", "space/d-abc123/x"), {})
+    assert policy["ListStudioApps"]["Resource"] == "*"
+    deletes = [a for s in policy.values() for a in _as_list(s["Action"]) if ":Delete" in a]
+    assert deletes == ["sagemaker:DeleteApp"]
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"STUDIO_DOMAIN_IDS": '["d-abc123"]'})}},
+    )
+    assert unacknowledged_findings(stack.node.root) == []  # type: ignore[arg-type]
+
+
+def test_without_a_domain_the_guard_has_no_studio_permission() -> None:
+    stack, guard, _ = guard_stack()
+    policy = statements(stack, guard)
+    assert "ListStudioApps" not in policy and "StopThePlatformDomainsAppsOnly" not in policy
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"STUDIO_DOMAIN_IDS": "[]"})}},
+    )

@@ -22,7 +22,7 @@ from tools.diagram.__main__ import (
     svg_digest,
 )
 from tools.diagram.graph import Graph, Node, build_graph, longest_chain, view_rankdir
-from tools.diagram.overview import FLOWS, deploy_waves, overview_dot
+from tools.diagram.overview import FLOWS, UNITS, deploy_waves, overview_dot, unit_of
 
 DIAGRAMS = ROOT / "docs" / "diagrams"
 
@@ -293,3 +293,38 @@ def test_long_chains_are_drawn_top_to_bottom() -> None:
     assert longest_chain(chain) == 4
     del chain.edges[("S/2", "S/3")], chain.edges[("S/3", "S/0")]
     assert view_rankdir(chain) == "LR"
+
+
+def test_the_full_configs_studio_domain_with_its_users_spaces_and_reach(
+    full_synth: Synthesis,
+) -> None:
+    """What the lead's per-stack pictures draw of Studio (the generic graph)."""
+    graph = build_graph(load_assembly(full_synth.outdir))
+    studio, foundation = (full_synth.settings.stack_name(u) for u in ("Studio", "Foundation"))
+    domain = f"{studio}/StudioDomain"
+    users = f"{studio}/AWS::SageMaker::UserProfile"
+    spaces = f"{studio}/AWS::SageMaker::Space"
+    lifecycle = f"{studio}/AWS::SageMaker::StudioLifecycleConfig"
+    assert graph.nodes[domain].kind == "Studio domain"
+    assert (graph.nodes[users].kind, graph.nodes[users].label) == ("Studio users", "2")
+    assert (graph.nodes[spaces].kind, graph.nodes[spaces].label) == ("Studio spaces", "1")
+    assert graph.nodes[lifecycle].kind == "JupyterLab lifecycle configs"
+    edges = graph.edges
+    assert edges[(users, domain)] == "in" and edges[(spaces, domain)] == "in"
+    assert edges[(domain, lifecycle)] == "apps start with"
+    assert edges[(domain, f"{foundation}/AWS::EC2::Subnet")] == "in"
+    # The users' role reaches the platform's data (dotted IAM edge); the key is counted.
+    assert edges[(domain, f"{foundation}/DataBucket")] == "IAM"
+    assert domain in graph.encrypted[f"{foundation}/PlatformKey"]
+    # The budget guard reads the domain's id to stop its apps.
+    cost = full_synth.settings.stack_name("Cost")
+    guard = next(
+        k for k, n in graph.nodes.items() if n.stack == cost and n.kind == "Lambda function"
+    )
+    assert (guard, domain) in edges
+
+
+def test_every_stack_of_the_full_config_says_what_it_is_for(full_synth: Synthesis) -> None:
+    # A stack without an entry in UNITS is drawn as a bare name in the overview.
+    units = {unit_of(stack) for stack in load_assembly(full_synth.outdir)}
+    assert units - set(UNITS) == set()

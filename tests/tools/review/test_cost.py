@@ -371,3 +371,66 @@ def test_usage_priced_types(
 ) -> None:
     result = _estimate(tmp_path, {"Thing": resource(resource_type, **props)})
     assert _line(result, "Thing") == (round(idle, 4), round(usage, 4))
+
+
+def _studio(idle_shutdown: str = "ENABLED") -> dict[str, dict[str, object]]:
+    """A domain with two users; alice has a kit space of 20 GB, bob none."""
+    settings = {
+        "JupyterLabAppSettings": {
+            "DefaultResourceSpec": {"InstanceType": "ml.t3.medium"},
+            "AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": idle_shutdown}},
+        },
+        "SpaceStorageSettings": {
+            "DefaultEbsStorageSettings": {
+                "DefaultEbsVolumeSizeInGb": 10,
+                "MaximumEbsVolumeSizeInGb": 100,
+            }
+        },
+    }
+    domain_id = {"Fn::GetAtt": ["Domain", "DomainId"]}
+    return {
+        "Domain": resource("AWS::SageMaker::Domain", DefaultUserSettings=settings),
+        "Alice": resource(
+            "AWS::SageMaker::UserProfile", DomainId=domain_id, UserProfileName="alice"
+        ),
+        "Bob": resource("AWS::SageMaker::UserProfile", DomainId=domain_id, UserProfileName="bob"),
+        "Space": resource(
+            "AWS::SageMaker::Space",
+            DomainId=domain_id,
+            SpaceName="alice-main",
+            OwnershipSettings={"OwnerUserProfileName": "alice"},
+            SpaceSettings={
+                "SpaceStorageSettings": {"EbsStorageSettings": {"EbsVolumeSizeInGb": 20}}
+            },
+        ),
+        "Defaulted": resource(
+            "AWS::SageMaker::Space",
+            DomainId=domain_id,
+            SpaceName="alice-extra",
+            OwnershipSettings={"OwnerUserProfileName": "alice"},
+        ),
+    }
+
+
+def test_studio_idles_at_its_home_efs_and_space_volumes_and_runs_apps_at_usage(
+    tmp_path: Path,
+) -> None:
+    result = _estimate(tmp_path, _studio())
+    by_item = {(x.resource, x.item): (round(x.idle, 4), round(x.usage, 4)) for x in result.lines}
+    assert by_item == {
+        ("Domain", "Studio home EFS"): (0.6, 0.6),  # 2 users x 1 GB x $0.30
+        ("Domain", "Studio JupyterLab apps ml.t3.medium"): (0.0, 17.6),  # 2 x 176 h x $0.05
+        # bob has no kit space: at usage he makes one of the domain's default 10 GB
+        ("Domain", "Studio spaces the users create"): (0.0, 1.4),
+        ("Space", "Studio space volume alice-main"): (2.8, 2.8),  # 20 GB x $0.14
+        ("Defaulted", "Studio space volume alice-extra"): (1.4, 1.4),  # the default 10 GB
+    }
+    assert {"studio_app_hours_per_month", "studio_efs_gb_per_user"} <= set(result.assumptions_used)
+    assert result.unpriced == []
+
+
+def test_studio_apps_without_idle_shutdown_run_all_month(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, _studio(idle_shutdown="DISABLED"))
+    (apps,) = [x for x in result.lines if x.item.startswith("Studio JupyterLab apps")]
+    assert round(apps.usage, 4) == 2 * 730 * 0.05
+    assert "no idle shutdown" in apps.basis

@@ -371,12 +371,15 @@ def test_against_a_base_the_summary_has_the_cost_change_and_what_fails_on_deploy
     printed = capsys.readouterr().out
     # The endpoint runs twice as large an instance: $297.84 more at idle and at usage.
     cost = next(line for line in printed.splitlines() if line.startswith("cost against"))
-    assert re.match(
-        rf"cost against {base}: idle ~\$433\.47 -> ~\$731\.31 \(\+\$297\.84\), at usage "
-        r"~\$[0-9,.]+ -> ~\$[0-9,.]+ \(\+\$297\.84\) \(the base's training and tuning as this "
-        r"config runs them; BASE_CONFIG= prices the base's own\)$",
+    match = re.match(
+        rf"cost against {base}: idle ~\$([0-9,.]+) -> ~\$([0-9,.]+) \(\+\$297\.84\), at usage "
+        r"~\$([0-9,.]+) -> ~\$([0-9,.]+) \(\+\$297\.84\) \(the base's training and tuning as "
+        r"this config runs them; BASE_CONFIG= prices the base's own\)$",
         cost,
-    ), cost
+    )
+    assert match, cost
+    before, after, used_before, used_after = (float(g.replace(",", "")) for g in match.groups())
+    assert round(after - before, 2) == round(used_after - used_before, 2) == 297.84
     fails = [line for line in printed.splitlines() if line.startswith("FAILS ON DEPLOY: ")]
     assert len(fails) == 3
     assert "endpoint smkit-full-demand-forecast, variant AllTraffic" in fails[0]

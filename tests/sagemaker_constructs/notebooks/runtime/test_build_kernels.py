@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sagemaker_constructs.notebooks import Kernel, PackageSources
-from sagemaker_constructs.notebooks.scripts import build_kernels_script
+from sagemaker_constructs.notebooks.scripts import NOTEBOOK_HOST, STUDIO_HOST, build_kernels_script
 
 # Stand-in for conda: `create --prefix P ...` makes an environment whose python handles
 # `-m pip install ...` and `-m ipykernel install --user --name N --display-name D`.
@@ -50,7 +51,9 @@ def home(tmp_path: Path) -> Path:
 def start(home: Path, kernels: list[Kernel]) -> subprocess.CompletedProcess[str]:
     """What each notebook start does: run the rendered builder."""
     script = home / "build_kernels.sh"
-    script.write_text(build_kernels_script(kernels, PackageSources(), home=str(home)))
+    script.write_text(
+        build_kernels_script(kernels, PackageSources(), host=replace(NOTEBOOK_HOST, home=str(home)))
+    )
     return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
 
 
@@ -148,3 +151,24 @@ def test_without_conda_nothing_is_built(home: Path) -> None:
     result = start(home, [SKLEARN])
     assert result.returncode == 1
     assert "no conda on this instance: kernels not built" in result.stderr
+
+
+def test_in_a_studio_space_the_same_builder_keeps_kernels_in_the_users_home(
+    tmp_path: Path,
+) -> None:
+    """Studio's host: sagemaker-user's home is the space's volume; conda is the image's."""
+    conda = tmp_path / "opt" / "conda" / "bin" / "conda"
+    conda.parent.mkdir(parents=True)
+    conda.write_text(FAKE_CONDA)
+    conda.chmod(0o755)
+    host = replace(STUDIO_HOST, home=str(tmp_path), conda=(str(conda),))
+    script = tmp_path / "build_kernels.sh"
+    script.write_text(build_kernels_script([SKLEARN], PackageSources(), host=host))
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    environment = (
+        tmp_path / ".smkit" / "envs" / f"sklearn-{SKLEARN.environment_hash(PackageSources())}"
+    )
+    assert (environment / ".smkit-ready").is_file()
+    assert registered(tmp_path)["smkit-sklearn"]["argv"] == [str(environment / "bin" / "python")]
+    assert STUDIO_HOST.conda_words().startswith("/opt/conda/bin/conda ")
