@@ -57,13 +57,17 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
     base = _Base(app=app, settings=settings, foundation=foundation, env=env)
     model_registry, training = _training(base)
     workforce = _workforce(base)
+    inference = _inference(base)
+    if inference is not None and inference.model_approval is not None and model_registry:
+        # Its endpoints follow the registry's groups: the groups exist first.
+        inference.add_stack_dependency(model_registry)
     platform = Platform(
         foundation=foundation,
         model_registry=model_registry,
         training=training,
         cost=_cost(base),
         notebooks=_notebooks(base),
-        inference=_inference(base),
+        inference=inference,
         github_deploy=_github_deploy(base),
         workforce=workforce,
         labeling=_labeling(base, workforce),

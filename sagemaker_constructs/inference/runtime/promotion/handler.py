@@ -19,7 +19,8 @@ What a run does, from the state it finds (so a repeated or overlapping run does 
    the model and endpoint configuration and the endpoint deploys them blue/green with
    its auto-rollback alarms, exactly as in `make deploy`.
 5. With nothing left to change it ends: `done`, or `failed` when a deployment of this
-   run rolled back. An endpoint with no qualifying version keeps what it serves; when
+   run rolled back. The alerts topic hears the outcome of every deployment, as it does
+   of every training run. An endpoint with no qualifying version keeps what it serves; when
    that version was rejected or deleted, the alerts topic is told.
 
 Input (`event`): {"state": <the previous step's output, or the execution input>,
@@ -234,7 +235,12 @@ class Step:
             state["deployed"].append(
                 {"endpoint": pending["endpoint"], "version": version_number(pending["to"])}
             )
-            logger.info("deployment succeeded", extra={"pending": pending})
+            before = version_number(pending["from"])
+            self._alert(
+                f"{pending['endpoint']} serves version {version_number(pending['to'])}",
+                f"Endpoint {pending['endpoint']} now serves {pending['to']}"
+                + (f" (before: version {before})." if before else " (its first version)."),
+            )
             return
         reason = self._failure_reason(pending, stack)
         rejected = self._reject(pending, reason)
@@ -366,7 +372,7 @@ class Step:
         return state
 
     def _alert(self, subject: str, message: str) -> None:
-        logger.warning(subject, extra={"alert": message})
+        logger.info(subject, extra={"alert": message})
         self.clients.sns.publish(
             TopicArn=self.alerts_topic_arn,
             Subject=f"[{self.stack_name}] {subject}"[:MAX_SUBJECT],

@@ -57,7 +57,12 @@ def test_approving_a_version_deploys_it_with_updatestack_on_the_previous_templat
     assert final["next"] == "done"
     assert final["deployed"] == [{"endpoint": STAGING.endpoint, "version": version}]
     assert final["message"] == f"{STAGING.endpoint} now serves version {version}"
-    assert world.alerts() == []
+    assert world.alerts() == [
+        (
+            f"[{STACK}] {STAGING.endpoint} serves version {version}",
+            f"Endpoint {STAGING.endpoint} now serves {arn(version)} (its first version).",
+        )
+    ]
 
 
 def test_only_the_latest_approved_version_is_deployed(world: World) -> None:
@@ -120,7 +125,8 @@ def test_a_rolled_back_deployment_rejects_the_version_and_keeps_the_endpoint_ser
         "(StagingEndpoint UPDATE_FAILED: Alarm smkit-test-staging-errors fired during "
         "baking). Before: looked fine offline"
     )
-    ((subject, message),) = world.alerts()
+    *earlier, (subject, message) = world.alerts()
+    assert [s for s, _ in earlier] == [f"[{STACK}] {STAGING.endpoint} serves version {good}"]
     assert subject == f"[{STACK}] {STAGING.endpoint}: version {bad} rolled back"
     assert f"The endpoint keeps serving version {good}." in message
     assert f"smkit model approve {GROUP} {bad} --reason" in message
@@ -154,7 +160,8 @@ def test_rejecting_the_last_approved_version_keeps_the_endpoint_and_tells_the_al
 
     assert (final["next"], calls) == ("done", 1)
     assert world.parameters()[STAGING.parameter] == arn(only)  # never emptied
-    ((subject, message),) = world.alerts()
+    *earlier, (subject, message) = world.alerts()
+    assert [s for s, _ in earlier] == [f"[{STACK}] {STAGING.endpoint} serves version {only}"]
     assert subject == f"[{STACK}] {STAGING.endpoint}: serves a version that is rejected"
     assert f"no version of {GROUP} is approved; it keeps serving version {only}" in message
 
@@ -171,8 +178,11 @@ def test_deleting_the_served_version_moves_back_or_keeps_serving(world: World) -
     final, _ = world.run_to_end(package_event(first))
     assert final["next"] == "done"
     assert world.parameters()[STAGING.parameter] == arn(first)
-    ((subject, _),) = world.alerts()
-    assert subject == f"[{STACK}] {STAGING.endpoint}: serves a version that is deleted"
+    assert [s for s, _ in world.alerts()] == [
+        f"[{STACK}] {STAGING.endpoint} serves version {second}",
+        f"[{STACK}] {STAGING.endpoint} serves version {first}",
+        f"[{STACK}] {STAGING.endpoint}: serves a version that is deleted",
+    ]
 
 
 def test_a_version_being_deleted_no_longer_counts(world: World) -> None:
