@@ -15,11 +15,6 @@ from sagemaker_constructs.common import ContainerImage, retention_days
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.inference.endpoint import Endpoint
 from sagemaker_constructs.inference.model_source import ModelData, ModelSource
-from sagemaker_constructs.inference.promotion import FollowedGroup, ModelApprovalWorkflow
-from sagemaker_constructs.inference.runtime.promotion.versions import (
-    parameter_pattern,
-    version_parameter,
-)
 from sagemaker_constructs.inference.options import (
     AlarmThresholds,
     AsyncVariant,
@@ -30,6 +25,11 @@ from sagemaker_constructs.inference.options import (
     InstanceVariant,
     ServerlessVariant,
     TrafficShiftType,
+)
+from sagemaker_constructs.inference.promotion import FollowedGroup, ModelApprovalWorkflow
+from sagemaker_constructs.inference.runtime.promotion.versions import (
+    parameter_pattern,
+    version_parameter,
 )
 
 from .model_registry_stack import model_package_group_name
@@ -135,6 +135,9 @@ class InferenceStack(Stack):
         one. The approval workflow sets it; `cdk deploy` keeps its previous value."""
         group = model_package_group_name(self._settings, model.group)
         name = f"{self._settings.name_prefix}-{key}"
+        # ENDPOINT-21 (template parameters page): the pattern pins the group. ENDPOINT-25
+        # (UpdateStack API page): the stack has no transform, so the approval workflow's
+        # UsePreviousTemplate applies the new value.
         parameter = CfnParameter(
             self,
             version_parameter(key),

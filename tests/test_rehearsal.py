@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sagemaker_constructs.inference.runtime.promotion.versions import parameter_pattern
 from tests.oracles.rehearsal import (
     MOTO_DELETE_GAPS,
     REPORT_PROPERTY,
@@ -17,7 +18,6 @@ from tests.oracles.rehearsal import (
     rehearsable_template,
     rehearse,
 )
-from sagemaker_constructs.inference.runtime.promotion.versions import parameter_pattern
 from tests.oracles.synth import Synthesis
 from tests.tools.assemblies import resource, write_assembly
 from tools.assembly import load_assembly

@@ -84,6 +84,7 @@ def decide(stack: Stack, deployed: dict[str, Any] | None, sagemaker: Any) -> lis
     entry of the deployed stack with its `Template`, or None for a new stack."""
     decisions: list[Decision] = []
     declared = stack.template.get("Parameters") or {}
+    # ENDPOINT-22 (stack status codes page).
     if deployed is not None and str(deployed["StackStatus"]).endswith("_IN_PROGRESS"):
         raise DeployRefusedError(
             f"stack {stack.name} is {deployed['StackStatus']}: an approved model version "
@@ -95,6 +96,8 @@ def decide(stack: Stack, deployed: dict[str, Any] | None, sagemaker: Any) -> lis
         for p in (deployed or {}).get("Parameters", [])
     }
     for follower in followers(stack):
+        # ENDPOINT-20, ENDPOINT-21 (Parameter API and template parameters pages): a value
+        # the stack has is kept by cdk deploy unless it no longer fits the pattern.
         pattern = declared.get(follower.parameter, {}).get("AllowedPattern", "")
         value = current.get(follower.parameter)
         if value is not None and re.fullmatch(pattern, value):
@@ -109,8 +112,7 @@ def decide(stack: Stack, deployed: dict[str, Any] | None, sagemaker: Any) -> lis
                     stack.name,
                     follower.parameter,
                     target.arn,
-                    f"{follower.endpoint}: starts with version {target.number} of "
-                    f"{follower.group}",
+                    f"{follower.endpoint}: starts with version {target.number} of {follower.group}",
                 )
             )
             continue

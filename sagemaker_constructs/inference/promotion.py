@@ -257,7 +257,8 @@ class ModelApprovalWorkflow(Construct):
         stack_arn = stack.format_arn(
             service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
         )
-        # UpdateStack without a RoleARN runs as the stack's own service role: CloudFormation
+        # ENDPOINT-19 (UpdateStack API page): UpdateStack without a RoleARN runs as the
+        # stack's own service role: CloudFormation
         # "uses this role even if the users don't have permission to pass it" (UpdateStack
         # API page), so the step needs no iam:PassRole.
         self.role.add_to_policy(

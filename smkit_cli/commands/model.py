@@ -207,8 +207,7 @@ def _report(
         return
     for effect in effects:
         console.print(
-            f"  {effect['endpoint']}: serves {effect['serves'] or 'nothing yet'}; "
-            f"{effect['next']}",
+            f"  {effect['endpoint']}: serves {effect['serves'] or 'nothing yet'}; {effect['next']}",
             soft_wrap=True,
         )
     if execution:
@@ -244,7 +243,7 @@ def model_list(operator: Operator, group: str, limit: int, as_json: bool) -> Non
     serving: dict[str, list[str]] = {}
     for plan in planned:
         serving.setdefault(plan.serving, []).append(_short(deployment, plan.follower.endpoint))
-    endpoints = [
+    endpoints: list[dict[str, Any]] = [
         {
             "endpoint": _short(deployment, plan.follower.endpoint),
             "serves": version_number(plan.serving),
@@ -259,7 +258,7 @@ def model_list(operator: Operator, group: str, limit: int, as_json: bool) -> Non
         }
         for plan in planned
     ]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "version": v.number,
             "approval": v.approval,
@@ -294,7 +293,11 @@ def model_list(operator: Operator, group: str, limit: int, as_json: bool) -> Non
     table = Table("Version", "Approval", "Created", "Served by", "Promoted to", "Reason")
     for row in rows:
         created = row["created"].strftime("%Y-%m-%d %H:%M") if row["created"] else ""
-        approval = row["approval"] if row["status"] == COMPLETED else f"{row['approval']} ({row['status']})"
+        approval = (
+            row["approval"]
+            if row["status"] == COMPLETED
+            else f"{row['approval']} ({row['status']})"
+        )
         table.add_row(
             str(row["version"]),
             approval,
@@ -347,9 +350,7 @@ def _approval(
 @reason_option
 @json_option
 @pass_operator
-def model_approve(
-    operator: Operator, group: str, version: int, reason: str, as_json: bool
-) -> None:
+def model_approve(operator: Operator, group: str, version: int, reason: str, as_json: bool) -> None:
     """Approve VERSION of GROUP: the endpoints that follow GROUP move to it (the latest
     approved version), each through its blue/green deployment, staging endpoints first.
     Approving a version again retries one whose deployment rolled back.
@@ -427,7 +428,8 @@ def model_promote(
     found = _group(deployment, group)
     promoted = [f for f in found.followers if f.promoted_from]
     if target is not None:
-        name = f"{deployment.prefix}-{deployment.pick('endpoint', target, _keys(deployment, promoted))}"
+        key = deployment.pick("endpoint", target, _keys(deployment, promoted))
+        name = f"{deployment.prefix}-{key}"
         promoted = [f for f in promoted if f.endpoint == name]
     if len(promoted) != 1:
         known = ", ".join(_short(deployment, f.endpoint) for f in promoted) or "none"
@@ -460,6 +462,7 @@ def model_promote(
             hint=f"See smkit model list {found.definition}",
         )
     now = operator.now().isoformat(timespec="seconds")
+    # ENDPOINT-24 (UpdateModelPackage API page): metadata values take few characters.
     _update(
         operator,
         described,

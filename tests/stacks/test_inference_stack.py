@@ -114,8 +114,9 @@ def test_classifiers_serve_the_version_their_parameter_names(full_synth: Synthes
         assert template["Conditions"][f"{parameter}Set"] == {
             "Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]
         }
-    assert "never pass it to `cdk deploy --parameters`" in (
-        template["Parameters"]["TextClassifierModelVersion"]["Description"]
+    assert (
+        "never pass it to `cdk deploy --parameters`"
+        in (template["Parameters"]["TextClassifierModelVersion"]["Description"])
     )
 
 
@@ -207,9 +208,10 @@ def test_the_approval_workflow_updates_only_its_own_stack_and_followed_groups(
     assert by_action[json.dumps(stack_actions)] == (
         "arn:aws:cloudformation:us-east-1:123456789012:stack/smkit-full-Inference/*"
     )
-    assert by_action[
-        json.dumps(["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"])
-    ] == "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-full-text-classifier/*"
+    assert (
+        by_action[json.dumps(["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"])]
+        == "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-full-text-classifier/*"
+    )
     assert by_action['"sagemaker:ListModelPackages"'] == "*"
     actions = {
         action
@@ -323,3 +325,8 @@ def test_the_endpoint_may_pull_the_image_the_training_registers() -> None:
     ]
     assert len(pulls) == 1
     assert "container-assets" in json.dumps(pulls[0]["Resource"])
+
+
+def test_the_inference_template_has_no_transform(full_synth: Synthesis) -> None:
+    # ENDPOINT-25: the approval workflow updates the stack with UsePreviousTemplate.
+    assert "Transform" not in full_synth.template("Inference")

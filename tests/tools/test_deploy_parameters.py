@@ -101,8 +101,11 @@ def deployed(template: dict[str, Any], **parameters: str) -> None:
     sagemaker.create_endpoint_config(
         EndpointConfigName="config",
         ProductionVariants=[
-            {"VariantName": "AllTraffic", "ModelName": "model", "ServerlessConfig": {
-                "MemorySizeInMB": 2048, "MaxConcurrency": 5}}
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "model",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
         ],
     )
     # The approval step is left out: moto would need its code, and the tool reads the
@@ -119,9 +122,9 @@ def deployed(template: dict[str, Any], **parameters: str) -> None:
     )
 
 
-def run(tmp_path: Path, template: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[
-    int, str, str
-]:
+def run(
+    tmp_path: Path, template: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
     outdir = write_assembly(tmp_path / "out", {STACK: template})
     code = main([str(outdir)], session=boto3.Session(region_name="us-east-1"))
     printed = capsys.readouterr()
@@ -269,4 +272,6 @@ def test_the_pinned_cdk_cli_keeps_the_previous_value_of_a_parameter_it_is_not_gi
     previous = values.index("UsePreviousValue: true")
     default = values.index("formalParam.Default !== void 0")
     assert given < previous < default
-    assert "templateParams.updateExisting(finalParameterValues, cloudFormationStack.parameters)" in cli
+    assert (
+        "templateParams.updateExisting(finalParameterValues, cloudFormationStack.parameters)" in cli
+    )

@@ -13,7 +13,7 @@ from aws_cdk import CfnCondition, CfnParameter, Fn
 from aws_cdk.assertions import Template
 
 from sagemaker_constructs.common import ContainerImage
-from sagemaker_constructs.inference import Autoscaling, AsyncVariant, Endpoint, ModelSource
+from sagemaker_constructs.inference import AsyncVariant, Autoscaling, Endpoint, ModelSource
 from sagemaker_constructs.inference.promotion import FollowedGroup, ModelApprovalWorkflow
 from tests.oracles.cfn_lint import lint
 from tests.oracles.nag import unacknowledged_findings

@@ -92,7 +92,7 @@ class Clients:
     def default(cls) -> Clients:
         return cls(
             *(
-                boto3.client(name, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+                boto3.client(name, config=CLIENT_CONFIG)
                 for name in ("cloudformation", "sagemaker", "stepfunctions", "sns")
             )
         )
@@ -154,6 +154,7 @@ class Step:
         older = self._older_running_execution(execution, started)
         if older:
             return self._wait(state, f"waiting for the older run {older} to finish")
+        # ENDPOINT-22 (stack status codes page): a busy stack cannot be updated.
         if stack.busy:
             return self._wait(state, f"stack {self.stack_name} is {stack.status}: waiting")
         if stack.status not in UPDATABLE:
@@ -195,6 +196,9 @@ class Step:
         assert plan.target is not None
         parameter = plan.follower.parameter
         token = client_request_token(execution, parameter, plan.target.arn)
+        # ENDPOINT-19, ENDPOINT-20 (UpdateStack and Parameter API pages): no RoleARN (the
+        # stack's own role deploys), every other parameter named with UsePreviousValue (a
+        # parameter left out would fall back to its default).
         try:
             self.clients.cloudformation.update_stack(
                 StackName=self.stack_name,
@@ -276,9 +280,9 @@ class Step:
         started = datetime.fromisoformat(pending["started"])
         failures: list[Mapping[str, Any]] = []
         try:
-            events = self.clients.cloudformation.describe_stack_events(
-                StackName=self.stack_name
-            )["StackEvents"]
+            events = self.clients.cloudformation.describe_stack_events(StackName=self.stack_name)[
+                "StackEvents"
+            ]
         except ClientError:
             events = []
         for event in events:
@@ -348,7 +352,8 @@ class Step:
     # --- the workflow -------------------------------------------------------------------
 
     def _older_running_execution(self, execution: str, started: str) -> str | None:
-        """The name of a running execution of this state machine older than this one."""
+        """The name of a running execution of this state machine older than this one.
+        ENDPOINT-23 (SageMaker EventBridge events page): one change may start several runs."""
         if ":execution:" not in execution:
             return None
         state_machine = execution.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")

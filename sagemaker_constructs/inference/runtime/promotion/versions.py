@@ -54,7 +54,8 @@ def version_parameter(endpoint_key: str) -> str:
 
 def parameter_pattern(group: str) -> str:
     """The parameter's AllowedPattern: empty (no version yet) or a version of `group`.
-    CloudFormation matches the whole value; a value of another group is refused."""
+    ENDPOINT-21 (template parameters page): CloudFormation matches the whole value, so a
+    value of another group is refused."""
     if not re.fullmatch(r"[A-Za-z0-9-]{1,63}", group):
         raise ValueError(f"not a model package group name: {group!r}")
     return rf"(arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{{12}}:model-package/{group}/[0-9]+)?"
@@ -73,7 +74,8 @@ def group_of(arn: str) -> str | None:
 
 
 def metadata_safe(text: str, limit: int = 256) -> str:
-    """`text` as a metadata value may hold it: other characters become blanks."""
+    """`text` as a metadata value may hold it: other characters become blanks.
+    ENDPOINT-24 (UpdateModelPackage API page)."""
     cleaned = " ".join(_METADATA_UNSAFE.sub(" ", text).split())
     return cleaned[:limit] or "-"
 
@@ -153,9 +155,7 @@ class Version:
         )
 
 
-def list_versions(
-    sagemaker: Any, group: str, *, approval: str | None = None
-) -> Iterator[Version]:
+def list_versions(sagemaker: Any, group: str, *, approval: str | None = None) -> Iterator[Version]:
     """The versions of `group`, newest first (optionally only those with `approval`)."""
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
@@ -209,7 +209,9 @@ class Plan:
         """Why a follower without a target keeps what it serves."""
         follower = self.follower
         if follower.promoted_from:
-            what = f"no approved version of {follower.group} is promoted from {follower.promoted_from}"
+            what = (
+                f"no approved version of {follower.group} is promoted from {follower.promoted_from}"
+            )
         else:
             what = f"no version of {follower.group} is approved"
         keeps = (

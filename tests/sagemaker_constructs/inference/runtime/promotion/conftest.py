@@ -27,9 +27,7 @@ REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 STACK = "smkit-test-Inference"
 GROUP = "smkit-test-text-classifier"
-STAGING = Follower(
-    endpoint="smkit-test-staging", parameter="StagingModelVersion", group=GROUP
-)
+STAGING = Follower(endpoint="smkit-test-staging", parameter="StagingModelVersion", group=GROUP)
 PROD = Follower(
     endpoint="smkit-test-prod",
     parameter="ProdModelVersion",
