@@ -553,8 +553,10 @@ class EndpointSettings(StrictModel):
 
 
 class InferenceSettings(StrictModel):
-    """Inference endpoints (stack `<prefix>-Inference`). Leave the section out until a
-    model exists: train, approve the model package, then point an endpoint at it."""
+    """Inference endpoints (stack `<prefix>-Inference`). An endpoint serves a model that
+    exists (an artifact or a model package version), or follows the model package group
+    of a training definition and appears with its first approved version
+    (docs/model-approval.md)."""
 
     endpoints: Annotated[dict[EndpointKey, EndpointSettings], Field(min_length=1)]
     """Endpoints by name; each becomes `<name_prefix>-<name>`."""
