@@ -110,10 +110,13 @@ preflight: synth ## Check the account and region for CONFIG before deploying (re
 
 # Synthesize once, check the assembly against the deployed templates (an update AWS would
 # refuse half way stops here; docs/deploy-updates.md), then deploy that same assembly:
-# every stack, each after the stacks whose outputs it reads.
+# every stack, each after the stacks whose outputs it reads. The model versions endpoints
+# serve are the approval workflow's: cdk deploy keeps them (previous parameter values);
+# only a version parameter a stack does not have yet gets a value (docs/model-approval.md).
 deploy: synth ## Deploy every stack of CONFIG to real AWS (credentials needed)
 	@$(if $(SKIP_PREDEPLOY),echo "Pre-deploy check skipped (SKIP_PREDEPLOY)",$(PY) -m tools.predeploy "$(OUT_PATH)")
-	$(CDK) deploy --all --app "$(OUT_PATH)" --require-approval $(APPROVAL)
+	@parameters="$$($(PY) -m tools.deploy_parameters "$(OUT_PATH)")" && set -x && \
+	$(CDK) deploy --all --app "$(OUT_PATH)" --require-approval $(APPROVAL) $$parameters
 
 diff: synth ## Compare CONFIG with what is deployed (credentials needed)
 	$(CDK) diff --all --app "$(OUT_PATH)"

@@ -66,6 +66,7 @@ class Deployment:
         self.config = config
         self.aws = aws
         self._outputs: dict[str, dict[str, str]] = {}
+        self._parameters: dict[str, dict[str, str]] = {}
         self._account: str | None = None
         self.stack_statuses: dict[str, str] = {}
         """CloudFormation status of each stack read so far, by unit."""
@@ -126,7 +127,16 @@ class Deployment:
             )
         outputs = {str(o["OutputKey"]): str(o["OutputValue"]) for o in stacks[0].get("Outputs", [])}
         self._outputs[unit] = outputs
+        self._parameters[unit] = {
+            str(p["ParameterKey"]): str(p.get("ParameterValue", ""))
+            for p in stacks[0].get("Parameters", [])
+        }
         return outputs
+
+    def parameters(self, unit: str) -> dict[str, str]:
+        """The parameter values of stack `<prefix>-<unit>` (read with its outputs)."""
+        self.outputs(unit)
+        return self._parameters[unit]
 
     def output(self, unit: str, key: str) -> str:
         """One output of stack `<prefix>-<unit>`."""

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import explain
 from .commands.label import label
+from .commands.model import model
 from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.preflight import preflight
@@ -80,8 +81,8 @@ class SmkitGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
-    forecasts, classification, notebooks and Studio; and check an account before deploying
-    (preflight).
+    model approvals, forecasts, classification, notebooks and Studio; and check an account
+    before deploying (preflight).
 
     Stack names and resources come from the config file and the stacks' CloudFormation
     outputs. Every command takes --json for scripts."""
@@ -89,7 +90,7 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (preflight, status, label, train, tune, forecast, classify, notebook, studio):
+for command in (preflight, status, label, train, tune, model, forecast, classify, notebook, studio):
     cli.add_command(command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -26,6 +26,11 @@ from sagemaker_constructs.inference.options import (
     ServerlessVariant,
     TrafficShiftType,
 )
+from sagemaker_constructs.inference.promotion import FollowedGroup, ModelApprovalWorkflow
+from sagemaker_constructs.inference.runtime.promotion.versions import (
+    parameter_pattern,
+    version_parameter,
+)
 
 from .model_registry_stack import model_package_group_name
 from .settings import PlatformSettings
@@ -41,6 +46,7 @@ from .settings.inference import (
     ImageSettings,
     InstanceScalingSettings,
     InstanceVariantSettings,
+    ModelPackageGroupSettings,
     ModelPackageSettings,
     ModelSettings,
     ServerlessVariantSettings,
@@ -50,7 +56,12 @@ from .training_stack import image_of
 
 
 class InferenceStack(Stack):
-    """One `Endpoint` per configured endpoint, named `<name_prefix>-<key>`."""
+    """One `Endpoint` per configured endpoint, named `<name_prefix>-<key>`.
+
+    An endpoint whose model follows a model package group serves the version a stack
+    parameter names (`<Key>ModelVersion`, empty until the first approval: no model or
+    endpoint until then); the model approval workflow of this stack sets it
+    (docs/model-approval.md)."""
 
     def __init__(
         self,
@@ -74,8 +85,15 @@ class InferenceStack(Stack):
 
         self.endpoints: dict[str, Endpoint] = {}
         """The endpoints by their key in the config."""
+        self.version_parameters: dict[str, CfnParameter] = {}
+        """The parameter naming the version each endpoint that follows a group serves."""
         for key, config in inference.endpoints.items():
             serverless = isinstance(config.variant, ServerlessVariantSettings)
+            condition = (
+                self._version_parameter(key, config.model)
+                if isinstance(config.model, ModelPackageGroupSettings)
+                else None
+            )
             endpoint = Endpoint(
                 self,
                 key,
@@ -105,11 +123,86 @@ class InferenceStack(Stack):
                 # ENDPOINT-7 (serverless-endpoints page): serverless endpoints join no VPC.
                 network=None if serverless else network,
                 log_retention=retention_days(inference.log_retention_days),
+                condition=condition,
             )
             self.endpoints[key] = endpoint
             self._outputs(key, endpoint)
+        self.model_approval = self._model_approval(encryption_key, alerts_topic)
+        """The workflow that deploys approved versions, where an endpoint follows a group."""
+
+    def _version_parameter(self, key: str, model: ModelPackageGroupSettings) -> CfnCondition:
+        """The parameter naming the version `key` serves, and the condition that it names
+        one. The approval workflow sets it; `cdk deploy` keeps its previous value."""
+        group = model_package_group_name(self._settings, model.group)
+        name = f"{self._settings.name_prefix}-{key}"
+        # ENDPOINT-21 (template parameters page): the pattern pins the group. ENDPOINT-25
+        # (UpdateStack API page): the stack has no transform, so the approval workflow's
+        # UsePreviousTemplate applies the new value.
+        parameter = CfnParameter(
+            self,
+            version_parameter(key),
+            type="String",
+            default="",
+            allowed_pattern=parameter_pattern(group),
+            constraint_description=f"must be empty or a version ARN of model package group {group}",
+            description=(
+                f"Model package version endpoint {name} serves. Set by the model approval "
+                "workflow; `make deploy` keeps it (docs/model-approval.md): never pass it "
+                "to `cdk deploy --parameters`."
+            ),
+        )
+        self.version_parameters[key] = parameter
+        return CfnCondition(
+            self,
+            f"{version_parameter(key)}Set",
+            expression=Fn.condition_not(Fn.condition_equals(parameter.value_as_string, "")),
+        )
+
+    def _model_approval(
+        self, encryption_key: kms.IKey, alerts_topic: sns.ITopic
+    ) -> ModelApprovalWorkflow | None:
+        inference = self._settings.inference
+        assert inference is not None
+        followed = inference.followed_groups()
+        if not followed:
+            return None
+        workflow = ModelApprovalWorkflow(
+            self,
+            "ModelApproval",
+            followers=[
+                FollowedGroup(
+                    endpoint=self.endpoints[key],
+                    parameter=self.version_parameters[key],
+                    group=model_package_group_name(self._settings, model.group),
+                    promoted_from=(
+                        self.endpoints[model.promote_from] if model.promote_from else None
+                    ),
+                )
+                for key, model in followed.items()
+            ],
+            encryption_key=encryption_key,
+            alerts_topic=alerts_topic,
+        )
+        CfnOutput(
+            self,
+            "ModelApprovalStateMachineArn",
+            value=workflow.state_machine.state_machine_arn,
+            description="The model approval workflow (smkit model approve starts it)",
+        )
+        return workflow
 
     def _model_source(self, key: str, model: ModelSettings) -> ModelSource:
+        if isinstance(model, ModelPackageGroupSettings):
+            training = self._settings.training
+            assert training is not None  # PlatformSettings: a followed group is trained here
+            definition = training.definitions[model.group]
+            return ModelSource.from_model_package(
+                self.version_parameters[key].value_as_string,
+                image=image_of(definition.model_package.image or definition.image),
+                model_data_bucket=self._artifacts_bucket,
+                model_data_prefix=f"training/{model.group}/output/",
+                environment=model.environment,
+            )
         if isinstance(model, ArtifactModelSettings):
             data = (
                 ModelData.from_uri(model.model_data)

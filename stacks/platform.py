@@ -63,13 +63,17 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
     labeling = _labeling(base, workforce)
     # Studio users start the platform's workflows; the budget guard stops Studio's apps.
     studio = _studio(base, training, labeling)
+    inference = _inference(base)
+    if inference is not None and inference.model_approval is not None and model_registry:
+        # Its endpoints follow the registry's groups: the groups exist first.
+        inference.add_stack_dependency(model_registry)
     platform = Platform(
         foundation=foundation,
         model_registry=model_registry,
         training=training,
         cost=_cost(base, studio),
         notebooks=_notebooks(base),
-        inference=_inference(base),
+        inference=inference,
         github_deploy=_github_deploy(base),
         workforce=workforce,
         labeling=labeling,

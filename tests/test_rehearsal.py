@@ -4,10 +4,13 @@ is not rehearsed). The report is printed at the end of the session."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sagemaker_constructs.inference.runtime.promotion.versions import parameter_pattern
 from tests.oracles.rehearsal import (
     MOTO_DELETE_GAPS,
     REPORT_PROPERTY,
@@ -272,3 +275,86 @@ def test_values_aws_accepts_but_moto_refuses_are_reported() -> None:
         "Gpu": "InstanceType ml.g5.xlarge: moto 5.2.5's list of allowed values lacks it, "
         "though AWS (botocore's SageMaker model) accepts it"
     }
+
+
+def test_the_model_approval_is_rehearsed_and_creates_the_waiting_endpoints(
+    rehearsals: dict[str, Rehearsal],
+) -> None:
+    inference = next(s for s in rehearsals["full"].stacks if s.stack.endswith("-Inference"))
+    assert inference.approval == (
+        "smkit-full-text-classifier-staging now serves version 1; smkit-full-text-classifier "
+        "now serves version 1; 6 waiting resource(s) created by UpdateStack on the previous "
+        "template"
+    )
+    assert inference.waiting == {} and inference.missing == {}
+    created = {k: t for k, t in inference.created.items() if k.startswith("textclassifier")}
+    assert sorted(created.values()).count("AWS::SageMaker::Endpoint") == 2
+    assert any(k.startswith("ModelApprovalWorkflowStateMachine") for k in inference.created)
+    assert "AWS::Events::Rule" in inference.created.values()
+
+
+def _approval_stack(waiting: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stack whose `waiting` resource (a queue) waits for a version parameter, and the
+    approval step that sets it (its code is not run: the rehearsal runs the step in
+    process)."""
+    followers = [
+        {
+            "endpoint": "smkit-x",
+            "parameter": "XModelVersion",
+            "group": "smkit-g",
+            "promoted_from": None,
+        }
+    ]
+    return {
+        "Parameters": {
+            "XModelVersion": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": parameter_pattern("smkit-g"),
+            }
+        },
+        "Conditions": {"Set": {"Fn::Not": [{"Fn::Equals": [{"Ref": "XModelVersion"}, ""]}]}},
+        "Resources": {
+            "Waiting": {**(waiting or {"Type": "AWS::SQS::Queue"}), "Condition": "Set"},
+            "StepRole": resource(
+                "AWS::IAM::Role",
+                AssumeRolePolicyDocument={
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ]
+                },
+            ),
+            "Step": resource(
+                "AWS::Lambda::Function",
+                Handler="promotion.handler.handler",
+                Runtime="python3.12",
+                Role={"Fn::GetAtt": ["StepRole", "Arn"]},
+                Code={"ZipFile": "def handler(event, context): pass"},
+                Environment={"Variables": {"FOLLOWERS": json.dumps(followers)}},
+            ),
+        },
+    }
+
+
+def test_a_waiting_resource_is_created_by_the_rehearsed_approval(tmp_path: Path) -> None:
+    outdir = write_assembly(tmp_path / "out", {"Serving": _approval_stack()})
+    result = rehearse(load_assembly(outdir), "an approval")
+    assert result.ok, result.report()
+    (stack,) = result.stacks
+    assert stack.created["Waiting"] == "AWS::SQS::Queue"
+    assert "approval rehearsed: smkit-x now serves version 1; 1 waiting resource(s)" in (
+        result.report()
+    )
+
+
+def test_an_approval_that_cannot_deploy_fails_the_rehearsal(tmp_path: Path) -> None:
+    # moto's endpoint needs its endpoint configuration to exist: the update fails.
+    broken = resource("AWS::SageMaker::Endpoint", EndpointConfigName="none")
+    outdir = write_assembly(tmp_path / "out", {"Serving": _approval_stack(broken)})
+    result = rehearse(load_assembly(outdir), "a refused approval")
+    assert not result.ok
+    assert "APPROVAL FAILED: " in result.report()

@@ -9,9 +9,12 @@ role where the stack names one, as `cdk diff` does) and:
   to do instead: as is, CloudFormation would fail the update and roll the stack back;
 - prints the consumers of outputs whose value changes (DEPLOY-2).
 
-A stack that does not exist yet is new: nothing to compare. Without credentials or
-permission to read the templates, it says so and lets the deploy go on (the deploy needs
-the same credentials anyway).
+A stack that does not exist yet is new: nothing to compare. Resources under a condition
+that is false for the deployed parameter values (an endpoint waiting for its first
+approved model version) do not exist and are compared as such: the new template is read
+with the deployed values, which `cdk deploy` keeps. Without credentials or permission
+to read the templates, it says so and lets the deploy go on (the deploy needs the same
+credentials anyway).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.assembly import Assembly, AssemblyError, Stack, load_assembly
+from tools.conditions import present
 from tools.review.endpoint_updates import refused_updates
 from tools.review.weak_references import stale_references
 
@@ -36,24 +40,36 @@ class TemplatesUnreadableError(Exception):
     """The deployed templates could not be read (no credentials, no permission)."""
 
 
-def deployed_assembly(assembly: Assembly, session: boto3.Session) -> Assembly:
-    """The stacks of `assembly` that exist in CloudFormation, with their deployed templates."""
-    roles = _lookup_roles(assembly.outdir)
+def deployed_assembly(assembly: Assembly, session: boto3.Session) -> tuple[Assembly, Assembly]:
+    """The stacks of `assembly` that exist in CloudFormation with their deployed
+    templates, and `assembly` as it will deploy: both without the resources whose
+    condition is false for the deployed parameter values."""
+    roles = lookup_roles(assembly.outdir)
     deployed: list[Stack] = []
+    planned: list[Stack] = []
     for stack in assembly:
-        template = _deployed_template(stack, roles.get(stack.artifact_id), session)
-        if template is not None:
-            deployed.append(replace(stack, template=template))
-    return Assembly(outdir=assembly.outdir, stacks=tuple(deployed))
+        found = _deployed_template(stack, roles.get(stack.artifact_id), session)
+        if found is None:
+            planned.append(stack)
+            continue
+        template, parameters = found
+        deployed.append(replace(stack, template=present(template, parameters)))
+        planned.append(replace(stack, template=present(stack.template, parameters)))
+    return (
+        Assembly(outdir=assembly.outdir, stacks=tuple(deployed)),
+        Assembly(outdir=assembly.outdir, stacks=tuple(planned)),
+    )
 
 
 def _deployed_template(
     stack: Stack, lookup_role: str | None, session: boto3.Session
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The deployed template and parameter values, or None for a stack not deployed."""
     region = stack.region or session.region_name
     try:
-        client = _client(session, region, stack.account, lookup_role)
+        client = aws_client(session, region, stack.account, lookup_role)
         body = client.get_template(StackName=stack.name, TemplateStage="Original")["TemplateBody"]
+        described = client.describe_stacks(StackName=stack.name)["Stacks"][0]
     except ClientError as err:
         error = err.response.get("Error", {})
         if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
@@ -64,14 +80,22 @@ def _deployed_template(
         raise TemplatesUnreadableError(f"{stack.name}: {err}") from err
     # boto3 decodes a JSON template body into a mapping; a YAML one stays a string.
     template = json.loads(body) if isinstance(body, str) else json.loads(json.dumps(body))
-    return dict(template)
+    parameters = {
+        str(p["ParameterKey"]): str(p.get("ParameterValue", ""))
+        for p in described.get("Parameters", [])
+    }
+    return dict(template), parameters
 
 
-def _client(
-    session: boto3.Session, region: str | None, account: str | None, lookup_role: str | None
+def aws_client(
+    session: boto3.Session,
+    region: str | None,
+    account: str | None,
+    lookup_role: str | None,
+    service: str = "cloudformation",
 ) -> Any:
-    """A CloudFormation client, through the stack's lookup role when it can be assumed;
-    otherwise with the session's own credentials."""
+    """A client of `service` (read-only use), through the stack's lookup role when it can
+    be assumed; otherwise with the session's own credentials."""
     if lookup_role:
         try:
             sts = session.client("sts", region_name=region)
@@ -84,7 +108,7 @@ def _client(
                 "Credentials"
             ]
             return session.client(
-                "cloudformation",
+                service,  # type: ignore[call-overload]
                 region_name=region,
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
@@ -92,7 +116,7 @@ def _client(
             )
         except (ClientError, BotoCoreError):
             pass  # bootstrapped without a lookup role, or not allowed to assume it
-    return session.client("cloudformation", region_name=region)
+    return session.client(service, region_name=region)  # type: ignore[call-overload]
 
 
 def _partition(region: str | None) -> str:
@@ -103,7 +127,7 @@ def _partition(region: str | None) -> str:
     return "aws"
 
 
-def _lookup_roles(outdir: Path) -> dict[str, str]:
+def lookup_roles(outdir: Path) -> dict[str, str]:
     """Artifact id -> the lookup role ARN the manifest names (with its placeholders)."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     roles: dict[str, str] = {}
@@ -124,16 +148,16 @@ def main(argv: Iterable[str] | None = None, session: boto3.Session | None = None
         print(err, file=sys.stderr)
         return 1
     try:
-        deployed = deployed_assembly(assembly, session or boto3.Session())
+        deployed, planned = deployed_assembly(assembly, session or boto3.Session())
     except TemplatesUnreadableError as err:
         print(
             f"Pre-deploy check skipped: could not read the deployed templates ({err}).",
             file=sys.stderr,
         )
         return 0
-    for stale in stale_references(deployed, assembly):
+    for stale in stale_references(deployed, planned):
         print(f"STALE REFERENCE: {stale.text()}", file=sys.stderr)
-    refused = refused_updates(deployed, assembly)
+    refused = refused_updates(deployed, planned)
     for update in refused:
         print(f"FAILS ON DEPLOY: {update.text()}", file=sys.stderr)
     if refused:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnCondition, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -73,6 +73,7 @@ class Endpoint(Construct):
         volume_encryption_key: kms.IKey | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        condition: CfnCondition | None = None,
     ) -> None:
         """
         :param endpoint_name: Name clients invoke. 1-63 letters, digits and hyphens,
@@ -105,6 +106,11 @@ class Endpoint(Construct):
         :param log_retention: Of the endpoint's log group. Default: three months.
         :param log_removal_policy: Of the log group. Default: RETAIN (delete it by hand
             before creating an endpoint of the same name again).
+        :param condition: Create the model, endpoint configuration, endpoint and its
+            autoscaling only while this condition holds, e.g. once a stack parameter names
+            the model version to serve (an endpoint that follows a model package group
+            has none before its first approval). Role, log group, alarms and async topics
+            always exist. Default: always.
         """
         super().__init__(scope, id_)
         deployment = deployment or Deployment.all_at_once()
@@ -250,9 +256,18 @@ class Endpoint(Construct):
         )
         """`AWS::SageMaker::Endpoint`. Its fixed name is what clients invoke; only a
         new name replaces it."""
-        self.endpoint_arn = self.endpoint.ref
+        # A conditional endpoint is referred to by its name, which never changes: a Ref to a
+        # resource that may not exist would break the template.
+        self.endpoint_arn = (
+            Stack.of(self).format_arn(
+                service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
+            )
+            if condition is not None
+            else self.endpoint.ref
+        )
         """ARN of the endpoint."""
 
+        before_scaling = set(self.node.children)
         self.scaling = (
             add_autoscaling(
                 self, variant, autoscaling, self.endpoint.attr_endpoint_name, VARIANT_NAME
@@ -261,6 +276,12 @@ class Endpoint(Construct):
             else None
         )
         """The scalable target, where autoscaling is on."""
+        if condition is not None:
+            scaling_parts = [c for c in self.node.children if c not in before_scaling]
+            for part in [self.model, self.endpoint_config, self.endpoint, *scaling_parts]:
+                for node in part.node.find_all():
+                    if isinstance(node, CfnResource):
+                        node.cfn_options.condition = condition
 
         # SageMaker checks the role's permissions when it creates the model and starts
         # the endpoint: both wait for the role's policy.

@@ -163,8 +163,43 @@ class ModelPackageSettings(StrictModel):
     """Environment variables of the serving container. Default: none."""
 
 
+class ModelPackageGroupSettings(StrictModel):
+    """The latest Approved version of a model package group of this platform's registry.
+    Approving a version deploys it through the endpoint's blue/green deployment; rejecting
+    or deleting one moves the endpoint to the latest version still approved, never to
+    nothing (docs/model-approval.md)."""
+
+    source: Literal["model_package_group"]
+    """`model_package_group`: follow a group; the approval workflow deploys each version."""
+
+    group: Annotated[
+        str,
+        _matches(
+            r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
+            "must be the name of a training definition (2-32 lower-case letters, digits "
+            "and hyphens)",
+        ),
+    ]
+    """A training definition of this config, e.g. `text-classifier`: the endpoint follows
+    its group `<name_prefix>-<definition>` and serves the image that definition registers."""
+
+    promote_from: EndpointKey | None = None
+    """Another endpoint of this config that follows the same group (a staging endpoint):
+    this one serves only versions promoted from there with `smkit model promote`, a second
+    approval. Default: none (every approved version is deployed here)."""
+
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Environment variables of the serving container. Default: none."""
+
+    @property
+    def image(self) -> None:
+        """The image comes from the training definition (the stack resolves it)."""
+        return None
+
+
 ModelSettings = Annotated[
-    ArtifactModelSettings | ModelPackageSettings, Field(discriminator="source")
+    ArtifactModelSettings | ModelPackageSettings | ModelPackageGroupSettings,
+    Field(discriminator="source"),
 ]
 
 
@@ -418,8 +453,9 @@ class EndpointSettings(StrictModel):
     """One endpoint, named `<name_prefix>-<key>` (the name clients invoke)."""
 
     model: ModelSettings
-    """What it serves: `source: artifact` (image + model.tar.gz) or `source:
-    model_package` (a model registry version)."""
+    """What it serves: `source: artifact` (image + model.tar.gz), `source: model_package`
+    (a model registry version) or `source: model_package_group` (the latest approved
+    version of a group, deployed on each approval)."""
 
     variant: VariantSettings
     """How it runs: `kind: instance`, `serverless` or `async`."""
@@ -517,14 +553,68 @@ class EndpointSettings(StrictModel):
 
 
 class InferenceSettings(StrictModel):
-    """Inference endpoints (stack `<prefix>-Inference`). Leave the section out until a
-    model exists: train, approve the model package, then point an endpoint at it."""
+    """Inference endpoints (stack `<prefix>-Inference`). An endpoint serves a model that
+    exists (an artifact or a model package version), or follows the model package group
+    of a training definition and appears with its first approved version
+    (docs/model-approval.md)."""
 
     endpoints: Annotated[dict[EndpointKey, EndpointSettings], Field(min_length=1)]
     """Endpoints by name; each becomes `<name_prefix>-<name>`."""
 
     log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731] = 90
     """Days the endpoints' container logs are kept. Default: 90."""
+
+    @model_validator(mode="after")
+    def _promotions(self) -> InferenceSettings:
+        """`promote_from` names a staging endpoint that follows the same group directly."""
+        problems: list[tuple[Location, str]] = []
+        for key, endpoint in self.endpoints.items():
+            model = endpoint.model
+            if not isinstance(model, ModelPackageGroupSettings) or model.promote_from is None:
+                continue
+            where: Location = ("endpoints", key, "model", "promote_from")
+            source = self.endpoints.get(model.promote_from)
+            source_model = source.model if source is not None else None
+            if model.promote_from == key:
+                problems.append((where, f"an endpoint cannot be promoted from itself ({key!r})"))
+            elif not isinstance(source_model, ModelPackageGroupSettings):
+                problems.append(
+                    (
+                        where,
+                        f"promote_from must name another endpoint with model.source "
+                        f"model_package_group (got {model.promote_from!r}; following groups: "
+                        f"{', '.join(_followers(self.endpoints)) or 'none'})",
+                    )
+                )
+            elif source_model.group != model.group:
+                problems.append(
+                    (
+                        where,
+                        f"promote_from endpoint {model.promote_from!r} follows group "
+                        f"{source_model.group!r}, not {model.group!r}: a version is promoted "
+                        "within its group",
+                    )
+                )
+            elif source_model.promote_from is not None:
+                problems.append(
+                    (
+                        where,
+                        f"promote_from endpoint {model.promote_from!r} is itself promoted from "
+                        f"{source_model.promote_from!r}: promote from the endpoint that "
+                        "follows the group directly",
+                    )
+                )
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
+
+    def followed_groups(self) -> dict[str, ModelPackageGroupSettings]:
+        """The endpoints that follow a model package group, by key, in config order."""
+        return {
+            key: endpoint.model
+            for key, endpoint in self.endpoints.items()
+            if isinstance(endpoint.model, ModelPackageGroupSettings)
+        }
 
     def resource_usages(self) -> list[ResourceUsage]:
         """One usage per endpoint: its instance type and most instances (serverless
@@ -553,3 +643,7 @@ class InferenceSettings(StrictModel):
                 )
             )
         return usages
+
+
+def _followers(endpoints: dict[str, EndpointSettings]) -> list[str]:
+    return [k for k, e in endpoints.items() if isinstance(e.model, ModelPackageGroupSettings)]

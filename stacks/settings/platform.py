@@ -9,6 +9,7 @@ from .base import (
     AccountId,
     EnvironmentName,
     InvalidFieldsError,
+    Location,
     NamePrefix,
     ResourceUsage,
     StrictModel,
@@ -175,6 +176,25 @@ class PlatformSettings(StrictModel):
         problem = security_group_problem(self.network) if self.studio else None
         if problem:
             raise InvalidFieldsError([(("network", "security_group_ids"), problem)])
+        return self
+
+    @model_validator(mode="after")
+    def _followed_groups_are_trained(self) -> PlatformSettings:
+        """An endpoint follows the model package group of a training definition here."""
+        followers = self.inference.followed_groups() if self.inference else {}
+        definitions = list(self.training.definitions) if self.training else []
+        problems: list[tuple[Location, str]] = [
+            (
+                ("inference", "endpoints", key, "model", "group"),
+                f"group {model.group!r} is not a training definition of this config "
+                f"(definitions: {', '.join(definitions) or 'none, no training section'}); "
+                "an endpoint follows the model package group its training registers into",
+            )
+            for key, model in followers.items()
+            if model.group not in definitions
+        ]
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
     @model_validator(mode="after")

@@ -163,6 +163,11 @@ def _inference(settings: PlatformSettings) -> list[Share]:
                 # scalable target and policy; from zero also a step policy and its alarm
                 count += 4 if variant.autoscaling.min_capacity == 0 else 2
         shares.append(Share(("inference", "endpoints", key), count, "for this endpoint"))
+    if settings.inference.followed_groups():
+        # The model approval workflow: function, state machine (each with role, policy and
+        # log group), the function's run-listing policy, the event rule and its role and
+        # policy.
+        shares.insert(0, _fixed(12))
     return shares
 
 

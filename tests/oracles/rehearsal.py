@@ -25,6 +25,18 @@ What is not rehearsed, and why (each listed in the report):
 
 - Resource types moto's CloudFormation does not model: moto skips them with a
   warning; they are listed as skipped.
+- Conditional resources: every parameter is passed at creation with its default (moto
+  5.2.5 keeps only the parameters it is given, and UpdateStack's UsePreviousValue fails
+  on the others), so resources under a condition that is false then (an endpoint that
+  waits for its first approved model version) are not created: they are listed as
+  waiting, not missing.
+- The model approval workflow, where a stack has one: a version of each followed group
+  is registered and approved in moto's model registry (promoted where an endpoint is
+  promoted from another), and the workflow's own step (`promotion/handler.py`) runs
+  until it is done. Its UpdateStack on the previous template creates the waiting
+  endpoints; each must then exist. moto's updates complete at once, so the blue/green
+  deployment and its alarms are not rehearsed.
+
 - Custom resources (`Custom::*`, `AWS::CloudFormation::CustomResource`): moto invokes
   the backing Lambda function and waits for the handler to answer on a callback URL,
   which needs the handler to run in Docker. Without Docker the stack would wait
@@ -54,7 +66,11 @@ from moto import mock_aws
 from moto.cloudformation.parsing import get_model_map
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from sagemaker_constructs.inference.runtime.promotion.handler import Clients, Step
+from sagemaker_constructs.inference.runtime.promotion.versions import PROMOTED_PREFIX
 from tools.assembly import Assembly, Stack, references
+from tools.conditions import condition_values
+from tools.deploy_parameters import followers as approval_followers
 
 PLACEHOLDER_IMAGE_MANIFEST = json.dumps(
     {
@@ -135,6 +151,11 @@ class StackRehearsal:
     """Logical ID -> type of every resource moto created."""
     missing: dict[str, str] = field(default_factory=dict)
     """Resources of types moto models that it did not create (a failure)."""
+    waiting: dict[str, str] = field(default_factory=dict)
+    """Logical ID -> why it was not created (its condition is false at creation)."""
+    approval: str = ""
+    """What the rehearsed model approval did, where the stack has a workflow."""
+    approval_error: str = ""
     skipped: dict[str, str] = field(default_factory=dict)
     """Logical ID -> type moto does not model."""
     not_rehearsable: dict[str, str] = field(default_factory=dict)
@@ -152,6 +173,7 @@ class StackRehearsal:
         return (
             self.create_status == "CREATE_COMPLETE"
             and not self.missing
+            and not self.approval_error
             and self.delete_status in ("DELETE_COMPLETE", "DELETE_COMPLETE_EXCEPT_MOTO_GAPS")
         )
 
@@ -189,6 +211,12 @@ class Rehearsal:
             )
             for logical_id, resource_type in sorted(s.missing.items()):
                 lines.append(f"    NOT CREATED: {logical_id} ({resource_type})")
+            for logical_id, reason in sorted(s.waiting.items()):
+                lines.append(f"    waiting: {logical_id}: {reason}")
+            if s.approval:
+                lines.append(f"    approval rehearsed: {s.approval}")
+            if s.approval_error:
+                lines.append(f"    APPROVAL FAILED: {s.approval_error}")
             for logical_id, reason in sorted(s.not_rehearsable.items()):
                 lines.append(f"    not rehearsable: {logical_id}: {reason}")
             for logical_id, reason in sorted(s.adapted.items()):
@@ -219,6 +247,8 @@ def rehearse(assembly: Assembly, label: str) -> Rehearsal:
             stack_id = _create(stack, session, outcome, supported, outputs)
             if stack_id:
                 created.append((stack, stack_id, session))
+                if approval_followers(stack):
+                    _rehearse_approval(stack, stack_id, session, outcome)
                 described = session.client("cloudformation").describe_stacks(StackName=stack_id)
                 outputs[(stack.name, session.region_name)] = {
                     o["OutputKey"]: o["OutputValue"]
@@ -523,6 +553,10 @@ def _create(
         stack_id: str = cloudformation.create_stack(
             StackName=stack.name,
             TemplateURL=f"https://{bucket}.s3.{region}.amazonaws.com/{key}",
+            Parameters=[
+                {"ParameterKey": name, "ParameterValue": str(value)}
+                for name, value in _defaults(template).items()
+            ],
             Capabilities=CAPABILITIES,
         )["StackId"]
     except Exception as err:
@@ -536,13 +570,17 @@ def _create(
         r["LogicalResourceId"]: r
         for r in cloudformation.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]
     }
+    conditions = condition_values(template, _defaults(template))
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] not in supported:
             continue
         # Listed: moto built a model for it (some models, such as security group
         # rules, have no physical ID of their own).
+        condition = resource.get("Condition", "")
         if logical_id in listed:
             outcome.created[logical_id] = resource["Type"]
+        elif conditions.get(condition) is False:
+            outcome.waiting[logical_id] = f"{resource['Type']} (condition {condition} is false)"
         else:
             outcome.missing[logical_id] = resource["Type"]
     outcome.retained = sorted(
@@ -552,6 +590,92 @@ def _create(
         and logical_id in outcome.created
     )
     return stack_id
+
+
+def _defaults(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: str(spec["Default"])
+        for name, spec in (template.get("Parameters") or {}).items()
+        if "Default" in spec
+    }
+
+
+REHEARSAL_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rehearsal:1"
+
+
+def _rehearse_approval(
+    stack: Stack, stack_id: str, session: boto3.Session, outcome: StackRehearsal
+) -> None:
+    """Approve a version of each followed group (promote it where an endpoint is promoted
+    from another) and run the approval workflow's step until it is done; the endpoints
+    that waited for a version must then exist."""
+    followers = approval_followers(stack)
+    sagemaker = session.client("sagemaker")
+    versions: dict[str, str] = {}
+    for group in sorted({f.group for f in followers}):
+        with contextlib.suppress(sagemaker.exceptions.ClientError):
+            sagemaker.create_model_package_group(ModelPackageGroupName=group)
+        versions[group] = sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            InferenceSpecification={
+                "Containers": [{"Image": REHEARSAL_IMAGE}],
+                "SupportedContentTypes": ["application/json"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            ModelApprovalStatus="Approved",
+        )["ModelPackageArn"]
+    for group, arn in versions.items():
+        marks = {
+            f"{PROMOTED_PREFIX}{f.endpoint}": "rehearsal"
+            for f in followers
+            if f.group == group and f.promoted_from
+        }
+        if marks:
+            sagemaker.update_model_package(
+                ModelPackageArn=arn,
+                ModelApprovalStatus="Approved",
+                ApprovalDescription="rehearsal",
+                CustomerMetadataProperties=marks,
+            )
+    topic = session.client("sns").create_topic(Name="rehearsal-alerts")["TopicArn"]
+    step = Step(
+        Clients(
+            cloudformation=session.client("cloudformation"),
+            sagemaker=sagemaker,
+            stepfunctions=session.client("stepfunctions"),
+            sns=session.client("sns"),
+        ),
+        stack_name=stack.name,
+        followers=followers,
+        alerts_topic_arn=topic,
+    )
+    state: dict[str, Any] = {}
+    try:
+        for _ in range(4 * len(followers) + 2):
+            state = step.run({"state": state})
+            if state["next"] != "wait":
+                break
+        listed = {
+            r["LogicalResourceId"]
+            for r in session.client("cloudformation").list_stack_resources(StackName=stack_id)[
+                "StackResourceSummaries"
+            ]
+        }
+    except Exception as err:  # moto reports a failed update on the next call
+        outcome.approval_error = f"{type(err).__name__}: {err}"
+        return
+    if state["next"] != "done":
+        outcome.approval_error = f"the workflow ended {state['next']}: {state['message']}"
+        return
+    appeared = sorted(set(outcome.waiting) & listed)
+    for logical_id in appeared:
+        outcome.created[logical_id] = outcome.waiting.pop(logical_id).split(" (", 1)[0]
+    for logical_id in list(outcome.waiting):
+        outcome.missing[logical_id] = outcome.waiting.pop(logical_id).split(" (", 1)[0]
+    outcome.approval = (
+        f"{state['message']}; {len(appeared)} waiting resource(s) created by UpdateStack on "
+        "the previous template"
+    )
 
 
 def _delete(stack: Stack, stack_id: str, session: boto3.Session, outcome: StackRehearsal) -> None:

@@ -4,6 +4,7 @@ unreadable template skips the check with a notice."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,55 @@ def test_unreadable_templates_skip_the_check(
     stubber.add_client_error(
         "get_template", service_error_code="AccessDenied", service_message="not authorized"
     )
-    monkeypatch.setattr(predeploy, "_client", lambda *args: client)
+    monkeypatch.setattr(predeploy, "aws_client", lambda *args: client)
     with stubber:
         assert main([str(write_assembly(tmp_path, {STACK: scaled}))]) == 0
     assert capsys.readouterr().err == (
         "Pre-deploy check skipped: could not read the deployed templates (Serving: "
         "AccessDenied: not authorized).\n"
+    )
+
+
+def _waiting_for_a_version(template: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint of `template` made to follow a model package group: its SageMaker and
+    scaling resources exist once parameter Version names a version."""
+    changed = copy.deepcopy(template)
+    changed.setdefault("Parameters", {})["Version"] = {"Type": "String", "Default": ""}
+    changed["Conditions"] = {"HasVersion": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Version"}, ""]}]}}
+    for resource in changed["Resources"].values():
+        if resource["Type"].startswith(("AWS::SageMaker::", "AWS::ApplicationAutoScaling::")):
+            resource["Condition"] = "HasVersion"
+    return changed
+
+
+@mock_aws
+def test_an_endpoint_that_does_not_exist_yet_has_no_update_to_refuse(
+    scaled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiting = _waiting_for_a_version(scaled)
+    _deploy(waiting)
+    new = write_assembly(tmp_path, {STACK: with_instance_type(waiting, "ml.c5.2xlarge")})
+    assert main([str(new)]) == 0
+    assert "1 deployed stack(s) compared, no update AWS refuses" in capsys.readouterr().out
+
+
+@mock_aws
+def test_an_endpoint_serving_its_version_is_checked_as_before(
+    scaled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiting = _waiting_for_a_version(scaled)
+    boto3.client("ssm").put_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String"
+    )
+    version = "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-forecast/1"
+    boto3.client("cloudformation").create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(waiting),
+        Parameters=[{"ParameterKey": "Version", "ParameterValue": version}],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    new = write_assembly(tmp_path, {STACK: with_instance_type(waiting, "ml.c5.2xlarge")})
+    assert main([str(new)]) == 1
+    assert "FAILS ON DEPLOY: endpoint smkit-forecast, variant AllTraffic" in (
+        capsys.readouterr().err
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -64,7 +65,8 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "unknown model source": (
         lambda e: e["model"].update(source="registry"),
-        f"{WHERE}.model.source (line 6): got 'registry'; allowed: 'artifact', 'model_package'",
+        f"{WHERE}.model.source (line 6): got 'registry'; allowed: 'artifact', 'model_package', "
+        "'model_package_group'",
     ),
     "unknown algorithm": (
         lambda e: e["model"]["image"].update(algorithm="deep-ar"),
@@ -299,3 +301,90 @@ def test_the_longest_endpoint_name_the_config_allows_fits_sagemakers_limit() -> 
         parse_settings(text.replace(prefix, prefix + "x"))
     with pytest.raises(ConfigError):
         parse_settings(text.replace(key, key + "x"))
+
+
+# --- endpoints that follow a model package group ------------------------------------------
+
+FULL = Path(__file__).resolve().parents[3] / "config" / "examples" / "full.yaml"
+
+
+def follow_problems(**endpoints: dict[str, Any]) -> list[str]:
+    """The problems of the full example with these endpoints instead of its own."""
+    data = yaml.safe_load(FULL.read_text())
+    data["inference"]["endpoints"] = endpoints
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(yaml.safe_dump(data, sort_keys=False), source="full.yaml")
+    return raised.value.problems
+
+
+def following(group: str, promote_from: str | None = None) -> dict[str, Any]:
+    model: dict[str, Any] = {"source": "model_package_group", "group": group}
+    if promote_from:
+        model["promote_from"] = promote_from
+    return {"model": model, "variant": {"kind": "serverless"}}
+
+
+def test_an_endpoint_follows_the_group_of_a_training_definition() -> None:
+    (problem,) = follow_problems(classifier=following("text-clasifier"))
+    assert problem.startswith("inference.endpoints.classifier.model.group (line ")
+    assert problem.endswith(
+        "group 'text-clasifier' is not a training definition of this config (definitions: "
+        "text-classifier, deepar-demand); an endpoint follows the model package group its "
+        "training registers into"
+    )
+    without_training = config(following("text-classifier"))
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(without_training, source="test.yaml")
+    assert raised.value.problems == [
+        f"{WHERE}.model.group (line 7): group 'text-classifier' is not a training definition "
+        "of this config (definitions: none, no training section); an endpoint follows the "
+        "model package group its training registers into"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "message"),
+    [
+        (
+            {"prod": following("text-classifier", "prod")},
+            "an endpoint cannot be promoted from itself ('prod')",
+        ),
+        (
+            {"staging": DEEPAR, "prod": following("text-classifier", "staging")},
+            "promote_from must name another endpoint with model.source model_package_group "
+            "(got 'staging'; following groups: prod)",
+        ),
+        (
+            {
+                "staging": following("deepar-demand"),
+                "prod": following("text-classifier", "staging"),
+            },
+            "promote_from endpoint 'staging' follows group 'deepar-demand', not "
+            "'text-classifier': a version is promoted within its group",
+        ),
+        (
+            {
+                "dev": following("text-classifier"),
+                "staging": following("text-classifier", "dev"),
+                "prod": following("text-classifier", "staging"),
+            },
+            "promote_from endpoint 'staging' is itself promoted from 'dev': promote from the "
+            "endpoint that follows the group directly",
+        ),
+    ],
+    ids=["itself", "not a follower", "another group", "a chain"],
+)
+def test_promote_from_names_a_staging_endpoint_of_the_same_group(
+    endpoints: dict[str, Any], message: str
+) -> None:
+    (problem,) = follow_problems(**endpoints)
+    assert problem.startswith("inference.endpoints.prod.model.promote_from (line ")
+    assert problem.endswith(message)
+
+
+def test_the_image_of_a_followed_group_comes_from_its_training() -> None:
+    endpoint = following("text-classifier")
+    endpoint["model"]["image"] = {"type": "asset", "directory": "containers/inference"}
+    (problem,) = follow_problems(classifier=endpoint)
+    assert problem.startswith("inference.endpoints.classifier.model.image (line ")
+    assert problem.endswith("unknown key; allowed here: environment, group, promote_from, source")

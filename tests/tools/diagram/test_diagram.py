@@ -214,7 +214,10 @@ def test_overview_numbers_stacks_in_deploy_order_and_draws_the_main_flow(
     assert f'"{prefix}-Inference" -> "{prefix}-Labeling" [label="auto-label"' in dot
     # Dependencies are drawn dashed, each once.
     assert f'"{prefix}-Workforce" -> "{prefix}-Labeling" [style=dashed' in dot
-    assert "3 endpoints" in dot and "2 instances" in dot
+    settings = full_synth.settings
+    assert settings.inference is not None and settings.notebooks is not None
+    assert f"{len(settings.inference.endpoints)} endpoints" in dot
+    assert f"{len(settings.notebooks.instances)} instances" in dot
 
 
 def test_overview_of_the_default_config_has_one_stack_and_no_flow(

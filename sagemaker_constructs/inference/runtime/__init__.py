@@ -1,0 +1,1 @@
+"""Runtime code of the inference constructs: Lambda handlers (plain Python + boto3)."""
