@@ -16,6 +16,7 @@ from .model_registry_stack import ModelRegistryStack
 from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 from .training_stack import TrainingStack
+from .transform_stack import TransformStack
 from .workforce_stack import WorkforceStack
 
 
@@ -37,6 +38,8 @@ class Platform:
     """Ground Truth workforce and work teams (stateful); with `labeling.workforce`."""
     labeling: LabelingStack | None = None
     """Labeling and auto-labeling workflows; with `labeling` workflows."""
+    transform: TransformStack | None = None
+    """Batch transform workflows; with `transform` settings."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -67,6 +70,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         github_deploy=_github_deploy(base),
         workforce=workforce,
         labeling=_labeling(base, workforce),
+        transform=_transform(base),
     )
     apply_tags(app, settings)
     return platform
@@ -217,6 +221,25 @@ def _labeling(base: _Base, workforce: WorkforceStack | None) -> LabelingStack | 
         job_tags=platform_tags(settings),
         env=base.env,
         description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+    )
+
+
+def _transform(base: _Base) -> TransformStack | None:
+    settings = base.settings
+    if settings.transform is None:
+        return None
+    return TransformStack(
+        base.app,
+        settings.stack_name("Transform"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: batch transform workflows",
     )
 
 

@@ -160,8 +160,11 @@ class ResourceUsage:
     section.
     """
 
-    kind: Literal["notebook", "training", "tuning", "endpoint"]
-    """What runs."""
+    kind: Literal[
+        "notebook", "training", "tuning", "endpoint", "transform", "processing", "monitoring"
+    ]
+    """What runs (`processing`: a Model Monitor baseline job; `monitoring`: the processing
+    jobs a monitoring schedule starts)."""
     path: str
     """Where it is configured, e.g. `notebooks[0]` or `training.definitions.text-classifier`."""
     instance_type: str | None

@@ -22,6 +22,7 @@ from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 from .stack_sizes import over_the_limit
 from .training import TrainingSettings
+from .transform import TransformSettings, transform_platform_problems
 
 
 class PlatformSettings(StrictModel):
@@ -75,6 +76,9 @@ class PlatformSettings(StrictModel):
     labeling: LabelingSettings | None = None
     """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
     none (nothing deployed)."""
+
+    transform: TransformSettings | None = None
+    """Batch transform workflows (stack `<name_prefix>-Transform`). Default: none."""
 
     @field_validator("region")
     @classmethod
@@ -148,6 +152,14 @@ class PlatformSettings(StrictModel):
     def _stacks_within_cloudformations_limit(self) -> PlatformSettings:
         # STACK-1 (CloudFormation quotas page): at most 500 resources per stack.
         problems = over_the_limit(self)
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _transforms_fit_their_models(self) -> PlatformSettings:
+        """Endpoints a transform names exist; the model's algorithm's rules (DeepAR) hold."""
+        problems = transform_platform_problems(self)
         if problems:
             raise InvalidFieldsError(problems)
         return self
