@@ -48,6 +48,7 @@ def stack_shares(settings: PlatformSettings) -> dict[str, list[Share]]:
         ("Training", _training(settings)),
         ("Workforce", _workforce(settings)),
         ("Labeling", _labeling(settings)),
+        ("Transform", _transform(settings)),
     ):
         if shares:
             stacks[unit] = shares
@@ -208,3 +209,19 @@ def _labeling(settings: PlatformSettings) -> list[Share]:
         emails = len(review.notify_emails) if isinstance(review, ExternalReview) else 0
         shares.append(Share(("labeling", "auto_labeling", index), 37 + emails, "for this workflow"))
     return shares
+
+
+def _transform(settings: PlatformSettings) -> list[Share]:
+    transform = settings.transform
+    if transform is None:
+        return []
+    # the model with its role and policy; the state machine, its role, policy and log
+    # group; a schedule adds a rule with a role and policy
+    return [
+        Share(
+            ("transform", "definitions", name),
+            7 + 3 * (definition.schedule is not None),
+            "for this transform definition",
+        )
+        for name, definition in transform.definitions.items()
+    ]
