@@ -37,9 +37,7 @@ def model_source(
             if model.model_data.startswith("s3://")
             else ModelData.from_bucket(artifacts_bucket, model.model_data)
         )
-        return ModelSource.from_artifact(
-            _image(model.image), data, environment=model.environment
-        )
+        return ModelSource.from_artifact(_image(model.image), data, environment=model.environment)
     if isinstance(model, ModelPackageSettings):
         image: ContainerImage | None = _image(model.image) if model.image else None
         if image is None and settings.training is not None:

@@ -95,9 +95,7 @@ class TransformStack(Stack):
                 title=f"{settings.name_prefix} {name}",
                 max_runtime=Duration.minutes(definition.max_runtime_minutes),
                 schedule=(
-                    events.Schedule.expression(definition.schedule)
-                    if definition.schedule
-                    else None
+                    events.Schedule.expression(definition.schedule) if definition.schedule else None
                 ),
                 log_retention_days=transform.log_retention_days,
             )

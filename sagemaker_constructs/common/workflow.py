@@ -249,9 +249,7 @@ class SageMakerJobTask:
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
                     resources=[role.role_arn for role in passed_roles],
-                    conditions={
-                        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
-                    },
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 )
             )
         """What the state machine's role needs for this task."""

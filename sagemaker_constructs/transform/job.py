@@ -106,7 +106,8 @@ class TransformJob(Construct):
         problems = Problems("TransformJob")
         for where, message in transform_problems(
             TransformShape(
-                instance_types=tuple(self.instance_types),
+                instance_type=instance_type,
+                allowed_instance_types=tuple(self.allowed_instance_types),
                 split_type=split_type,
                 batch_strategy=batch_strategy,
                 assemble_with=assemble_with,
@@ -117,14 +118,18 @@ class TransformJob(Construct):
                 job_name_prefix=job_name_prefix,
             )
         ):
-            problems.add(f"{where}: {message}")
+            field = ".".join(map(str, where)).replace(
+                "overridable.instance_types", "allowed_instance_types"
+            )
+            problems.add(f"{field}: {message}")
         for name, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
             problems.check(
                 prefix.endswith("/") and not prefix.startswith("/"),
                 f"{name} must be a key prefix ending with '/' (got {prefix!r})",
             )
         problems.check(
-            not input_prefix.startswith(output_prefix) and not output_prefix.startswith(input_prefix),
+            not input_prefix.startswith(output_prefix)
+            and not output_prefix.startswith(input_prefix),
             f"input_prefix and output_prefix must not contain each other ({input_prefix!r}, "
             f"{output_prefix!r}): a run would read earlier results",
         )
@@ -132,7 +137,9 @@ class TransformJob(Construct):
             job_name_prefix == job_name_prefix.lower(),
             f"job_name_prefix must be lower case (got {job_name_prefix!r})",
         )
-        problems.check(1 <= instance_count <= 100, f"instance_count must be 1-100 (got {instance_count})")
+        problems.check(
+            1 <= instance_count <= 100, f"instance_count must be 1-100 (got {instance_count})"
+        )
         timeout_s = int(invocation_timeout.to_seconds())
         problems.check(
             1 <= timeout_s <= 3600, f"invocation_timeout must be 1-3600 seconds (got {timeout_s})"
@@ -202,7 +209,14 @@ class TransformJob(Construct):
                 self._log_streams,
                 self._log_group_arn,
             ],
-            actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            actions=[
+                "s3:GetObject*",
+                "s3:GetBucket*",
+                "s3:List*",
+                "s3:Abort*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
         )
         acknowledge(
             self.role,

@@ -33,8 +33,10 @@ _ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
 class TransformShape:
     """What a transform request sets that AWS's rules constrain."""
 
-    instance_types: tuple[str, ...]
-    """The default instance type and any a run may choose."""
+    instance_type: str
+    """The default instance type."""
+    allowed_instance_types: tuple[str, ...] = ()
+    """Further instance types a run may choose."""
     split_type: str = "Line"
     batch_strategy: str = "MultiRecord"
     assemble_with: str = "Line"
@@ -46,20 +48,29 @@ class TransformShape:
     job_name_prefix: str = "transform"
 
 
-Located = tuple[str, str]
-"""(field, message): the field of the transform definition a problem is about."""
+Field = tuple[str | int, ...]
+Located = tuple[Field, str]
+"""(field path, message): the field of the transform definition a problem is about, e.g.
+`("instance_type",)` or `("overridable", "instance_types", 1)`."""
+
+
+def _type_fields(shape: TransformShape) -> list[tuple[Field, str]]:
+    return [(("instance_type",), shape.instance_type)] + [
+        (("overridable", "instance_types", index), instance_type)
+        for index, instance_type in enumerate(shape.allowed_instance_types)
+    ]
 
 
 def transform_problems(shape: TransformShape) -> list[Located]:
     """Every rule `shape` breaks, each at the field to change."""
     found: list[Located] = []
-    for instance_type in shape.instance_types:
+    for where, instance_type in _type_fields(shape):
         if instance_type not in TRANSFORM_INSTANCE_TYPES:
             family = instance_type.rsplit(".", 1)[0] + "."
             hint = [t for t in TRANSFORM_INSTANCE_TYPES if t.startswith(family)]
             found.append(
                 (
-                    "instance_type",
+                    where,
                     f"{instance_type!r} is not an instance type SageMaker batch transform "
                     f"accepts, e.g. {describe_allowed(hint or TRANSFORM_INSTANCE_TYPES, limit=8)}",
                 )
@@ -71,12 +82,12 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     ):
         value = getattr(shape, name)
         if value not in allowed:
-            found.append((name, f"{name} must be one of {', '.join(allowed)} (got {value!r})"))
+            found.append(((name,), f"{name} must be one of {', '.join(allowed)} (got {value!r})"))
     # TRANSFORM-1 (CreateTransformJob API page).
     if not 1 <= shape.max_payload_mb <= MAX_PAYLOAD_MB:
         found.append(
             (
-                "max_payload_mb",
+                ("max_payload_mb",),
                 f"max_payload_mb must be 1-{MAX_PAYLOAD_MB} (got {shape.max_payload_mb}; 0, "
                 "chunked payloads, works only with some built-in algorithms)",
             )
@@ -84,7 +95,7 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     elif shape.max_concurrent_transforms * shape.max_payload_mb > MAX_PAYLOAD_MB:
         found.append(
             (
-                "max_concurrent_transforms",
+                ("max_concurrent_transforms",),
                 f"max_concurrent_transforms x max_payload_mb must be at most {MAX_PAYLOAD_MB} MB "
                 f"({shape.max_concurrent_transforms} x {shape.max_payload_mb} = "
                 f"{shape.max_concurrent_transforms * shape.max_payload_mb})",
@@ -94,7 +105,7 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     if shape.split_type == "None" and shape.batch_strategy == "MultiRecord":
         found.append(
             (
-                "batch_strategy",
+                ("batch_strategy",),
                 "MultiRecord batches need records: set split_type to Line, RecordIO or "
                 "TFRecord, or batch_strategy to SingleRecord (one whole object per request)",
             )
@@ -103,7 +114,7 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     if shape.split_type == "Line" and shape.assemble_with != "Line":
         found.append(
             (
-                "assemble_with",
+                ("assemble_with",),
                 "split_type Line needs assemble_with Line: with None SageMaker concatenates "
                 "the answers of all records on one line, and outputs no longer match inputs",
             )
@@ -113,28 +124,28 @@ def transform_problems(shape: TransformShape) -> list[Located]:
         if shape.batch_strategy != "SingleRecord" or shape.split_type != "Line":
             found.append(
                 (
-                    "batch_strategy",
+                    ("batch_strategy",),
                     f"{shape.algorithm} batch transform needs batch_strategy SingleRecord and "
                     f"split_type Line (got {shape.batch_strategy} and {shape.split_type}); "
                     "other values fail at run time",
                 )
             )
         # TRANSFORM-6 (deepar page: instance recommendations): DeepAR infers on CPUs.
-        gpus = [t for t in shape.instance_types if is_gpu_instance_type(t)]
-        if gpus:
-            found.append(
-                (
-                    "instance_type",
-                    f"{shape.algorithm} runs inference on CPUs only: use a CPU instance type "
-                    f"such as ml.m5.xlarge (got {', '.join(gpus)})",
+        for where, instance_type in _type_fields(shape):
+            if is_gpu_instance_type(instance_type):
+                found.append(
+                    (
+                        where,
+                        f"{shape.algorithm} runs inference on CPUs only: use a CPU instance "
+                        f"type such as ml.m5.xlarge (got {instance_type})",
+                    )
                 )
-            )
     environment = dict(shape.environment or {})
     # TRANSFORM-5 (CreateTransformJob API page: Environment).
     if len(environment) > MAX_ENVIRONMENT:
         found.append(
             (
-                "environment",
+                ("environment",),
                 f"at most {MAX_ENVIRONMENT} environment variables (got {len(environment)}, "
                 "with the kit's SAGEMAKER_MAX_PAYLOAD_IN_MB)",
             )
@@ -143,7 +154,7 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     if bad_keys:
         found.append(
             (
-                "environment",
+                ("environment",),
                 f"environment variable names must be letters, digits and _ not starting with a "
                 f"digit (got {', '.join(map(repr, bad_keys))})",
             )
@@ -151,13 +162,13 @@ def transform_problems(shape: TransformShape) -> list[Located]:
     long_values = sorted(k for k, v in environment.items() if len(v) > 10240)
     if long_values:
         found.append(
-            ("environment", f"values of {', '.join(long_values)} are over 10240 characters")
+            (("environment",), f"values of {', '.join(long_values)} are over 10240 characters")
         )
     # TRANSFORM-8 (CreateTransformJob API page: TransformJobName, 63 characters).
     if len(shape.job_name_prefix) > MAX_JOB_NAME_PREFIX:
         found.append(
             (
-                "job_name_prefix",
+                ("job_name_prefix",),
                 f"job names would start with {shape.job_name_prefix!r} "
                 f"({len(shape.job_name_prefix)} characters; at most {MAX_JOB_NAME_PREFIX} fit "
                 f"before the run's hash in SageMaker's {MAX_JOB_NAME}): set job_name_prefix",

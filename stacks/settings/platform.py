@@ -95,7 +95,13 @@ class PlatformSettings(StrictModel):
         per violation, located at the resource's own path."""
         if self.cost is None or self.cost.limits is None:
             return self
-        violations = self.cost.limits.violations(self.resource_usages())
+        # A job usable on several instance types is one usage per type: its count and
+        # runtime are reported once.
+        violations = list(
+            {
+                (v.path, v.message): v for v in self.cost.limits.violations(self.resource_usages())
+            }.values()
+        )
         if violations:
             raise ValidationError.from_exception_data(
                 type(self).__name__,

@@ -147,10 +147,7 @@ class TransformDefinition(StrictModel):
 
     @model_validator(mode="after")
     def _aws_rules(self) -> TransformDefinition:
-        problems = [
-            (_field_location(self, where, message), message)
-            for where, message in transform_problems(self.shape(algorithm=None, job_prefix=""))
-        ]
+        problems = list(transform_problems(self.shape(algorithm=None, job_prefix="")))
         if problems:
             raise InvalidFieldsError(problems)
         return self
@@ -158,7 +155,8 @@ class TransformDefinition(StrictModel):
     def shape(self, *, algorithm: str | None, job_prefix: str) -> TransformShape:
         """This definition as the transform rules see it."""
         return TransformShape(
-            instance_types=(self.instance_type, *self.overridable.instance_types),
+            instance_type=self.instance_type,
+            allowed_instance_types=tuple(self.overridable.instance_types),
             split_type=self.split_type,
             batch_strategy=self.batch_strategy,
             assemble_with=self.assemble_with,
@@ -173,15 +171,6 @@ class TransformDefinition(StrictModel):
     def container_environment(self) -> dict[str, str]:
         """The configured environment plus the payload limit the kit sets."""
         return {**self.environment, PAYLOAD_ENVIRONMENT: str(self.max_payload_mb)}
-
-
-def _field_location(definition: TransformDefinition, where: str, message: str) -> Location:
-    """A rule's field, at the overridable instance type it names when it names one."""
-    if where == "instance_type":
-        for index, instance_type in enumerate(definition.overridable.instance_types):
-            if instance_type in message and definition.instance_type not in message:
-                return ("overridable", "instance_types", index)
-    return (where,) if where else ()
 
 
 class TransformSettings(StrictModel):
@@ -275,7 +264,10 @@ def transform_platform_problems(settings: PlatformSettings) -> list[tuple[Locati
     transform = settings.transform
     if transform is None:
         return []
-    problems: list[tuple[Location, str]] = list(transform.name_problems(settings.name_prefix))
+    problems: list[tuple[Location, str]] = [
+        (("transform", *where), message)
+        for where, message in transform.name_problems(settings.name_prefix)
+    ]
     endpoints = settings.inference.endpoints if settings.inference else {}
     for name, definition in transform.definitions.items():
         where: Location = ("transform", "definitions", name)
@@ -297,7 +289,5 @@ def transform_platform_problems(settings: PlatformSettings) -> list[tuple[Locati
             definition.shape(algorithm=algorithm, job_prefix="")
         ):
             if (field, message) not in generic:
-                problems.append(
-                    ((*where, *_field_location(definition, field, message)), message)
-                )
+                problems.append(((*where, *field), message))
     return problems

@@ -84,7 +84,9 @@ def test_service_images_are_not_algorithms_a_config_may_name() -> None:
     assert "model-monitor" not in BUILTIN_IMAGES
     with pytest.raises(ValueError, match="unknown built-in algorithm 'model-monitor'"):
         ContainerImage.from_builtin("model-monitor")
-    with pytest.raises(ValueError, match="unknown SageMaker service image 'xgboost'; known: model-monitor"):
+    with pytest.raises(
+        ValueError, match="unknown SageMaker service image 'xgboost'; known: model-monitor"
+    ):
         ContainerImage.from_service("xgboost")
 
 

@@ -140,6 +140,9 @@ def test_every_mistake_is_reported_at_once() -> None:
 
 
 def test_unknown_instance_types_are_named_with_close_ones() -> None:
-    with pytest.raises(ValueError, match=r"'ml\.m5\.huge' is not an instance type SageMaker "
-                       r"batch transform accepts, e\.g\. ml\.m5\.12xlarge"):
+    with pytest.raises(
+        ValueError,
+        match=r"'ml\.m5\.huge' is not an instance type SageMaker "
+        r"batch transform accepts, e\.g\. ml\.m5\.12xlarge",
+    ):
         build_job(new_stack(), allowed_instance_types=["ml.m5.huge"])

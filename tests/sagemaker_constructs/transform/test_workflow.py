@@ -155,9 +155,7 @@ def test_a_run_transforms_the_whole_prefix_into_a_folder_of_its_own(aws: Aws) ->
     execution = aws.run({}, "weekly")
     assert execution.status == "SUCCEEDED", execution.cause
     run_id = aws.run_id("weekly")
-    job = boto3.client("sagemaker").describe_transform_job(
-        TransformJobName=f"demo-texts-{run_id}"
-    )
+    job = boto3.client("sagemaker").describe_transform_job(TransformJobName=f"demo-texts-{run_id}")
     assert job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == INPUT
     assert job["TransformInput"]["SplitType"] == "Line"
     assert job["TransformOutput"]["S3OutputPath"] == f"s3://my-data/texts/out/{run_id}/"
@@ -197,7 +195,7 @@ def test_a_run_may_narrow_the_input_and_choose_an_allowed_instance_type(aws: Aws
         (
             {"input": "s3://my-data/secrets/"},
             "InputOutsideItsPrefix",
-            'input must be an S3 URI under s3://my-data/texts/in/ (the job may read nothing '
+            "input must be an S3 URI under s3://my-data/texts/in/ (the job may read nothing "
             'else); got "s3://my-data/secrets/"',
         ),
         (
@@ -231,9 +229,12 @@ def test_input_outside_the_allow_lists_fails_before_any_job(
     assert (execution.status, execution.error) == ("FAILED", error)
     assert cause in (execution.cause or "")
     assert "Transform" not in execution.entered()
-    assert boto3.client("sagemaker").list_transform_jobs(NameContains=aws.run_id(name))[
-        "TransformJobSummaries"
-    ] == []
+    assert (
+        boto3.client("sagemaker").list_transform_jobs(NameContains=aws.run_id(name))[
+            "TransformJobSummaries"
+        ]
+        == []
+    )
 
 
 def test_a_failed_job_alerts_with_sagemakers_failure_reason(

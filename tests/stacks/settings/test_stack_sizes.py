@@ -131,8 +131,12 @@ OTHER_KINDS: dict[str, dict[str, Any]] = {
         },
         "transform": {
             "definitions": {
-                "scores": {"model": MODEL, "input_prefix": "in/", "instance_type": "ml.m5.xlarge",
-                           "batch_strategy": "SingleRecord"}
+                "scores": {
+                    "model": MODEL,
+                    "input_prefix": "in/",
+                    "instance_type": "ml.m5.xlarge",
+                    "batch_strategy": "SingleRecord",
+                }
             }
         },
     },
