@@ -15,6 +15,7 @@ from .commands.predict import classify, forecast
 from .commands.preflight import preflight
 from .commands.status import status
 from .commands.train import train, tune
+from .commands.transform import transform
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode
 
@@ -63,8 +64,8 @@ class SmkitGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
-    forecasts, classification and notebooks; and check an account before deploying
-    (preflight).
+    batch transforms, forecasts, classification and notebooks; and check an account
+    before deploying (preflight).
 
     Stack names and resources come from the config file and the stacks' CloudFormation
     outputs. Every command takes --json for scripts."""
@@ -72,7 +73,7 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (preflight, status, label, train, tune, forecast, classify, notebook):
+for command in (preflight, status, label, train, tune, transform, forecast, classify, notebook):
     cli.add_command(command)
 
 

@@ -237,7 +237,7 @@ def resolved_model(
     if isinstance(model, EndpointModelSettings):
         endpoints = settings.inference.endpoints if settings.inference else {}
         endpoint = endpoints.get(model.endpoint)
-        return endpoint.model if endpoint is not None else None  # type: ignore[return-value]
+        return endpoint.model if endpoint is not None else None
     return model
 
 

@@ -30,6 +30,18 @@ REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 # One botocore session for every invocation: service models load once per test session.
 BOTOCORE = botocore.session.get_session()
+# And one boto3 session per region over it: each boto3 session registers its handlers on
+# the botocore session, and a second set makes creating an S3 client fail ("Cannot inject
+# class attribute upload_file").
+BOTO3_SESSIONS: dict[str, boto3.Session] = {}
+
+
+def boto3_session(region: str | None) -> boto3.Session:
+    """The boto3 session of `region` over the shared botocore session."""
+    name = region or REGION
+    if name not in BOTO3_SESSIONS:
+        BOTO3_SESSIONS[name] = boto3.Session(botocore_session=BOTOCORE, region_name=name)
+    return BOTO3_SESSIONS[name]
 
 
 @dataclass
@@ -123,6 +135,13 @@ class Platform:
             {
                 "DemandForecastEndpointName": "ops-demand-forecast",
                 "TextClassifierEndpointName": "ops-text-classifier",
+            },
+        )
+        self.deploy(
+            "Transform",
+            {
+                "DemandBatchTransformStateMachineArn": self.state_machine("ops-demand-batch"),
+                "SentimentBatchTransformStateMachineArn": self.state_machine("ops-sentiment-batch"),
             },
         )
 
@@ -233,12 +252,7 @@ class Platform:
     ) -> Result:
         """`smkit --config <config> ARGS`, in process."""
         runtime = Runtime(
-            session_factory=session_factory
-            or (
-                lambda profile, region: boto3.Session(
-                    botocore_session=BOTOCORE, region_name=region or REGION
-                )
-            ),
+            session_factory=session_factory or (lambda profile, region: boto3_session(region)),
             clock=self.clock,
             sleep=self.clock.sleep,
             width=160,

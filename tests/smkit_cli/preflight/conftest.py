@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-import boto3
 import pytest
 from botocore.validate import validate_parameters
 
@@ -24,7 +23,7 @@ from smkit_cli.preflight.quotas import (
 )
 from stacks.settings import load_settings
 
-from ..conftest import BOTOCORE, OPS_CONFIG, REGION, Platform
+from ..conftest import BOTOCORE, OPS_CONFIG, REGION, Platform, boto3_session
 
 
 def denied(action: str) -> dict[str, Any]:
@@ -144,8 +143,7 @@ def cost_tags(statuses: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
 
 def make_deployment(config: Any = OPS_CONFIG) -> Deployment:
     """The deployment of `config` with the CLI's AWS access, inside moto."""
-    session = boto3.Session(botocore_session=BOTOCORE, region_name=REGION)
-    return Deployment(load_settings(config), str(config), Aws(session))
+    return Deployment(load_settings(config), str(config), Aws(boto3_session(REGION)))
 
 
 @pytest.fixture
