@@ -3,8 +3,9 @@
 Data-driven: each CloudFormation resource type has a rule (or is listed as free);
 prices come from `prices.yaml`; whatever a rule cannot know from the template or
 the config is a named usage assumption, and every assumption used is reported.
-Training and tuning are not CloudFormation resources: their cost comes from the
-settings sections' `resource_usages()`.
+Training, tuning, batch transform and Model Monitor baseline jobs are not CloudFormation
+resources: their cost comes from the settings sections' `resource_usages()`. Scheduled
+monitoring jobs are priced from their `AWS::SageMaker::MonitoringSchedule`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ FREE_TYPES = frozenset(
         "AWS::SageMaker::CodeRepository",
         "AWS::SageMaker::ModelPackageGroup",
         "AWS::SageMaker::Workforce",
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
         "AWS::Budgets::BudgetsAction",
         "AWS::SSM::Parameter",
         "AWS::CloudFormation::WaitConditionHandle",
@@ -657,6 +660,64 @@ def _serverless_variant(ctx: _Context, name: str, serverless: dict[str, Any]) ->
     )
 
 
+_CRON = re.compile(r"^cron\(0 (?P<hour>\*|\d{1,2})(?:/(?P<step>\d{1,2}))? \? \* \* \*\)$")
+
+
+def runs_per_day(expression: str) -> float | None:
+    """Executions a day of a Model Monitor schedule expression (hourly, every n hours,
+    daily); None for one the rule does not know."""
+    match = _CRON.match(expression.strip())
+    if not match:
+        return None
+    if match.group("hour") == "*":
+        return 24.0
+    if match.group("step"):
+        start, step = int(match.group("hour")), int(match.group("step"))
+        return float(len(range(start, 24, step)))
+    return 1.0
+
+
+def _monitoring_schedule(ctx: _Context) -> None:
+    config = ctx.props.get("MonitoringScheduleConfig", {}) or {}
+    found = ctx.target(config.get("MonitoringJobDefinitionName"))
+    if found is None:
+        ctx.unpriced("its monitoring job definition is not in this stack")
+        return
+    _, definition = found
+    props = definition.get("Properties", {})
+    cluster = next(
+        (
+            value["ClusterConfig"]
+            for key, value in props.items()
+            if key.endswith("JobResources") and isinstance(value, dict)
+        ),
+        {},
+    )
+    instance_type = str(cluster.get("InstanceType"))
+    count = int(cluster.get("InstanceCount", 1))
+    hourly = ctx.estimate.table.instance(instance_type, ctx.estimate.region)
+    if hourly is None:
+        ctx.unpriced(f"{instance_type} is not in the price table")
+        return
+    expression = str(config.get("ScheduleConfig", {}).get("ScheduleExpression", ""))
+    per_day = runs_per_day(expression)
+    if per_day is None:
+        ctx.unpriced(f"schedule {expression!r} is not one Model Monitor accepts")
+        return
+    limit_min = float(props.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 3600)) / 60
+    minutes = min(ctx.assume("monitoring_minutes_per_run"), limit_min)
+    runs = per_day * 30.4
+    usage = runs * minutes / 60 * count * hourly.value
+    ctx.line(
+        f"monitoring schedule {instance_type} x {count}",
+        0.0,
+        usage,
+        f"idle: nothing captured, no monitoring job runs; at usage {runs:g} runs a month "
+        f"({expression}) x {minutes:g} min x ${hourly.value:.4f}/h",
+        hourly,
+    )
+
+
 def _workteam(ctx: _Context) -> None:
     objects = ctx.assume("labeled_objects_per_month")
     price = ctx.price("ground_truth_object")
@@ -688,6 +749,7 @@ RULES: dict[str, Rule] = {
     "AWS::SageMaker::NotebookInstance": _notebook,
     "AWS::SageMaker::Endpoint": _endpoint,
     "AWS::SageMaker::Workteam": _workteam,
+    "AWS::SageMaker::MonitoringSchedule": _monitoring_schedule,
 }
 
 
@@ -760,9 +822,17 @@ def _docker_assets(result: Estimate, stack: Stack) -> None:
     )
 
 
+_RUNS_PER_MONTH = {
+    "training": "training_runs_per_month",
+    "tuning": "tuning_runs_per_month",
+    "transform": "transform_runs_per_month",
+    "processing": "baseline_runs_per_month",
+}
+
+
 def _job_usage(result: Estimate, item: UsageItem) -> None:
-    if item.kind not in ("training", "tuning"):
-        return  # notebooks and endpoints are CloudFormation resources, priced above
+    if item.kind not in _RUNS_PER_MONTH:
+        return  # notebooks, endpoints and monitoring schedules: CloudFormation, priced above
     if item.instance_type is None:
         return
     hourly = result.table.instance(item.instance_type, result.region)
@@ -773,9 +843,8 @@ def _job_usage(result: Estimate, item: UsageItem) -> None:
         return
     hours = (item.max_runtime_seconds or 86_400) / 3600
     parallel = (item.max_parallel_jobs or 1) if item.kind == "tuning" else 1
-    key = "training_runs_per_month" if item.kind == "training" else "tuning_runs_per_month"
-    runs = result.table.usage[key]
-    result.assumptions_used[key] = runs
+    runs = result.table.usage[_RUNS_PER_MONTH[item.kind]]
+    result.assumptions_used[runs.key] = runs
     per_run = parallel * item.instance_count * hours * hourly.value
     result.lines.append(
         CostLine(
