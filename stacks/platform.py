@@ -169,6 +169,7 @@ def _inference(base: _Base) -> InferenceStack | None:
         artifacts_bucket=base.foundation.artifacts_bucket,
         alerts_topic=base.foundation.alerts_topic,
         network=base.foundation.network,
+        job_tags=platform_tags(settings),
         env=base.env,
         description="sagemaker-platform-kit: inference endpoints (stateless)",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sagemaker_constructs.inference.monitoring_rules import monitor_image_problem
+
 from .base import (
     AccountId,
     EnvironmentName,
@@ -168,6 +170,17 @@ class PlatformSettings(StrictModel):
         problems = transform_platform_problems(self)
         if problems:
             raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_region(self) -> PlatformSettings:
+        """MONITOR-3: the region has Model Monitor's analyzer image."""
+        monitored = self.inference is not None and any(
+            e.monitoring is not None for e in self.inference.endpoints.values()
+        )
+        problem = monitor_image_problem(self.region) if monitored else None
+        if problem:
+            raise InvalidFieldsError([(("region",), problem)])
         return self
 
     @model_validator(mode="after")

@@ -141,7 +141,14 @@ def _inference(settings: PlatformSettings) -> list[Share]:
             if variant.autoscaling:
                 # scalable target and policy; from zero also a step policy and its alarm
                 count += 4 if variant.autoscaling.min_capacity == 0 else 2
+        if endpoint.monitoring is not None:
+            # the monitoring role and policy, job definition and schedule, the baseline
+            # workflow (state machine, role, policy, log group) and two alarms
+            count += 10
         shares.append(Share(("inference", "endpoints", key), count, "for this endpoint"))
+    if any(e.monitoring is not None for e in settings.inference.endpoints.values()):
+        # the metrics function (function, role, policy, log group), its rule and permission
+        shares.append(_fixed(6))
     return shares
 
 
