@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import explain
 from .commands.label import label
+from .commands.monitor import monitor
 from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.preflight import preflight
@@ -64,8 +65,8 @@ class SmkitGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
-    batch transforms, forecasts, classification and notebooks; and check an account
-    before deploying (preflight).
+    batch transforms, model monitoring baselines, forecasts, classification and notebooks;
+    and check an account before deploying (preflight).
 
     Stack names and resources come from the config file and the stacks' CloudFormation
     outputs. Every command takes --json for scripts."""
@@ -73,7 +74,18 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (preflight, status, label, train, tune, transform, forecast, classify, notebook):
+for command in (
+    preflight,
+    status,
+    label,
+    train,
+    tune,
+    transform,
+    monitor,
+    forecast,
+    classify,
+    notebook,
+):
     cli.add_command(command)
 
 

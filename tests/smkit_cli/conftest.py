@@ -135,6 +135,9 @@ class Platform:
             {
                 "DemandForecastEndpointName": "ops-demand-forecast",
                 "TextClassifierEndpointName": "ops-text-classifier",
+                "DemandForecastBaselineStateMachineArn": self.state_machine(
+                    "ops-demand-forecast-baseline"
+                ),
             },
         )
         self.deploy(
