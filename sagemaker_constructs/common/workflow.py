@@ -125,6 +125,7 @@ PROCESSING_JOB = SageMakerJobKind(
     "ProcessingJob",
     "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
 )
+# TRANSFORM-10 (CreateTransformJob API page: the request names a model, no role).
 TRANSFORM_JOB = SageMakerJobKind(
     "createTransformJob",
     "transform-job",

@@ -436,7 +436,8 @@ class DataQualityMonitor(Construct):
             "ProcessingResources": {"ClusterConfig": resources},
             "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
             "AppSpecification": {"ImageUri": self.image_uri},
-            # The analyzer's contract (as the SageMaker SDK's suggest_baseline sets it).
+            # MONITOR-7 (model-monitor-byoc-contract-inputs page): the analyzer's contract,
+            # as the SageMaker SDK's suggest_baseline sets it.
             "Environment": {
                 "dataset_format": baseline.dataset_format_env(),
                 "dataset_source": BASELINE_INPUT,

@@ -288,6 +288,8 @@ class TransformWorkflow(Construct):
             },
         )
 
+        # TRANSFORM-9 (StopTransformJob API page): SageMaker sets no time limit on a
+        # transform job; past max_runtime the workflow stops it.
         transform.add_catch(stop, errors=["States.Timeout"], result_path="$.error")
         transform.add_catch(describe_failed, errors=["States.ALL"], result_path="$.error")
         # A job that ended meanwhile cannot be stopped: alert all the same.

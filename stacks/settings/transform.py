@@ -25,6 +25,7 @@ from .training import DefinitionName, JobNamePrefix, S3Key, ScheduleExpression
 if TYPE_CHECKING:
     from .platform import PlatformSettings
 
+# TRANSFORM-11 (your-algorithms-batch-code page): the container must take MaxPayloadInMB.
 PAYLOAD_ENVIRONMENT = "SAGEMAKER_MAX_PAYLOAD_IN_MB"
 """Set on every transform, so a container (the kit's serving image among them) accepts
 requests up to the job's MaxPayloadInMB, not only real time's 6 MB."""

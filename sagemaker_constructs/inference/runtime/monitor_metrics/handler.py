@@ -100,7 +100,8 @@ def _schedule_of(job: dict[str, Any]) -> str | None:
 
 
 def _violations(job: dict[str, Any]) -> Counter[str]:
-    """Violations per constraint check type in the job's output."""
+    """Violations per constraint check type in the job's output (MONITOR-5,
+    model-monitor-interpreting-violations page: constraint_violations.json)."""
     outputs = job.get("ProcessingOutputConfig", {}).get("Outputs", [])
     counts: Counter[str] = Counter()
     for output in outputs:

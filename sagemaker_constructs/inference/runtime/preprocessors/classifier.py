@@ -75,7 +75,8 @@ def _payload(captured: Any) -> Any:
 
 
 def preprocess_handler(inference_record: Any, logger: Any = None) -> list[dict[str, Any]]:
-    """Model Monitor's entry point: the flat records of one captured invocation."""
+    """Model Monitor's entry point: the flat records of one captured invocation (MONITOR-6,
+    model-monitor-pre-and-post-processing page)."""
     request = _payload(getattr(inference_record, "endpoint_input", None))
     response = _payload(getattr(inference_record, "endpoint_output", None))
     found = records(request, response)
