@@ -466,7 +466,8 @@ class DataQualityMonitor(Construct):
             "NameJob",
             comment="The job's name: the prefix and the MD5 of the execution ARN",
             parameters={
-                "job.$": f"States.Format('{job_name_prefix}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"
+                "job.$": f"States.Format('{job_name_prefix}-{{}}', "
+                "States.Hash($$.Execution.Id, 'MD5'))"
             },
             result_path="$.names",
         )

@@ -685,7 +685,7 @@ def _monitoring_schedule(ctx: _Context) -> None:
         return
     _, definition = found
     props = definition.get("Properties", {})
-    cluster = next(
+    cluster: dict[str, Any] = next(
         (
             value["ClusterConfig"]
             for key, value in props.items()

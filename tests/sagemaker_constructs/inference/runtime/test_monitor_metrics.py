@@ -45,7 +45,9 @@ def monitoring_job(
     boto3.client("sagemaker", region_name=REGION).create_processing_job(
         ProcessingJobName=name,
         ProcessingResources={
-            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+            "ClusterConfig": {
+                "InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20
+            }
         },
         AppSpecification={"ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/analyzer"},
         RoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/monitor",
