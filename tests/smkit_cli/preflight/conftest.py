@@ -61,8 +61,12 @@ def answers(
 OPS_QUOTAS = [
     "ml.t3.medium for notebook instance usage",
     "ml.c5.xlarge for endpoint usage",
+    "ml.m5.xlarge for processing job usage",
     "ml.g5.xlarge for spot training job usage",
     "ml.g5.2xlarge for spot training job usage",
+    "ml.m5.xlarge for transform job usage",
+    "ml.m5.2xlarge for transform job usage",
+    "ml.c5.xlarge for transform job usage",
     NOTEBOOK_INSTANCES,
     ENDPOINT_INSTANCES,
     SERVERLESS_ENDPOINTS,
