@@ -11,12 +11,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .aws import explain
 from .commands.label import label
 from .commands.model import model
+from .commands.monitor import monitor
 from .commands.notebook import notebook
 from .commands.predict import classify, forecast
 from .commands.preflight import preflight
 from .commands.status import status
 from .commands.studio import studio
 from .commands.train import train, tune
+from .commands.transform import transform
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode, unexpected
 from .options import accept_global_options_after, examples, version_option
@@ -81,8 +83,9 @@ class SmkitGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
-    model approvals, forecasts, classification, notebooks and Studio; and check an account
-    before deploying (preflight).
+    model approvals, batch transforms, model monitoring baselines, forecasts,
+    classification, notebooks and Studio; and check an account before deploying
+    (preflight).
 
     Stack names and resources come from the config file and the stacks' CloudFormation
     outputs. Every command takes --json for scripts."""
@@ -90,7 +93,20 @@ def cli(ctx: click.Context, config: str, profile: str | None, region: str | None
     ctx.obj = Operator(runtime, config=config, profile=profile, region=region)
 
 
-for command in (preflight, status, label, train, tune, model, forecast, classify, notebook, studio):
+for command in (
+    preflight,
+    status,
+    label,
+    train,
+    tune,
+    model,
+    transform,
+    monitor,
+    forecast,
+    classify,
+    notebook,
+    studio,
+):
     cli.add_command(command)
 
 

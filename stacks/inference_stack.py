@@ -3,6 +3,7 @@ endpoints are rebuilt from the model source at every deploy)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack
@@ -32,6 +33,7 @@ from sagemaker_constructs.inference.runtime.promotion.versions import (
     version_parameter,
 )
 
+from .inference_monitoring import add_monitoring
 from .model_registry_stack import model_package_group_name
 from .settings import PlatformSettings
 from .settings import training as training_settings
@@ -74,8 +76,13 @@ class InferenceStack(Stack):
         artifacts_bucket: s3.IBucket,
         alerts_topic: sns.ITopic,
         network: NetworkPlacement | None,
+        job_tags: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """
+        :param job_tags: Tags of the jobs the stack's workflows start (Model Monitor
+            baselines). Default: none.
+        """
         super().__init__(scope, id_, **kwargs)
         inference = settings.inference
         if inference is None:
@@ -127,6 +134,24 @@ class InferenceStack(Stack):
             )
             self.endpoints[key] = endpoint
             self._outputs(key, endpoint)
+        self.monitors = add_monitoring(
+            self,
+            settings=settings,
+            endpoints=self.endpoints,
+            data_bucket=data_bucket,
+            encryption_key=encryption_key,
+            alerts_topic=alerts_topic,
+            network=network,
+            tags=job_tags or {},
+        )
+        """Model Monitor of the endpoints that configure `monitoring`, by key."""
+        for key, monitor in self.monitors.items():
+            CfnOutput(
+                self,
+                f"{_pascal(key)}BaselineStateMachineArn",
+                value=monitor.baseline_workflow.state_machine.state_machine_arn,
+                description=f"Start it to compute the {key} endpoint's data quality baseline",
+            )
         self.model_approval = self._model_approval(encryption_key, alerts_topic)
         """The workflow that deploys approved versions, where an endpoint follows a group."""
 
@@ -275,6 +300,10 @@ class InferenceStack(Stack):
                 value=endpoint.async_prefix("input"),
                 description=f"Key prefix in the data bucket for {key} request payloads",
             )
+
+
+def _pascal(key: str) -> str:
+    return "".join(part.capitalize() for part in key.split("-"))
 
 
 def _image(image: ImageSettings) -> ContainerImage:

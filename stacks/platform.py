@@ -17,6 +17,7 @@ from .notebooks_stack import NotebooksStack
 from .settings import PlatformSettings
 from .studio_stack import StudioStack
 from .training_stack import TrainingStack
+from .transform_stack import TransformStack
 from .workforce_stack import WorkforceStack
 
 
@@ -40,6 +41,8 @@ class Platform:
     """Labeling and auto-labeling workflows; with `labeling` workflows."""
     studio: StudioStack | None = None
     """The Studio domain, its users and spaces (stateful); with `studio` settings."""
+    transform: TransformStack | None = None
+    """Batch transform workflows; with `transform` settings."""
 
 
 def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
@@ -78,6 +81,7 @@ def build_platform(app: cdk.App, settings: PlatformSettings) -> Platform:
         workforce=workforce,
         labeling=labeling,
         studio=studio,
+        transform=_transform(base),
     )
     apply_tags(app, settings)
     return platform
@@ -207,6 +211,7 @@ def _inference(base: _Base) -> InferenceStack | None:
         artifacts_bucket=base.foundation.artifacts_bucket,
         alerts_topic=base.foundation.alerts_topic,
         network=base.foundation.network,
+        job_tags=platform_tags(settings),
         env=base.env,
         description="sagemaker-platform-kit: inference endpoints (stateless)",
     )
@@ -259,6 +264,25 @@ def _labeling(base: _Base, workforce: WorkforceStack | None) -> LabelingStack | 
         job_tags=platform_tags(settings),
         env=base.env,
         description="sagemaker-platform-kit: labeling and auto-labeling workflows",
+    )
+
+
+def _transform(base: _Base) -> TransformStack | None:
+    settings = base.settings
+    if settings.transform is None:
+        return None
+    return TransformStack(
+        base.app,
+        settings.stack_name("Transform"),
+        settings=settings,
+        encryption_key=base.foundation.key,
+        data_bucket=base.foundation.data_bucket,
+        artifacts_bucket=base.foundation.artifacts_bucket,
+        alerts_topic=base.foundation.alerts_topic,
+        network=base.foundation.network,
+        job_tags=platform_tags(settings),
+        env=base.env,
+        description="sagemaker-platform-kit: batch transform workflows",
     )
 
 

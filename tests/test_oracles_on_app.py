@@ -144,13 +144,14 @@ def test_every_role_in_a_vpc_creates_interfaces_only_in_the_platforms_subnets(
                     {re.findall(r":([a-z-]+)/", json.dumps(r))[-1] for r in statement["Resource"]}
                 )
                 creating[f"{path.stem} {logical_id}"] = kinds
-    # Training, endpoints, automated labeling and jobs from notebooks and Studio: all the
-    # same shape.
+    # Training, endpoints, automated labeling, jobs from notebooks and Studio, and batch
+    # transforms: all the same shape.
     assert {name.split("-")[2].split(".")[0] for name in creating} == {
         "Inference",
         "Labeling",
         "Notebooks",
         "Studio",
         "Training",
+        "Transform",
     }
     assert set(map(tuple, creating.values())) == {("network-interface", "security-group", "subnet")}

@@ -118,6 +118,11 @@ BUILTIN_ALGORITHMS: dict[str, str] = {
 }
 
 
+# SageMaker's own images the kit runs, by their image_uri_config name -> version ("": the
+# only one; Model Monitor's analyzer has no tag, SageMaker runs its latest).
+SERVICE_IMAGES: dict[str, str] = {"model-monitor": ""}
+
+
 def builtin_images() -> str:
     """Per-region registry accounts of built-in algorithm images, as the SageMaker SDK
     resolves them (`image_uris.retrieve`)."""
@@ -138,17 +143,18 @@ def builtin_images() -> str:
         uri = image_uris.retrieve(name, region="us-east-1", version=version)
         assert uri.startswith(registries["us-east-1"] + "."), uri
         repository, _, tag = uri.partition("/")[2].partition(":")
-        accounts = {region: registries[region] for region in sorted(registries)}
-        rows = "".join(f'            "{r}": "{a}",\n' for r, a in accounts.items())
-        entries.append(
-            f'    "{name}": BuiltinImageSpec(\n'
-            f'        repository="{repository}",\n'
-            f'        tag="{tag}",\n'
-            f"        accounts={{\n{rows}        }},\n"
-            "    ),\n"
-        )
+        entries.append(_image_entry(name, repository, tag, registries))
+    tools = []
+    for name, version in SERVICE_IMAGES.items():
+        config = json.loads((config_dir / f"{name}.json").read_text())
+        registries = config["versions"][version]["registries"]
+        uri = image_uris.retrieve(name, region="us-east-1")
+        assert uri.startswith(registries["us-east-1"] + "."), uri
+        repository, _, tag = uri.partition("/")[2].partition(":")
+        assert repository == config["versions"][version]["repository"], uri
+        tools.append(_image_entry(name, repository, tag, registries))
     text = HEADER.format(
-        doc="Registry accounts of SageMaker built-in algorithm images, per region.",
+        doc="Registry accounts of SageMaker built-in algorithm and service images, per region.",
         source=f"sagemaker-core {metadata.version('sagemaker-core')}'s image_uris",
     )
     return (
@@ -157,6 +163,23 @@ def builtin_images() -> str:
         + "BUILTIN_IMAGES: dict[str, BuiltinImageSpec] = {\n"
         + "".join(entries)
         + "}\n"
+        + '"""Built-in algorithms a training definition or an endpoint may name."""\n\n'
+        + "SERVICE_IMAGES: dict[str, BuiltinImageSpec] = {\n"
+        + "".join(tools)
+        + "}\n"
+        + '"""Images SageMaker runs for its own jobs (Model Monitor\'s analyzer): the kit\n'
+        + 'resolves them per region like the algorithms; the config cannot name them."""\n'
+    )
+
+
+def _image_entry(name: str, repository: str, tag: str, registries: dict[str, str]) -> str:
+    rows = "".join(f'            "{r}": "{registries[r]}",\n' for r in sorted(registries))
+    return (
+        f'    "{name}": BuiltinImageSpec(\n'
+        f'        repository="{repository}",\n'
+        f'        tag="{tag}",\n'
+        f"        accounts={{\n{rows}        }},\n"
+        "    ),\n"
     )
 
 

@@ -4,10 +4,12 @@
     ContainerImage.from_ecr_repository(repository, "v1")     an ECR repository you own
     ContainerImage.from_uri("123456789012.dkr.ecr...:v1")    any image URI
     ContainerImage.from_builtin("forecasting-deepar")        a SageMaker built-in algorithm
+    ContainerImage.from_service("model-monitor")             an image SageMaker runs for its jobs
 
 `bind(scope, grantee)` returns the image URI to put in a SageMaker request and lets
 `grantee` (the SageMaker execution role) pull it. Built-in images resolve per region
-through a CfnMapping, so stacks stay environment-agnostic.
+through a CfnMapping, so stacks stay environment-agnostic; so do SageMaker's own service
+images (Model Monitor's analyzer), from the same generated, drift-tested table.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .builtin_images_data import BUILTIN_IMAGES
+from .builtin_image_spec import BuiltinImageSpec
+from .builtin_images_data import BUILTIN_IMAGES, SERVICE_IMAGES
 from .execution_role import grant_image_pull
 from .instance_types import describe_allowed
 
@@ -75,6 +78,17 @@ class ContainerImage(ABC):
                 f"known: {describe_allowed(BUILTIN_IMAGES, limit=20)}"
             )
         return BuiltinImage(algorithm)
+
+    @staticmethod
+    def from_service(name: str) -> ContainerImage:
+        """An image SageMaker runs for its own jobs (`model-monitor`: Model Monitor's
+        analyzer), resolved per region at deploy time. AWS owns it: no pull grant."""
+        if name not in SERVICE_IMAGES:
+            raise ValueError(
+                f"unknown SageMaker service image {name!r}; known: "
+                f"{describe_allowed(SERVICE_IMAGES, limit=20)}"
+            )
+        return ServiceImage(name)
 
     @property
     @abstractmethod
@@ -167,28 +181,44 @@ class BuiltinImage(ContainerImage):
         return f"built-in algorithm {self.algorithm}"
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
-        stack = Stack.of(scope)
-        if not Token.is_unresolved(stack.region) and stack.region not in self.spec.accounts:
-            raise ValueError(
-                f"{self.description} has no image in region {stack.region}; available in: "
-                + ", ".join(sorted(self.spec.accounts))
-            )
-        key = re.sub(r"[^A-Za-z0-9]", "", self.algorithm)
-        mapping = _builtin_mapping(stack)
-        for region, account in self.spec.accounts.items():
-            mapping.set_value(region, key, account)
-        account = mapping.find_in_map(Aws.REGION, key)
-        return Fn.join(
-            "",
-            [
-                account,
-                ".dkr.ecr.",
-                Aws.REGION,
-                ".",
-                Aws.URL_SUFFIX,
-                f"/{self.spec.repository}:{self.spec.tag}",
-            ],
+        return _regional_uri(scope, self.algorithm, self.spec, self.description)
+
+
+class ServiceImage(ContainerImage):
+    """An image SageMaker runs for its own jobs (Model Monitor's analyzer), resolved per
+    region through the same CfnMapping as the built-in algorithms."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.spec = SERVICE_IMAGES[name]
+
+    @property
+    def description(self) -> str:
+        return f"SageMaker service image {self.name}"
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
+        return _regional_uri(scope, self.name, self.spec, self.description)
+
+
+def _regional_uri(scope: Construct, name: str, spec: BuiltinImageSpec, description: str) -> str:
+    """`<account>.dkr.ecr.<region>.<suffix>/<repository>[:<tag>]`, the account looked up per
+    region in the stack's mapping (an image without a tag is the repository's latest)."""
+    stack = Stack.of(scope)
+    if not Token.is_unresolved(stack.region) and stack.region not in spec.accounts:
+        raise ValueError(
+            f"{description} has no image in region {stack.region}; available in: "
+            + ", ".join(sorted(spec.accounts))
         )
+    key = re.sub(r"[^A-Za-z0-9]", "", name)
+    mapping = _builtin_mapping(stack)
+    for region, account in spec.accounts.items():
+        mapping.set_value(region, key, account)
+    account = mapping.find_in_map(Aws.REGION, key)
+    tag = f":{spec.tag}" if spec.tag else ""
+    return Fn.join(
+        "",
+        [account, ".dkr.ecr.", Aws.REGION, ".", Aws.URL_SUFFIX, f"/{spec.repository}{tag}"],
+    )
 
 
 def _digest(*parts: object) -> str:

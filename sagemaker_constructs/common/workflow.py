@@ -101,6 +101,9 @@ class SageMakerJobKind:
     """Managed EventBridge rule Step Functions uses to follow the job, if any."""
     extra_actions: tuple[str, ...] = ()
     """Further actions the integration calls on the job."""
+    passes_role: bool = True
+    """Whether the Create* request passes an execution role (a transform job runs as its
+    model's role: its request names none)."""
 
 
 TRAINING_JOB = SageMakerJobKind(
@@ -122,11 +125,13 @@ PROCESSING_JOB = SageMakerJobKind(
     "ProcessingJob",
     "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
 )
+# TRANSFORM-10 (CreateTransformJob API page: the request names a model, no role).
 TRANSFORM_JOB = SageMakerJobKind(
     "createTransformJob",
     "transform-job",
     "TransformJob",
     "StepFunctionsGetEventsForSageMakerTransformJobsRule",
+    passes_role=False,
 )
 # LABEL-1 (connect-sagemaker, sms-monitor-cloud-watch): SageMaker emits "SageMaker Ground
 # Truth Labeling Job State Change" events and `.sync` follows the job through a managed
@@ -164,6 +169,7 @@ class SageMakerJobTask:
         result_path: str | None = "$.job",
         result_selector: Mapping[str, Any] | None = None,
         comment: str | None = None,
+        timeout_seconds: int | None = None,
     ) -> None:
         """
         :param kind: TRAINING_JOB, TUNING_JOB, PROCESSING_JOB, TRANSFORM_JOB or LABELING_JOB
@@ -171,12 +177,14 @@ class SageMakerJobTask:
         :param parameters: The Create* request.
         :param job_name_prefix: Lower-case prefix of every job name this task creates.
         :param passed_roles: Roles the request passes to SageMaker (iam:PassRole,
-            limited to sagemaker.amazonaws.com).
+            limited to sagemaker.amazonaws.com). None for a kind that passes no role.
         :param keys_for_grants: KMS keys the request names for volumes; SageMaker
             creates grants on them with the caller's credentials.
         :param result_path: Where the Describe* result goes in the state. Default: `$.job`.
         :param result_selector: Picks fields of the result. Default: all.
         :param comment: State comment. Default: none.
+        :param timeout_seconds: The state fails with `States.Timeout` after this long (for
+            jobs SageMaker sets no time limit on: catch it and stop the job). Default: none.
         """
         problems = Problems("SageMakerJobTask")
         problems.check(
@@ -184,7 +192,14 @@ class SageMakerJobTask:
             f"job_name_prefix must be 1-40 lower-case characters (got {job_name_prefix!r})",
         )
         problems.check(
-            bool(passed_roles), "passed_roles needs the role(s) the job runs as (got none)"
+            bool(passed_roles) == kind.passes_role,
+            "passed_roles needs the role(s) the job runs as (got none)"
+            if kind.passes_role
+            else f"a {kind.resource_type} request passes no role (got {len(passed_roles)})",
+        )
+        problems.check(
+            timeout_seconds is None or 1 <= timeout_seconds <= 365 * 86400,
+            f"timeout_seconds must be 1 second to 1 year (got {timeout_seconds})",
         )
         problems.raise_if_any()
 
@@ -199,6 +214,8 @@ class SageMakerJobTask:
             state["ResultSelector"] = dict(result_selector)
         if comment:
             state["Comment"] = comment
+        if timeout_seconds is not None:
+            state["TimeoutSeconds"] = timeout_seconds
         self.state = sfn.CustomState(scope, id_, state_json=state)
         """The Task state; chain it, add retries and catches to it."""
 
@@ -227,12 +244,15 @@ class SageMakerJobTask:
                 resources=[job_arn],
             ),
             iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=[job_arn]),
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[role.role_arn for role in passed_roles],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
         ]
+        if passed_roles:
+            self.policy_statements.append(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn for role in passed_roles],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                )
+            )
         """What the state machine's role needs for this task."""
         if self._rule_arn:
             self.policy_statements.append(

@@ -1,8 +1,10 @@
 """`smkit forecast` (DeepAR) and `smkit classify` (the kit's text classifier), through the
-kit's client helpers in `sagemaker_constructs.inference.client`."""
+kit's client helpers in `sagemaker_constructs.inference.client`: with an endpoint in real
+time, or with `--batch` through a batch transform (no endpoint needs to run)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,16 +13,19 @@ import click
 from botocore.exceptions import ClientError
 from rich.table import Table
 
-from sagemaker_constructs.inference.client.classifier import ClassifierClient
-from sagemaker_constructs.inference.client.deepar import DeepArClient
+from sagemaker_constructs.inference.client import classifier as classifier_contract
+from sagemaker_constructs.inference.client import deepar as deepar_contract
+from sagemaker_constructs.inference.client.classifier import ClassifierClient, Prediction
+from sagemaker_constructs.inference.client.deepar import DeepArClient, Forecast
 from sagemaker_constructs.inference.client.runtime import InferenceError
 
+from .. import batch
 from ..aws import error_code
 from ..context import Operator, json_option, pass_operator
 from ..deployment import pascal
 from ..errors import CliError, ExitCode
-from ..forecast_io import check_frequency, forecast_rows, read_series, save_csv
-from ..options import examples
+from ..forecast_io import NamedSeries, check_frequency, forecast_rows, read_series, save_csv
+from ..options import examples, interval_option
 
 DEEPAR = "forecasting-deepar"
 # The kit's serving container, which follows the classifier contract
@@ -30,9 +35,21 @@ KIT_INFERENCE_CONTAINER = "containers/inference"
 endpoint_option = click.option(
     "--endpoint",
     "-e",
-    required=True,
     help="Endpoint: its name in the config's `inference.endpoints` (or the deployed name).",
 )
+batch_option = click.option(
+    "--batch",
+    "transform_name",
+    metavar="TRANSFORM",
+    help="Instead of an endpoint: run transform definition TRANSFORM (transform.definitions) "
+    "over the input, wait for it and read its results.",
+)
+poll_option = interval_option("With --batch: seconds between two polls of the run.")
+
+
+def _one_target(endpoint: str | None, transform_name: str | None) -> None:
+    if (endpoint is None) == (transform_name is None):
+        raise CliError("give either --endpoint or --batch TRANSFORM", ExitCode.USAGE)
 
 
 def _quantiles(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
@@ -140,7 +157,7 @@ def _candidates(endpoints: dict[str, Any], command: str) -> str:
     return f"Endpoints smkit {command} can call: {', '.join(fits) or 'none in this config'}."
 
 
-def _check_output(path: str) -> None:
+def _check_output(path: str, option: str = "--csv") -> None:
     """Refuse an output file that cannot be written, before anything is paid for (click's
     Path type has refused a folder)."""
     target = Path(path)
@@ -153,14 +170,15 @@ def _check_output(path: str) -> None:
         problem = "exists and cannot be replaced (no write permission)"
     else:
         return
-    raise CliError(f"--csv {path} {problem}", ExitCode.USAGE)
+    raise CliError(f"{option} {path} {problem}", ExitCode.USAGE)
 
 
 @click.command(
-    short_help="Forecast time series with a DeepAR endpoint.",
+    short_help="Forecast time series with a DeepAR endpoint or a batch transform.",
     epilog=examples(
         "smkit forecast -e demand-forecast -s series.jsonl --freq D",
         "smkit forecast -e demand-forecast -s - --csv out/forecast.csv --json < series.jsonl",
+        "smkit forecast --batch demand-batch -s series.jsonl --csv weekly.csv",
     ),
 )
 @endpoint_option
@@ -202,42 +220,40 @@ def _check_output(path: str) -> None:
     show_default=True,
     help="Series per request (requests stay under the payload limit).",
 )
+@batch_option
+@poll_option
 @json_option
 @pass_operator
 def forecast(
     operator: Operator,
-    endpoint: str,
+    endpoint: str | None,
     series_file: Any,
     quantiles: list[str],
     freq: str | None,
     csv_path: str,
     batch_size: int,
+    transform_name: str | None,
+    interval: float,
     as_json: bool,
 ) -> None:
-    """Forecast time series with a DeepAR endpoint: a table per series, and a CSV file.
+    """Forecast time series with a DeepAR endpoint, or with --batch through a batch
+    transform of a DeepAR model: a table per series, and a CSV file.
 
     The endpoint must be a real-time DeepAR endpoint of the config; the CSV file's folder
-    must exist. Both are checked before the endpoint is called."""
+    must exist. Both are checked before anything is paid for."""
+    _one_target(endpoint, transform_name)
     try:
         named = read_series(series_file.name, series_file.read())
     except ValueError as err:
         raise CliError(f"cannot use the series file:\n{err}", ExitCode.USAGE) from None
     _check_output(csv_path)
-    name = _endpoint_name(operator, endpoint, "forecast")
-    client = DeepArClient(name, client=operator.aws.client("sagemaker-runtime"))
-    forecasts = []
-    try:
-        for first in range(0, len(named), batch_size):
-            batch = named[first : first + batch_size]
-            forecasts.extend(
-                client.forecast(
-                    [n.series for n in batch],
-                    output_types=["mean", "quantiles"],
-                    quantiles=quantiles,
-                )
-            )
-    except (InferenceError, ClientError) as err:
-        raise _invoke_errors(name, err) from None
+    if transform_name is not None:
+        name, forecasts = _batch_forecasts(
+            operator, transform_name, named, quantiles, interval=interval, quiet=as_json
+        )
+    else:
+        assert endpoint is not None
+        name, forecasts = _endpoint_forecasts(operator, endpoint, named, quantiles, batch_size)
     try:
         tables = [
             forecast_rows(n, f, quantiles, freq) for n, f in zip(named, forecasts, strict=True)
@@ -274,7 +290,8 @@ def forecast(
             }
         )
     else:
-        _show_forecast(operator, tables, name, None if unsaved else csv_path)
+        source = name if transform_name is not None else f"endpoint {name}"
+        _show_forecast(operator, tables, source, None if unsaved else csv_path)
     if unsaved is not None:
         raise unsaved
 
@@ -290,9 +307,81 @@ def _show_forecast(operator: Operator, tables: list[Any], name: str, csv_path: s
     if csv_path is not None:
         steps = len(tables[0].rows) if tables else 0
         operator.console.print(
-            f"Wrote {csv_path}: {len(tables)} series x {steps} steps from endpoint {name}.",
+            f"Wrote {csv_path}: {len(tables)} series x {steps} steps from {name}.",
             soft_wrap=True,
         )
+
+
+def _endpoint_forecasts(
+    operator: Operator, endpoint: str, named: list[NamedSeries], quantiles: list[str], size: int
+) -> tuple[str, list[Forecast]]:
+    name = _endpoint_name(operator, endpoint, "forecast")
+    client = DeepArClient(name, client=operator.aws.client("sagemaker-runtime"))
+    forecasts: list[Forecast] = []
+    try:
+        for first in range(0, len(named), size):
+            chunk = named[first : first + size]
+            forecasts.extend(
+                client.forecast(
+                    [n.series for n in chunk],
+                    output_types=["mean", "quantiles"],
+                    quantiles=quantiles,
+                )
+            )
+    except (InferenceError, ClientError) as err:
+        raise _invoke_errors(name, err) from None
+    return name, forecasts
+
+
+def _batch_forecasts(
+    operator: Operator,
+    transform_name: str,
+    named: list[NamedSeries],
+    quantiles: list[str],
+    *,
+    interval: float,
+    quiet: bool,
+) -> tuple[str, list[Forecast]]:
+    """DeepAR's batch transform: one series per input line, its configuration set once for
+    the job (DEEPAR_INFERENCE_CONFIG); the quantiles asked for must be among the job's."""
+    chosen = batch.pick(operator, transform_name)
+    configured = _deepar_quantiles(chosen.definition.environment)
+    missing = [q for q in quantiles if not any(float(q) == float(c) for c in configured)]
+    if missing:
+        raise CliError(
+            f"transform {chosen.name} computes quantiles {', '.join(configured)} (its "
+            f"DEEPAR_INFERENCE_CONFIG); --quantiles asks for {', '.join(missing)} as well",
+            ExitCode.USAGE,
+        )
+    lines = [json.dumps(n.series.to_json()) for n in named]
+    results = batch.transform_lines(
+        operator, chosen, lines, filename="series.jsonl", interval=interval, quiet=quiet
+    )
+    where = f"transform {chosen.name}"
+    try:
+        forecasts = deepar_contract.parse_response(
+            {"predictions": batch.json_lines(results, where)}, expected=len(named)
+        )
+    except InferenceError as err:
+        raise CliError(f"{where}: {err}", ExitCode.FAILED) from None
+    return where, forecasts
+
+
+# DeepAR's batch default when DEEPAR_INFERENCE_CONFIG is not set (deepar-in-formats page).
+DEEPAR_DEFAULT_QUANTILES = ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9")
+
+
+def _deepar_quantiles(environment: dict[str, str]) -> list[str]:
+    raw = environment.get("DEEPAR_INFERENCE_CONFIG")
+    if raw is None:
+        return list(DEEPAR_DEFAULT_QUANTILES)
+    try:
+        config = json.loads(raw)
+    except ValueError:
+        return []
+    if "quantiles" not in config.get("output_types", ["quantiles"]):
+        return []
+    return [str(q) for q in config.get("quantiles", DEEPAR_DEFAULT_QUANTILES)]
 
 
 def _cell(value: Any) -> str:
@@ -302,10 +391,11 @@ def _cell(value: Any) -> str:
 
 
 @click.command(
-    short_help="Classify texts with the text classifier endpoint.",
+    short_help="Classify texts with the text classifier endpoint or a batch transform.",
     epilog=examples(
         'smkit classify -e text-classifier "delivery was late" "great service"',
         "smkit classify -e text-classifier --file reviews.txt --json",
+        "smkit classify --batch sentiment-batch -f reviews.manifest --output labeled.jsonl",
     ),
 )
 @endpoint_option
@@ -315,36 +405,66 @@ def _cell(value: Any) -> str:
     "-f",
     "text_file",
     type=click.File("r", encoding="utf-8"),
-    help='Texts to classify, one per line ("-" reads standard input), after any TEXTS.',
+    help='Texts to classify, one per line ("-" reads standard input), after any TEXTS. '
+    'With --batch: a manifest, one JSON object with a "source" text per line.',
 )
+@batch_option
+@click.option(
+    "--output",
+    "output_path",
+    default="predictions.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="With --batch: JSON lines written with each manifest line and its prediction.",
+)
+@poll_option
 @json_option
 @pass_operator
 def classify(
     operator: Operator,
-    endpoint: str,
+    endpoint: str | None,
     texts: tuple[str, ...],
     text_file: Any,
+    transform_name: str | None,
+    output_path: str,
+    interval: float,
     as_json: bool,
 ) -> None:
-    """Classify TEXTS with the text classifier endpoint: label and confidence per text.
+    """Classify TEXTS with the text classifier endpoint, or a manifest with --batch
+    through a batch transform: label and confidence per text.
 
     The endpoint must be a real-time endpoint of the config that does not serve a
     built-in algorithm (such as DeepAR)."""
-    given = list(texts)
-    if text_file is not None:
-        given.extend(line.rstrip("\n") for line in text_file if line.strip())
-    if not given:
-        raise CliError("nothing to classify: give TEXTS or --file", ExitCode.USAGE)
-    name = _endpoint_name(operator, endpoint, "classify")
-    client = ClassifierClient(name, client=operator.aws.client("sagemaker-runtime"))
-    try:
-        predictions = client.predict(given)
-    except (InferenceError, ClientError) as err:
-        raise _invoke_errors(name, err) from None
+    _one_target(endpoint, transform_name)
+    if transform_name is not None:
+        records = _manifest(text_file, texts)
+        _check_output(output_path, "--output")
+        given = [str(r["source"]) for r in records]
+        name, predictions = _batch_predictions(
+            operator, transform_name, records, interval=interval, quiet=as_json
+        )
+        with open(output_path, "w", encoding="utf-8") as out:
+            for record, p in zip(records, predictions, strict=True):
+                line = {**record, "prediction": {"label": p.label, "confidence": p.confidence}}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    else:
+        assert endpoint is not None
+        given = list(texts)
+        if text_file is not None:
+            given.extend(line.rstrip("\n") for line in text_file if line.strip())
+        if not given:
+            raise CliError("nothing to classify: give TEXTS or --file", ExitCode.USAGE)
+        name = _endpoint_name(operator, endpoint, "classify")
+        client = ClassifierClient(name, client=operator.aws.client("sagemaker-runtime"))
+        try:
+            predictions = client.predict(given)
+        except (InferenceError, ClientError) as err:
+            raise _invoke_errors(name, err) from None
     if as_json:
         operator.emit_json(
             {
-                "endpoint": name,
+                "endpoint" if transform_name is None else "transform": name,
+                **({"output": output_path} if transform_name is not None else {}),
                 "predictions": [
                     {
                         "text": text,
@@ -365,3 +485,59 @@ def classify(
     for index, (text, p) in enumerate(zip(given, predictions, strict=True), start=1):
         table.add_row(str(index), text, p.label, f"{p.confidence:.3f}")
     operator.console.print(table)
+    if transform_name is not None:
+        operator.console.print(f"Wrote {output_path}: {len(predictions)} predictions.")
+
+
+def _manifest(text_file: Any, texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The manifest's records (each a JSON object with a "source" string), naming every
+    bad line; blank lines are skipped."""
+    if texts:
+        raise CliError("with --batch, give the manifest with --file, not TEXTS", ExitCode.USAGE)
+    if text_file is None:
+        raise CliError("--batch needs a manifest: --file MANIFEST", ExitCode.USAGE)
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for number, line in enumerate(text_file.read().split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            problems.append(f"{text_file.name}: line {number}: not valid JSON")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+            problems.append(
+                f'{text_file.name}: line {number}: must be a JSON object with a "source" text'
+            )
+            continue
+        records.append(record)
+    if not records and not problems:
+        problems.append(f"{text_file.name}: no records (one JSON object per line)")
+    if problems:
+        raise CliError("cannot use the manifest:\n" + "\n".join(problems), ExitCode.USAGE)
+    return records
+
+
+def _batch_predictions(
+    operator: Operator,
+    transform_name: str,
+    records: list[dict[str, Any]],
+    *,
+    interval: float,
+    quiet: bool,
+) -> tuple[str, list[Prediction]]:
+    chosen = batch.pick(operator, transform_name)
+    # The classifier reads only "source": the other keys of a line stay on this side.
+    lines = [json.dumps({"source": r["source"]}, ensure_ascii=False) for r in records]
+    results = batch.transform_lines(
+        operator, chosen, lines, filename="manifest.jsonl", interval=interval, quiet=quiet
+    )
+    where = f"transform {chosen.name}"
+    try:
+        predictions = classifier_contract.parse_response(
+            {"predictions": batch.json_lines(results, where)}, expected=len(records)
+        )
+    except InferenceError as err:
+        raise CliError(f"{where}: {err}", ExitCode.FAILED) from None
+    return where, predictions

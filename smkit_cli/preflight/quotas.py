@@ -4,8 +4,9 @@
 first training job, endpoint or notebook fails.
 
 Per instance type, SageMaker counts training jobs (spot ones on their own quota, and a
-tuning job's parallel training jobs count as training jobs), endpoints and notebook
-instances; account-wide, it also counts instances across all of them and serverless
+tuning job's parallel training jobs count as training jobs), endpoints, notebook
+instances, transform jobs and processing jobs (Model Monitor's baseline and monitoring
+jobs); account-wide, it also counts instances across all of them and serverless
 concurrency. Everything the config can run counts at once: workflows may run together,
 and an endpoint may scale to its most instances."""
 
@@ -121,6 +122,12 @@ def quota_needs(settings: PlatformSettings) -> list[QuotaNeed]:
                 SERVERLESS_CONCURRENCY,
                 Need(usage.path, concurrency, f"max_concurrency {concurrency}"),
             )
+        elif usage.kind in ("transform", "processing", "monitoring") and usage.instance_type:
+            job = "transform" if usage.kind == "transform" else "processing"
+            need = Need(
+                usage.path, usage.instance_count, f"{_instances(usage.instance_count)} per job"
+            )
+            per_type.add(f"{usage.instance_type} for {job} job usage", need)
         elif usage.kind == "notebook" and usage.instance_type:
             need = Need(usage.path, 1, "a notebook instance")
             per_type.add(f"{usage.instance_type} for notebook instance usage", need)

@@ -160,8 +160,18 @@ class ResourceUsage:
     section.
     """
 
-    kind: Literal["notebook", "training", "tuning", "endpoint", "studio"]
-    """What runs."""
+    kind: Literal[
+        "notebook",
+        "training",
+        "tuning",
+        "endpoint",
+        "studio",
+        "transform",
+        "processing",
+        "monitoring",
+    ]
+    """What runs (`processing`: a Model Monitor baseline job; `monitoring`: the processing
+    jobs a monitoring schedule starts)."""
     path: str
     """Where it is configured, e.g. `notebooks[0]` or `training.definitions.text-classifier`."""
     instance_type: str | None

@@ -13,8 +13,10 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from sagemaker_constructs.common.instance_types import (
     ENDPOINT_INSTANCE_TYPES,
     NOTEBOOK_INSTANCE_TYPES,
+    PROCESSING_INSTANCE_TYPES,
     STUDIO_INSTANCE_TYPES,
     TRAINING_INSTANCE_TYPES,
+    TRANSFORM_INSTANCE_TYPES,
     describe_allowed,
 )
 
@@ -28,16 +30,23 @@ from .base import (
     check_unique,
 )
 
-UsageKind = Literal["notebook", "training", "tuning", "endpoint", "studio"]
+UsageKind = Literal[
+    "notebook", "training", "tuning", "endpoint", "studio", "transform", "processing", "monitoring"
+]
 
-# What SageMaker itself accepts per kind (botocore's enums); a tuning job runs training jobs.
+# What SageMaker itself accepts per kind (botocore's enums); a tuning job runs training jobs,
+# a monitoring schedule runs processing jobs.
 SAGEMAKER_INSTANCE_TYPES: dict[str, tuple[str, ...]] = {
     "notebook": NOTEBOOK_INSTANCE_TYPES,
     "training": TRAINING_INSTANCE_TYPES,
     "tuning": TRAINING_INSTANCE_TYPES,
     "endpoint": ENDPOINT_INSTANCE_TYPES,
     "studio": STUDIO_INSTANCE_TYPES,
+    "transform": TRANSFORM_INSTANCE_TYPES,
+    "processing": PROCESSING_INSTANCE_TYPES,
 }
+LIMITED_KINDS: dict[str, str] = {"monitoring": "processing"}
+"""Usage kinds checked against another kind's allow-list (`cost.limits.instance_types`)."""
 
 # AWS Budgets allows five notifications per budget and ten e-mail subscribers per notification.
 MAX_NOTIFICATIONS = 5
@@ -211,6 +220,14 @@ class InstanceTypeLimits(StrictModel):
     roles may create apps on these types only (IAM, `sagemaker:InstanceTypes`).
     Default: any."""
 
+    transform: list[str] | None = None
+    """Batch transform instance types allowed (also checked by the transform workflow
+    against run-time overrides). Default: any."""
+
+    processing: list[str] | None = None
+    """Instance types of processing jobs: Model Monitor's baseline and scheduled
+    monitoring jobs. Default: any."""
+
     @model_validator(mode="after")
     def _known_types(self) -> InstanceTypeLimits:
         problems: list[tuple[Location, str]] = []
@@ -244,8 +261,9 @@ class LimitSettings(StrictModel):
     """Allowed instance types per kind."""
 
     max_instance_count: Annotated[int, Field(ge=1, le=100)] | None = None
-    """Most instances of one training job (also per training job of a tuning job) or one
-    endpoint variant at its autoscaling maximum. Valid range: 1-100. Default: no limit."""
+    """Most instances of one training job (also per training job of a tuning job), one
+    endpoint variant at its autoscaling maximum, one transform or processing job. Valid
+    range: 1-100. Default: no limit."""
 
     max_training_runtime_hours: Annotated[int, Field(ge=1, le=672)] | None = None
     """Longest a training job (also each training job of a tuning job) may run. A job
@@ -256,8 +274,13 @@ class LimitSettings(StrictModel):
     """Most training jobs a tuning job may run at once. Valid range: 1-100.
     Default: no limit."""
 
+    max_transform_runtime_hours: Annotated[int, Field(ge=1, le=672)] | None = None
+    """Longest a batch transform run may go on before its workflow stops it. Valid range:
+    1-672 (28 days). Default: no limit."""
+
     def allowed_instance_types(self, kind: UsageKind) -> tuple[str, ...]:
         """The instance types `kind` may use under these limits."""
+        kind = LIMITED_KINDS.get(kind, kind)  # type: ignore[assignment]
         allowed = getattr(self.instance_types, kind)
         return tuple(allowed) if allowed is not None else SAGEMAKER_INSTANCE_TYPES[kind]
 
@@ -270,7 +293,8 @@ class LimitSettings(StrictModel):
 
     def _check(self, usage: ResourceUsage) -> list[LimitViolation]:
         found = []
-        allowed = getattr(self.instance_types, usage.kind)
+        kind = LIMITED_KINDS.get(usage.kind, usage.kind)
+        allowed = getattr(self.instance_types, kind)
         if (
             usage.instance_type is not None
             and allowed is not None
@@ -281,8 +305,7 @@ class LimitSettings(StrictModel):
                     usage.path,
                     usage.instance_type,
                     f"{usage.kind} instance type {usage.instance_type!r} is not allowed by "
-                    f"cost.limits.instance_types.{usage.kind}; allowed: "
-                    + describe_allowed(allowed),
+                    f"cost.limits.instance_types.{kind}; allowed: " + describe_allowed(allowed),
                 )
             )
         if self.max_instance_count is not None and usage.instance_count > self.max_instance_count:
@@ -312,6 +335,21 @@ class LimitSettings(StrictModel):
                         f"({self.max_training_runtime_hours} h)",
                     )
                 )
+        if (
+            self.max_transform_runtime_hours is not None
+            and usage.kind == "transform"
+            and usage.max_runtime_seconds is not None
+            and usage.max_runtime_seconds > self.max_transform_runtime_hours * 3600
+        ):
+            found.append(
+                LimitViolation(
+                    usage.path,
+                    usage.max_runtime_seconds,
+                    f"a maximum runtime of {_hours(usage.max_runtime_seconds)} exceeds "
+                    "cost.limits.max_transform_runtime_hours "
+                    f"({self.max_transform_runtime_hours} h)",
+                )
+            )
         if (
             self.max_parallel_tuning_jobs is not None
             and usage.kind == "tuning"

@@ -18,6 +18,7 @@ from sagemaker_constructs.inference.algorithms import CPU_ONLY_ALGORITHMS
 from sagemaker_constructs.inference.limits import is_burstable, lacks_deployment_guardrails
 
 from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _matches
+from .monitoring import MonitoringSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -469,6 +470,31 @@ class EndpointSettings(StrictModel):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     """Error and latency alarm thresholds."""
 
+    monitoring: MonitoringSettings | None = None
+    """Model Monitor over the captured requests (needs data_capture with
+    capture_request). Default: none."""
+
+    @model_validator(mode="after")
+    def _monitoring_has_captured_data(self) -> EndpointSettings:
+        # MONITOR-4 (model-monitor-data-capture page): Model Monitor reads captured data.
+        capture = self.data_capture
+        if self.monitoring is not None and (capture is None or not capture.capture_request):
+            raise InvalidFieldsError(
+                [
+                    (
+                        ("monitoring",),
+                        "Model Monitor analyses the endpoint's captured requests: set "
+                        "data_capture (with capture_request: true)"
+                        + (
+                            "; serverless endpoints capture nothing, use an instance variant"
+                            if isinstance(self.variant, ServerlessVariantSettings)
+                            else ""
+                        ),
+                    )
+                ]
+            )
+        return self
+
     @model_validator(mode="after")
     def _consistent(self) -> EndpointSettings:
         variant = self.variant
@@ -642,6 +668,8 @@ class InferenceSettings(StrictModel):
                     instance_count=max(most, variant.initial_instance_count),
                 )
             )
+            if endpoint.monitoring is not None:
+                usages.extend(endpoint.monitoring.resource_usages(path))
         return usages
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sagemaker_constructs.inference.monitoring_rules import monitor_image_problem
+
 from .base import (
     AccountId,
     EnvironmentName,
@@ -24,6 +26,7 @@ from .regions import SAGEMAKER_REGIONS
 from .stack_sizes import over_the_limit
 from .studio import StudioSettings, security_group_problem
 from .training import TrainingSettings
+from .transform import TransformSettings, transform_platform_problems
 
 
 class PlatformSettings(StrictModel):
@@ -82,6 +85,9 @@ class PlatformSettings(StrictModel):
     """Ground Truth workforce, work teams, labeling and auto-labeling workflows. Default:
     none (nothing deployed)."""
 
+    transform: TransformSettings | None = None
+    """Batch transform workflows (stack `<name_prefix>-Transform`). Default: none."""
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
@@ -97,7 +103,13 @@ class PlatformSettings(StrictModel):
         per violation, located at the resource's own path."""
         if self.cost is None or self.cost.limits is None:
             return self
-        violations = self.cost.limits.violations(self.resource_usages())
+        # A job usable on several instance types is one usage per type: its count and
+        # runtime are reported once.
+        violations = list(
+            {
+                (v.path, v.message): v for v in self.cost.limits.violations(self.resource_usages())
+            }.values()
+        )
         if violations:
             raise ValidationError.from_exception_data(
                 type(self).__name__,
@@ -195,6 +207,25 @@ class PlatformSettings(StrictModel):
         ]
         if problems:
             raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _transforms_fit_their_models(self) -> PlatformSettings:
+        """Endpoints a transform names exist; the model's algorithm's rules (DeepAR) hold."""
+        problems = transform_platform_problems(self)
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_region(self) -> PlatformSettings:
+        """MONITOR-3: the region has Model Monitor's analyzer image."""
+        monitored = self.inference is not None and any(
+            e.monitoring is not None for e in self.inference.endpoints.values()
+        )
+        problem = monitor_image_problem(self.region) if monitored else None
+        if problem:
+            raise InvalidFieldsError([(("region",), problem)])
         return self
 
     @model_validator(mode="after")

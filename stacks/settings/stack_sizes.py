@@ -49,6 +49,7 @@ def stack_shares(settings: PlatformSettings) -> dict[str, list[Share]]:
         ("Training", _training(settings)),
         ("Workforce", _workforce(settings)),
         ("Labeling", _labeling(settings)),
+        ("Transform", _transform(settings)),
     ):
         if shares:
             stacks[unit] = shares
@@ -162,12 +163,19 @@ def _inference(settings: PlatformSettings) -> list[Share]:
             if variant.autoscaling:
                 # scalable target and policy; from zero also a step policy and its alarm
                 count += 4 if variant.autoscaling.min_capacity == 0 else 2
+        if endpoint.monitoring is not None:
+            # the monitoring role and policy, job definition and schedule, the baseline
+            # workflow (state machine, role, policy, log group) and two alarms
+            count += 10
         shares.append(Share(("inference", "endpoints", key), count, "for this endpoint"))
     if settings.inference.followed_groups():
         # The model approval workflow: function, state machine (each with role, policy and
         # log group), the function's run-listing policy, the event rule and its role and
         # policy.
         shares.insert(0, _fixed(12))
+    if any(e.monitoring is not None for e in settings.inference.endpoints.values()):
+        # the metrics function (function, role, policy, log group), its rule and permission
+        shares.append(_fixed(6))
     return shares
 
 
@@ -235,3 +243,19 @@ def _labeling(settings: PlatformSettings) -> list[Share]:
         emails = len(review.notify_emails) if isinstance(review, ExternalReview) else 0
         shares.append(Share(("labeling", "auto_labeling", index), 37 + emails, "for this workflow"))
     return shares
+
+
+def _transform(settings: PlatformSettings) -> list[Share]:
+    transform = settings.transform
+    if transform is None:
+        return []
+    # the model with its role and policy; the state machine, its role, policy and log
+    # group; a schedule adds a rule with a role and policy
+    return [
+        Share(
+            ("transform", "definitions", name),
+            7 + 3 * (definition.schedule is not None),
+            "for this transform definition",
+        )
+        for name, definition in transform.definitions.items()
+    ]

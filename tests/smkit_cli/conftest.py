@@ -31,6 +31,20 @@ REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 # One botocore session for every invocation: service models load once per test session.
 BOTOCORE = botocore.session.get_session()
+# One boto3 session per region: each registers its handlers on its botocore session, and a
+# second set makes creating an S3 client fail ("Cannot inject class attribute upload_file");
+# and the botocore session holds the region. So the tests' region uses the shared botocore
+# session (where `answering` hooks live), any other region a botocore session of its own.
+BOTO3_SESSIONS: dict[str, boto3.Session] = {}
+
+
+def boto3_session(region: str | None) -> boto3.Session:
+    """The boto3 session of `region`: over the shared botocore session for REGION."""
+    name = region or REGION
+    if name not in BOTO3_SESSIONS:
+        botocore_session = BOTOCORE if name == REGION else botocore.session.get_session()
+        BOTO3_SESSIONS[name] = boto3.Session(botocore_session=botocore_session, region_name=name)
+    return BOTO3_SESSIONS[name]
 
 
 @dataclass
@@ -126,6 +140,16 @@ class Platform:
                 "TextClassifierEndpointName": "ops-text-classifier",
                 # Of `with_async_endpoint`'s config.
                 "BatchScoringEndpointName": "ops-batch-scoring",
+                "DemandForecastBaselineStateMachineArn": self.state_machine(
+                    "ops-demand-forecast-baseline"
+                ),
+            },
+        )
+        self.deploy(
+            "Transform",
+            {
+                "DemandBatchTransformStateMachineArn": self.state_machine("ops-demand-batch"),
+                "SentimentBatchTransformStateMachineArn": self.state_machine("ops-sentiment-batch"),
             },
         )
 
@@ -240,12 +264,7 @@ class Platform:
         """`smkit --config <config> ARGS`, in process (`width` None: the console's own,
         as a real invocation)."""
         runtime = Runtime(
-            session_factory=session_factory
-            or (
-                lambda profile, region: boto3.Session(
-                    botocore_session=BOTOCORE, region_name=region or REGION
-                )
-            ),
+            session_factory=session_factory or (lambda profile, region: boto3_session(region)),
             clock=self.clock,
             sleep=self.clock.sleep,
             width=width,

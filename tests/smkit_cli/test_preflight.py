@@ -94,7 +94,7 @@ def test_a_fresh_account_shows_every_check_and_what_to_do(
         "request-service-quota-increase --service-code sagemaker --quota-code L-G5SPOT "
         "--desired-value 3 --region us-east-1" in out
     )
-    assert "14 passed, 2 failed, 1 unknown" in out
+    assert "18 passed, 2 failed, 1 unknown" in out
     assert "Error: preflight: 2 check(s) failed in account 123456789012, us-east-1" in result.stderr
     assert f"Fix what failed, then deploy: make deploy CONFIG={OPS_CONFIG}" in result.stderr
 
@@ -106,7 +106,7 @@ def test_a_ready_account_exits_0_with_one_json_document(platform: Platform, tmp_
         )
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["summary"] == {"pass": 17, "fail": 0, "unknown": 0}
+    assert document["summary"] == {"pass": 21, "fail": 0, "unknown": 0}
     assert {c["check"] for c in document["checks"]} == {
         "bootstrap",
         "quota",
@@ -143,7 +143,7 @@ def test_denied_reads_exit_5_naming_every_permission(platform: Platform, tmp_pat
         "Error: preflight: access denied to ce:ListCostAllocationTags, sagemaker:ListWorkforces"
         in result.stderr
     )
-    assert "15 passed, 0 failed, 2 unknown" in result.stdout
+    assert "19 passed, 0 failed, 2 unknown" in result.stdout
 
 
 def test_another_aws_error_exits_6(platform: Platform, tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_what_cannot_be_known_yet_does_not_fail_the_run(
     with account(platform, tags={}):
         result = platform.run("preflight")
     assert result.exit_code == 0, result.stderr
-    assert "15 passed, 0 failed, 2 unknown" in result.stdout
+    assert "19 passed, 0 failed, 2 unknown" in result.stdout
 
 
 def test_the_default_assembly_is_the_working_directorys_cdk_out(

@@ -262,6 +262,7 @@ def _inference(endpoints: dict[str, Any]) -> Template:
     foundation's resources."""
     data = yaml.safe_load(FULL_CONFIG.read_text())
     data["inference"]["endpoints"] = endpoints
+    data.pop("transform", None)  # its definitions name the full config's endpoints
     settings = parse_settings(yaml.safe_dump(data))
     app = cdk.App(context=cdk_json_context())
     env = cdk.Environment(account=settings.account, region=settings.region)

@@ -63,6 +63,11 @@ UNITS: dict[str, Unit] = {
         (("AWS::SageMaker::Endpoint", "endpoint", "endpoints"),),
         fill="#ede3f5",
     ),
+    "Transform": Unit(
+        "batch transform",
+        (("AWS::StepFunctions::StateMachine", "workflow", "workflows"),),
+        fill="#ede3f5",
+    ),
     "Cost": Unit("budgets, budget guard", (("AWS::Budgets::Budget", "budget", "budgets"),)),
     "GitHubDeploy": Unit("OIDC deploy role"),
 }

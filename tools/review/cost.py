@@ -3,8 +3,9 @@
 Data-driven: each CloudFormation resource type has a rule (or is listed as free);
 prices come from `prices.yaml`; whatever a rule cannot know from the template or
 the config is a named usage assumption, and every assumption used is reported.
-Training and tuning are not CloudFormation resources: their cost comes from the
-settings sections' `resource_usages()`.
+Training, tuning, batch transform and Model Monitor baseline jobs are not CloudFormation
+resources: their cost comes from the settings sections' `resource_usages()`. Scheduled
+monitoring jobs are priced from their `AWS::SageMaker::MonitoringSchedule`.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ FREE_TYPES = frozenset(
         "AWS::SageMaker::Image",
         "AWS::SageMaker::ImageVersion",
         "AWS::SageMaker::AppImageConfig",
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
         "AWS::Budgets::BudgetsAction",
         "AWS::SSM::Parameter",
         "AWS::CloudFormation::WaitConditionHandle",
@@ -779,6 +782,64 @@ def _props_of(ctx: _Context, resource_type: str) -> list[dict[str, Any]]:
     return [r.get("Properties", {}) or {} for r in ctx.stack.of_type(resource_type).values()]
 
 
+_CRON = re.compile(r"^cron\(0 (?P<hour>\*|\d{1,2})(?:/(?P<step>\d{1,2}))? \? \* \* \*\)$")
+
+
+def runs_per_day(expression: str) -> float | None:
+    """Executions a day of a Model Monitor schedule expression (hourly, every n hours,
+    daily); None for one the rule does not know."""
+    match = _CRON.match(expression.strip())
+    if not match:
+        return None
+    if match.group("hour") == "*":
+        return 24.0
+    if match.group("step"):
+        start, step = int(match.group("hour")), int(match.group("step"))
+        return float(len(range(start, 24, step)))
+    return 1.0
+
+
+def _monitoring_schedule(ctx: _Context) -> None:
+    config = ctx.props.get("MonitoringScheduleConfig", {}) or {}
+    found = ctx.target(config.get("MonitoringJobDefinitionName"))
+    if found is None:
+        ctx.unpriced("its monitoring job definition is not in this stack")
+        return
+    _, definition = found
+    props = definition.get("Properties", {})
+    cluster: dict[str, Any] = next(
+        (
+            value["ClusterConfig"]
+            for key, value in props.items()
+            if key.endswith("JobResources") and isinstance(value, dict)
+        ),
+        {},
+    )
+    instance_type = str(cluster.get("InstanceType"))
+    count = int(cluster.get("InstanceCount", 1))
+    hourly = ctx.estimate.table.instance(instance_type, ctx.estimate.region)
+    if hourly is None:
+        ctx.unpriced(f"{instance_type} is not in the price table")
+        return
+    expression = str(config.get("ScheduleConfig", {}).get("ScheduleExpression", ""))
+    per_day = runs_per_day(expression)
+    if per_day is None:
+        ctx.unpriced(f"schedule {expression!r} is not one Model Monitor accepts")
+        return
+    limit_min = float(props.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 3600)) / 60
+    minutes = min(ctx.assume("monitoring_minutes_per_run"), limit_min)
+    runs = per_day * 30.4
+    usage = runs * minutes / 60 * count * hourly.value
+    ctx.line(
+        f"monitoring schedule {instance_type} x {count}",
+        0.0,
+        usage,
+        f"idle: nothing captured, no monitoring job runs; at usage {runs:g} runs a month "
+        f"({expression}) x {minutes:g} min x ${hourly.value:.4f}/h",
+        hourly,
+    )
+
+
 def _workteam(ctx: _Context) -> None:
     objects = ctx.assume("labeled_objects_per_month")
     price = ctx.price("ground_truth_object")
@@ -812,6 +873,7 @@ RULES: dict[str, Rule] = {
     "AWS::SageMaker::Workteam": _workteam,
     "AWS::SageMaker::Domain": _studio_domain,
     "AWS::SageMaker::Space": _studio_space,
+    "AWS::SageMaker::MonitoringSchedule": _monitoring_schedule,
 }
 
 
@@ -885,11 +947,15 @@ def _docker_assets(result: Estimate, stack: Stack) -> None:
 
 def _job_usages(result: Estimate, usages: Iterable[UsageItem]) -> None:
     """One line per training definition and tuning workflow, priced with the instance
-    type a run uses unless it picks another; the others give the range of a run."""
+    type a run uses unless it picks another (the others give the range of a run); one per
+    batch transform and Model Monitor baseline workflow. Notebooks, endpoints and
+    monitoring schedules are CloudFormation resources, priced from the templates."""
     by_path: dict[tuple[str, str], list[UsageItem]] = {}
     for item in usages:
         if item.kind in ("training", "tuning") and item.instance_type is not None:
             by_path.setdefault((item.kind, item.path), []).append(item)
+        elif item.kind in _OTHER_RUNS_PER_MONTH:
+            _other_job_line(result, item)
     for items in by_path.values():
         _job_line(result, [i for i in items if not i.overridable] or items[:1], items)
 
@@ -928,6 +994,36 @@ def _job_line(result: Estimate, usual: list[UsageItem], items: list[UsageItem]) 
             ceiling=runs.value * run_ceiling,
             run_ceiling=run_ceiling,
             run_range=(low, high) if others else None,
+        )
+    )
+
+
+# Jobs stopped at their max runtime (the transform workflow stops a job there; a baseline
+# job has SageMaker's stopping condition): priced at it.
+_OTHER_RUNS_PER_MONTH = {
+    "transform": "transform_runs_per_month",
+    "processing": "baseline_runs_per_month",
+}
+
+
+def _other_job_line(result: Estimate, item: UsageItem) -> None:
+    hourly = _hourly(result, item)
+    if hourly is None:
+        return
+    hours = (item.max_runtime_seconds or 86_400) / 3600
+    runs = result.table.usage[_OTHER_RUNS_PER_MONTH[item.kind]]
+    result.assumptions_used[runs.key] = runs
+    per_run = item.instance_count * hours * hourly.value
+    result.lines.append(
+        CostLine(
+            stack="(config)",
+            resource=item.path,
+            item=f"{item.kind} {item.instance_type} x {item.instance_count}",
+            idle=0.0,
+            usage=runs.value * per_run,
+            basis=f"{runs.value:g} runs x up to ${per_run:,.2f} per run "
+            f"({hours:g} h max runtime x ${hourly.value:.4f})",
+            approximate=hourly.approximate,
         )
     )
 

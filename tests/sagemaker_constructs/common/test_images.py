@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from sagemaker_constructs.common import ContainerImage
-from sagemaker_constructs.common.builtin_images_data import BUILTIN_IMAGES
+from sagemaker_constructs.common.builtin_images_data import BUILTIN_IMAGES, SERVICE_IMAGES
 from tests.oracles.synth import new_stack
 
 
@@ -59,6 +59,35 @@ def test_builtin_image_resolves_per_region_through_one_mapping() -> None:
     assert mapping["us-west-2"]["forecastingdeepar"] == "156387875391"
     assert mapping["eu-west-1"]["forecastingdeepar"] == "224300973850"
     assert policy_statements(stack) == []  # AWS-owned images need no pull grant
+
+
+def test_model_monitor_image_resolves_per_region_without_a_tag() -> None:
+    stack = new_stack()
+    role = sagemaker_role(stack)
+    uri = ContainerImage.from_service("model-monitor").bind(stack, role)
+    cdk.CfnOutput(stack, "Analyzer", value=uri)
+    template = Template.from_stack(stack).to_json()
+    parts = template["Outputs"]["Analyzer"]["Value"]["Fn::Join"][1]
+    assert parts[0] == {
+        "Fn::FindInMap": ["SageMakerBuiltinImageRegistries", {"Ref": "AWS::Region"}, "modelmonitor"]
+    }
+    # The SDK resolves the analyzer without a tag: SageMaker runs its latest image.
+    assert parts[-1] == "/sagemaker-model-monitor-analyzer"
+    mapping = template["Mappings"]["SageMakerBuiltinImageRegistries"]
+    assert mapping["us-east-1"] == {"modelmonitor": "156813124566"}
+    assert mapping["eu-west-1"]["modelmonitor"] == "468650794304"
+    assert policy_statements(stack) == []
+
+
+def test_service_images_are_not_algorithms_a_config_may_name() -> None:
+    assert "model-monitor" in SERVICE_IMAGES
+    assert "model-monitor" not in BUILTIN_IMAGES
+    with pytest.raises(ValueError, match="unknown built-in algorithm 'model-monitor'"):
+        ContainerImage.from_builtin("model-monitor")
+    with pytest.raises(
+        ValueError, match="unknown SageMaker service image 'xgboost'; known: model-monitor"
+    ):
+        ContainerImage.from_service("xgboost")
 
 
 def test_builtin_image_in_a_region_without_it_fails_at_synth() -> None:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-import boto3
 import pytest
 from botocore.validate import validate_parameters
 
@@ -24,7 +23,7 @@ from smkit_cli.preflight.quotas import (
 )
 from stacks.settings import load_settings
 
-from ..conftest import BOTOCORE, OPS_CONFIG, REGION, Platform
+from ..conftest import BOTOCORE, OPS_CONFIG, REGION, Platform, boto3_session
 
 
 def denied(action: str) -> dict[str, Any]:
@@ -62,8 +61,12 @@ def answers(
 OPS_QUOTAS = [
     "ml.t3.medium for notebook instance usage",
     "ml.c5.xlarge for endpoint usage",
+    "ml.m5.xlarge for processing job usage",
     "ml.g5.xlarge for spot training job usage",
     "ml.g5.2xlarge for spot training job usage",
+    "ml.m5.xlarge for transform job usage",
+    "ml.m5.2xlarge for transform job usage",
+    "ml.c5.xlarge for transform job usage",
     NOTEBOOK_INSTANCES,
     ENDPOINT_INSTANCES,
     SERVERLESS_ENDPOINTS,
@@ -144,8 +147,7 @@ def cost_tags(statuses: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
 
 def make_deployment(config: Any = OPS_CONFIG) -> Deployment:
     """The deployment of `config` with the CLI's AWS access, inside moto."""
-    session = boto3.Session(botocore_session=BOTOCORE, region_name=REGION)
-    return Deployment(load_settings(config), str(config), Aws(session))
+    return Deployment(load_settings(config), str(config), Aws(boto3_session(REGION)))
 
 
 @pytest.fixture

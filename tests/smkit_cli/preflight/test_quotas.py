@@ -52,6 +52,20 @@ def test_needs_count_everything_the_config_can_start_at_once() -> None:
     assert needs[NOTEBOOK_INSTANCES].needs == (
         Need("notebooks.instances[0]", 1, "a notebook instance"),
     )
+    # Model Monitor's baseline and scheduled jobs are processing jobs; transforms their own.
+    assert needs["ml.m5.xlarge for processing job usage"].needs == (
+        Need(
+            "inference.endpoints.demand-forecast.monitoring.data_quality.baseline",
+            1,
+            "1 instance per job",
+        ),
+        Need(
+            "inference.endpoints.demand-forecast.monitoring.data_quality", 1, "1 instance per job"
+        ),
+    )
+    assert needs["ml.c5.xlarge for transform job usage"].needs == (
+        Need("transform.definitions.sentiment-batch", 1, "1 instance per job"),
+    )
 
 
 def test_on_demand_jobs_and_scaled_out_endpoints(tmp_path: Path) -> None:

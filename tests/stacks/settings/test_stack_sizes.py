@@ -129,6 +129,16 @@ OTHER_KINDS: dict[str, dict[str, Any]] = {
             "teams": [{"name": "reviewers"}],
             "workflows": [WORKFLOW],
         },
+        "transform": {
+            "definitions": {
+                "scores": {
+                    "model": MODEL,
+                    "input_prefix": "in/",
+                    "instance_type": "ml.m5.xlarge",
+                    "batch_strategy": "SingleRecord",
+                }
+            }
+        },
     },
 }
 

@@ -434,3 +434,70 @@ def test_studio_apps_without_idle_shutdown_run_all_month(tmp_path: Path) -> None
     (apps,) = [x for x in result.lines if x.item.startswith("Studio JupyterLab apps")]
     assert round(apps.usage, 4) == 2 * 730 * 0.05
     assert "no idle shutdown" in apps.basis
+
+
+def test_transform_and_baseline_usage_come_from_the_config(tmp_path: Path) -> None:
+    usages = [
+        UsageItem("transform", "transform.definitions.demand-batch", "ml.m5.xlarge", 2, 7200),
+        UsageItem("processing", "inference.endpoints.demand.monitoring", "ml.m5.xlarge", 1, 3600),
+        UsageItem("monitoring", "inference.endpoints.demand.monitoring", "ml.m5.xlarge", 1, 3600),
+    ]
+    result = _estimate(tmp_path, {}, usages=usages)
+    transform = next(x for x in result.lines if x.resource == "transform.definitions.demand-batch")
+    assert (transform.idle, round(transform.usage, 4)) == (0.0, round(4 * 2 * 2 * 0.23, 4))
+    (baseline,) = [x for x in result.lines if x.item.startswith("processing")]
+    assert round(baseline.usage, 4) == round(2 * 1 * 1 * 0.23, 4)
+    # Scheduled monitoring jobs are priced from the schedule in the template, not twice.
+    assert len(result.lines) == 2
+    assert {"transform_runs_per_month", "baseline_runs_per_month"} <= set(result.assumptions_used)
+
+
+def _schedule(expression: str, runtime: int = 3600) -> dict[str, dict[str, object]]:
+    return {
+        "Definition": resource(
+            "AWS::SageMaker::DataQualityJobDefinition",
+            JobResources={"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1,
+                                            "VolumeSizeInGB": 20}},
+            StoppingCondition={"MaxRuntimeInSeconds": runtime},
+        ),
+        "Schedule": resource(
+            "AWS::SageMaker::MonitoringSchedule",
+            MonitoringScheduleConfig={
+                "MonitoringJobDefinitionName": {
+                    "Fn::GetAtt": ["Definition", "JobDefinitionName"]
+                },
+                "MonitoringType": "DataQuality",
+                "ScheduleConfig": {"ScheduleExpression": expression},
+            },
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expression", "runs_per_day", "minutes"),
+    [
+        ("cron(0 * ? * * *)", 24, 15),
+        ("cron(0 0/6 ? * * *)", 4, 15),
+        ("cron(0 17/12 ? * * *)", 1, 15),
+        ("cron(0 3 ? * * *)", 1, 15),
+    ],
+)
+def test_a_monitoring_schedule_costs_nothing_idle_and_its_runs_at_usage(
+    tmp_path: Path, expression: str, runs_per_day: int, minutes: int
+) -> None:
+    result = _estimate(tmp_path, _schedule(expression))
+    assert _line(result, "Schedule") == (0.0, round(runs_per_day * 30.4 * minutes / 60 * 0.23, 4))
+    assert "monitoring_minutes_per_run" in result.assumptions_used
+    assert not result.unpriced  # the job definition itself is free
+
+
+def test_a_monitoring_run_is_priced_at_most_at_its_time_limit(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, _schedule("cron(0 * ? * * *)", runtime=600))
+    assert _line(result, "Schedule")[1] == round(24 * 30.4 * 10 / 60 * 0.23, 4)
+
+
+def test_a_schedule_model_monitor_refuses_is_listed_not_guessed(tmp_path: Path) -> None:
+    result = _estimate(tmp_path, _schedule("rate(5 minutes)"))
+    assert [(u.resource, u.reason) for u in result.unpriced] == [
+        ("Schedule", "schedule 'rate(5 minutes)' is not one Model Monitor accepts")
+    ]

@@ -1,0 +1,1 @@
+"""Runtime code of Model Monitor (plain Python and boto3)."""
