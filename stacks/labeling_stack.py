@@ -15,10 +15,17 @@ from constructs import Construct
 
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.labeling.auto_labeling import AutoLabelingWorkflow
+from sagemaker_constructs.labeling.label_studio import LabelStudioHost
 from sagemaker_constructs.labeling.labeling_workflow import LabelingWorkflow, LabelingWorkforce
 
 from .settings import PlatformSettings
-from .settings.labeling import ExternalReview, GroundTruthReview, PrivateTeam, PublicCrowd
+from .settings.labeling import (
+    ExternalReview,
+    GroundTruthReview,
+    LabelStudioReview,
+    PrivateTeam,
+    PublicCrowd,
+)
 from .workforce_stack import WorkforceStack
 
 
@@ -109,6 +116,13 @@ class LabelingStack(Stack):
                     if isinstance(review, GroundTruthReview)
                     else None
                 ),
+                label_studio_host=_studio_host(review)
+                if isinstance(review, LabelStudioReview)
+                else None,
+                label_studio_images_prefix=review.images_prefix
+                if isinstance(review, LabelStudioReview)
+                else "",
+                multi_label=auto.multi_label,
                 default_threshold=auto.default_threshold,
                 label_attribute=auto.label_attribute,
                 instances_per_request=auto.instances_per_request,
@@ -116,7 +130,7 @@ class LabelingStack(Stack):
                 max_concurrency=auto.max_concurrency,
                 human_cost_per_object_usd=Decimal(str(auto.human_cost_per_object_usd)),
                 review_emails=list(review.notify_emails)
-                if isinstance(review, ExternalReview)
+                if isinstance(review, ExternalReview | LabelStudioReview)
                 else [],
                 timeout=Duration.hours(auto.timeout_hours),
             )
@@ -134,6 +148,23 @@ class LabelingStack(Stack):
                 value=made_auto.review_topic.topic_arn,
                 description=f"Review requests of the {auto.name} auto-labeling workflow",
             )
+            if made_auto.label_studio_role is not None:
+                CfnOutput(
+                    self,
+                    f"AutoLabeling{name}LabelStudioRoleArn",
+                    value=made_auto.label_studio_role.role_arn,
+                    description=f"Role Label Studio's host assumes for {auto.name} runs",
+                )
+
+
+def _studio_host(review: LabelStudioReview) -> LabelStudioHost:
+    host = review.host
+    if host.ecs_task_role_arn:
+        return LabelStudioHost.ecs_task_role(host.ecs_task_role_arn)
+    if host.ec2_instance_role_arn:
+        return LabelStudioHost.ec2_instance_role(host.ec2_instance_role_arn)
+    assert host.account is not None and host.external_id is not None
+    return LabelStudioHost.account(host.account, host.external_id)
 
 
 def _pascal(name: str) -> str:

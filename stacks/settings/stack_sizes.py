@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING
 from .base import Location
 from .foundation import PrivateNetwork
 from .inference import AsyncVariantSettings, InstanceVariantSettings
-from .labeling import CognitoWorkforce, ExistingWorkforce, ExternalReview
+from .labeling import CognitoWorkforce, ExistingWorkforce, ExternalReview, LabelStudioReview
 
 if TYPE_CHECKING:
     from .platform import PlatformSettings
 
 MAX_RESOURCES_PER_STACK = 500
+LABEL_STUDIO_RESOURCES = 8
+"""A label_studio review's own resources: the annotations function (function, role, policy,
+log group), its EventBridge rule and invoke permission, the host's role and its policy."""
 """STACK-1: CloudFormation's quota of resources declared in one stack's template."""
 
 
@@ -205,6 +208,14 @@ def _labeling(settings: PlatformSettings) -> list[Share]:
     ]
     for index, auto in enumerate(labeling.auto_labeling):
         review = auto.human_review
-        emails = len(review.notify_emails) if isinstance(review, ExternalReview) else 0
-        shares.append(Share(("labeling", "auto_labeling", index), 37 + emails, "for this workflow"))
+        emails = (
+            len(review.notify_emails)
+            if isinstance(review, ExternalReview | LabelStudioReview)
+            else 0
+        )
+        # Label Studio: the annotations function, its rule and the host's role.
+        studio = LABEL_STUDIO_RESOURCES if isinstance(review, LabelStudioReview) else 0
+        shares.append(
+            Share(("labeling", "auto_labeling", index), 37 + emails + studio, "for this workflow")
+        )
     return shares
