@@ -372,7 +372,8 @@ def ground_truth_multilabel_record(
 ) -> dict[str, Any]:
     """A line of a Ground Truth augmented manifest for multi-label classification: the
     object, its class ids under `attribute`, and `<attribute>-metadata` with the
-    `class-map` and `confidence-map` of those ids (sms-data-output, multi-label)."""
+    `class-map` and `confidence-map` of those ids."""
+    # LABEL-7 (sms-data-output, multi-label): ids in a list, maps keyed by the id as text.
     return {
         **record,
         attribute: list(class_ids),

@@ -15,6 +15,8 @@ from sagemaker_constructs.labeling.runtime.autolabel import (
     common,
     labels,
     merge,
+    predict,
+    prepare,
     review,
     route,
     studio,
@@ -22,7 +24,7 @@ from sagemaker_constructs.labeling.runtime.autolabel import (
 )
 
 from . import label_studio_exports as export
-from .conftest import BUCKET, LABELS, TEXTS, Aws, pre_label, write_manifest
+from .conftest import BUCKET, LABELS, TEXTS, Aws, pre_label, serve_predictions, write_manifest
 
 RUN = "reviews-run1"
 TEXT = {"text": "Arrived on Tuesday"}
@@ -270,8 +272,6 @@ def test_label_studio_image_runs_need_images_in_the_data_bucket(
             )
         ),
     )
-    from sagemaker_constructs.labeling.runtime.autolabel import prepare
-
     with pytest.raises(common.MalformedManifestError) as caught:
         prepare.handler({"input": {"manifest_uri": uri}})
     message = str(caught.value)
@@ -428,3 +428,130 @@ def test_arrivals_elsewhere_or_for_other_modes_are_left_alone(studio_aws: Aws) -
     assert studio_review.annotations_handler(
         event(f"{run['prefix']}{studio.ANNOTATIONS_DIR}1")
     ) == {"status": "ignored"}
+
+
+def test_a_multi_label_run_merges_ground_truth_multi_label_lines(
+    studio_aws: Aws,
+    monkeypatch: pytest.MonkeyPatch,
+    capture_calls: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    aws = studio_aws
+    monkeypatch.setenv("MULTI_LABEL", "true")
+    monkeypatch.setenv("OUTPUT_TYPE", "groundtruth/text-classification-multilabel")
+    texts = ["Great and calm", "Hmm", "Awful", "So-so"]
+    run = prepare.handler({"input": {"manifest_uri": write_manifest(aws, texts)}})
+    serve_predictions(
+        [
+            [
+                {
+                    "labels": ["positive", "neutral"],
+                    "confidence": 0.95,
+                    "probabilities": {"positive": 0.99, "neutral": 0.95, "negative": 0.01},
+                },
+                {"labels": ["neutral"], "confidence": 0.5},
+            ],
+            [{"labels": ["negative"], "confidence": 0.97}],
+            [{"labels": ["neutral", "negative"], "confidence": 0.3}],
+        ]
+    )
+    for batch in json.loads(aws.text(run["chunks_key"])):
+        predict.handler({"run": run, "batch": batch})
+    routed = route.handler({"run": run})
+    assert (routed["auto_count"], routed["human_count"]) == (2, 2)
+    review.request_handler({"token": "token-ml", "run": run, "route": routed})
+    assert json.loads(aws.text(f"{run['prefix']}human/request.json"))["multi_label"] is True
+
+    name = run["run_name"]
+    for task_id, line, choices in ((41, 2, ["neutral", "positive"]), (42, 4, ["negative"])):
+        item = export.annotation(task_id * 10, choices, updated_at="2026-12-05T07:00:00Z")
+        data = export.task_data(line, name, {"text": texts[line - 1]})
+        key = put_annotation(aws, run, str(task_id), export.annotation_file(task_id, data, item))
+        result = arrived(key)
+    assert result["status"] == "complete"
+    labels_key = f"{run['prefix']}human/labels.manifest"
+    assert review.labels_arrived_handler(
+        {"detail": {"bucket": {"name": BUCKET}, "object": {"key": labels_key}}}
+    ) == {"status": "resumed"}
+    (sent,) = capture_calls("SendTaskSuccess")
+    summary = merge.handler({"run": run, "route": routed, "human": json.loads(sent["output"])})
+    assert summary["per_class"] == {
+        "positive": {"auto": 1, "human": 1},
+        "negative": {"auto": 1, "human": 1},
+        "neutral": {"auto": 1, "human": 1},
+    }
+    output = aws.lines(f"{run['prefix']}output/output.manifest")
+    predicted_at = output[0]["label-metadata"]["creation-date"]
+    # LABEL-7 (sms-data-output, multi-label): class ids under the attribute, their names in
+    # class-map and confidences in confidence-map, keyed by the id as a string.
+    assert output == [
+        {
+            "source": texts[0],
+            "id": 0,
+            "label": [0, 2],
+            "label-metadata": {
+                "job-name": f"labeling-job/{name}",
+                "class-map": {"0": "positive", "2": "neutral"},
+                "human-annotated": "no",
+                "creation-date": predicted_at,
+                "confidence-map": {"0": 0.99, "2": 0.95},
+                "type": "groundtruth/text-classification-multilabel",
+            },
+        },
+        {
+            "source": texts[1],
+            "id": 1,
+            "label": [2, 0],
+            "label-metadata": {
+                "job-name": f"labeling-job/{name}",
+                "class-map": {"2": "neutral", "0": "positive"},
+                "human-annotated": "yes",
+                "creation-date": "2026-12-05T07:00:00.000000",
+                "confidence-map": {"2": 1.0, "0": 1.0},
+                "type": "groundtruth/text-classification-multilabel",
+            },
+        },
+        {
+            "source": texts[2],
+            "id": 2,
+            "label": [1],
+            "label-metadata": {
+                "job-name": f"labeling-job/{name}",
+                "class-map": {"1": "negative"},
+                "human-annotated": "no",
+                "creation-date": predicted_at,
+                "confidence-map": {"1": 0.97},
+                "type": "groundtruth/text-classification-multilabel",
+            },
+        },
+        {
+            "source": texts[3],
+            "id": 3,
+            "label": [1],
+            "label-metadata": {
+                "job-name": f"labeling-job/{name}",
+                "class-map": {"1": "negative"},
+                "human-annotated": "yes",
+                "creation-date": "2026-12-05T07:00:00.000000",
+                "confidence-map": {"1": 1.0},
+                "type": "groundtruth/text-classification-multilabel",
+            },
+        },
+    ]
+
+
+def test_multi_label_answers_outside_the_contract_fail_the_batch(
+    studio_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = studio_aws
+    monkeypatch.setenv("MULTI_LABEL", "true")
+    run = prepare.handler({"input": {"manifest_uri": write_manifest(aws, ["a", "b"])}})
+    serve_predictions(
+        [[{"labels": ["positive", "positive"], "confidence": 0.9}, {"label": "neutral"}]]
+    )
+    batch = json.loads(aws.text(run["chunks_key"]))[0]
+    with pytest.raises(predict.InvalidPredictionError) as caught:
+        predict.handler({"run": run, "batch": batch})
+    assert "line 1: labels must be a list of at least one of the workflow's labels, each once" in (
+        str(caught.value)
+    )
+    assert "got ['positive', 'positive']" in str(caught.value)
