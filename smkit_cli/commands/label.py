@@ -13,6 +13,7 @@ from ..context import Operator, json_option, pass_operator
 from ..deployment import Deployment, pascal
 from ..errors import CliError, ExitCode
 from ..waiting import DEFAULT_INTERVAL
+from .studio import studio_setup
 
 wait_option = click.option("--wait", is_flag=True, help="Follow the run and print its summary.")
 interval_option = click.option(
@@ -32,7 +33,10 @@ manifest_option = click.option(
 
 @click.group()
 def label() -> None:
-    """Start labeling and auto-labeling workflows."""
+    """Start labeling and auto-labeling workflows; set up Label Studio for a run."""
+
+
+label.add_command(studio_setup)
 
 
 def _labeling(deployment: Deployment) -> Any:
@@ -172,9 +176,9 @@ def run(
 )
 @click.option(
     "--human-mode",
-    type=click.Choice(["ground_truth", "external"]),
-    help="Who labels the rest: a Ground Truth labeling workflow, or an external tool (the run "
-    "waits for its labels). Default: the workflow's.",
+    type=click.Choice(["ground_truth", "label_studio", "external"]),
+    help="Who labels the rest: a Ground Truth labeling workflow, Label Studio, or an external "
+    "tool (the run waits for its labels). Default: the workflow's.",
 )
 @click.option(
     "--run-id",
@@ -209,10 +213,11 @@ def auto(
             f"{', '.join(settings.endpoint_names)}",
             ExitCode.USAGE,
         )
-    if human_mode == "ground_truth" and settings.human_review.mode != "ground_truth":
+    configured_mode = settings.human_review.mode
+    if human_mode in ("ground_truth", "label_studio") and human_mode != configured_mode:
         raise CliError(
-            f"{name} has no Ground Truth labeling workflow for its human step: "
-            "--human-mode must be external",
+            f"{name}'s human step is {configured_mode}: --human-mode must be "
+            f"{configured_mode} or external",
             ExitCode.USAGE,
         )
     arn = deployment.output("Labeling", f"AutoLabeling{pascal(name)}Arn")
