@@ -163,7 +163,8 @@ def _studio_host(review: LabelStudioReview) -> LabelStudioHost:
         return LabelStudioHost.ecs_task_role(host.ecs_task_role_arn)
     if host.ec2_instance_role_arn:
         return LabelStudioHost.ec2_instance_role(host.ec2_instance_role_arn)
-    assert host.account is not None and host.external_id is not None
+    assert host.account is not None
+    assert host.external_id is not None
     return LabelStudioHost.account(host.account, host.external_id)
 
 

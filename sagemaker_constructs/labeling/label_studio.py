@@ -115,8 +115,8 @@ class LabelStudioRole(Construct):
                 sid="WriteAnnotations", actions=["s3:PutObject"], resources=[annotations]
             )
         )
-        # LABEL-6 (S3 configuring-bucket-key): with a bucket key, S3 asks KMS with the bucket's ARN as
-        # encryption context, not the object's, so the key is scoped to the bucket here.
+        # LABEL-6 (S3 configuring-bucket-key): with a bucket key, S3 asks KMS with the
+        # bucket's ARN as encryption context, not the object's: the key is scoped to the bucket.
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="UseKeyThroughS3",
