@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from constructs import Construct
 
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.labeling.auto_labeling import AutoLabelingWorkflow
-from sagemaker_constructs.labeling.label_studio import LabelStudioHost
+from sagemaker_constructs.labeling.label_studio import LabelStudioHost, LabelStudioRole
 from sagemaker_constructs.labeling.labeling_workflow import LabelingWorkflow, LabelingWorkforce
 
 from .settings import PlatformSettings
@@ -97,6 +98,8 @@ class LabelingStack(Stack):
                 description=f"State machine of the {config.name} labeling workflow",
             )
 
+        self.label_studio_roles: dict[LabelStudioHost, LabelStudioRole] = {}
+        """The roles of Label Studio hosts, one per host (its workflows share it)."""
         self.auto_labeling: dict[str, AutoLabelingWorkflow] = {}
         """Auto-labeling workflows by name."""
         for auto in labeling.auto_labeling:
@@ -116,7 +119,9 @@ class LabelingStack(Stack):
                     if isinstance(review, GroundTruthReview)
                     else None
                 ),
-                label_studio_host=_studio_host(review)
+                label_studio=self._studio_role(
+                    _studio_host(review), data_bucket=data_bucket, encryption_key=encryption_key
+                )
                 if isinstance(review, LabelStudioReview)
                 else None,
                 label_studio_images_prefix=review.images_prefix
@@ -155,6 +160,25 @@ class LabelingStack(Stack):
                     value=made_auto.label_studio_role.role_arn,
                     description=f"Role Label Studio's host assumes for {auto.name} runs",
                 )
+
+    def _studio_role(
+        self, host: LabelStudioHost, *, data_bucket: s3.IBucket, encryption_key: kms.IKey
+    ) -> LabelStudioRole:
+        """The role of `host`, made for its first workflow."""
+        if host not in self.label_studio_roles:
+            # Named after the principal: another workflow of the same host never renames
+            # the role that host's AWS profile names.
+            digest = hashlib.sha256(f"{host.kind}/{host.principal_id}/{host.external_id}".encode())
+            self.label_studio_roles[host] = LabelStudioRole(
+                self,
+                f"LabelStudioHost{digest.hexdigest()[:8]}",
+                host=host,
+                data_bucket=data_bucket,
+                encryption_key=encryption_key,
+                description=f"Label Studio on {host.kind.replace('_', ' ')} "
+                f"{host.principal_id}: auto-labeling runs in the data bucket",
+            )
+        return self.label_studio_roles[host]
 
 
 def _studio_host(review: LabelStudioReview) -> LabelStudioHost:

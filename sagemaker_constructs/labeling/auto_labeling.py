@@ -70,7 +70,7 @@ from ..common import (
     acknowledge_wildcards,
 )
 from .access import grant_objects
-from .label_studio import LabelStudioHost, LabelStudioRole
+from .label_studio import LabelStudioRole
 from .labeling_workflow import alert_and_fail
 from .runtime.autolabel.studio import ANNOTATIONS_DIR
 
@@ -119,7 +119,7 @@ class AutoLabelingWorkflow(Construct):
         encryption_key: kms.IKey,
         alerts_topic: sns.ITopic,
         labeling_state_machine: sfn.IStateMachine | None = None,
-        label_studio_host: LabelStudioHost | None = None,
+        label_studio: LabelStudioRole | None = None,
         label_studio_images_prefix: str = "",
         multi_label: bool = False,
         default_threshold: float = 0.9,
@@ -145,9 +145,9 @@ class AutoLabelingWorkflow(Construct):
         :param labeling_state_machine: A `LabelingWorkflow`'s state machine (classification
             of the same data type, labels and multi-label choice) for human mode
             `ground_truth`. Default: none.
-        :param label_studio_host: Who runs Label Studio, for human mode `label_studio` (the
-            default mode when given): the workflow gets a role that host assumes
-            (`label_studio_role`). Default: none.
+        :param label_studio: The role of the Label Studio host, for human mode
+            `label_studio` (the default mode when given): the workflow lets it read its runs'
+            tasks (and images) and write their annotations. Default: none.
         :param label_studio_images_prefix: Image workflows with Label Studio: where the
             images are in the data bucket. Default: anywhere (`""`).
         :param multi_label: Whether an object may get several classes (the endpoint answers
@@ -212,7 +212,7 @@ class AutoLabelingWorkflow(Construct):
         prefix = f"{RUN_PREFIX}{name}/"
         self.run_prefix = prefix
         """Key prefix of this workflow's runs in the data bucket."""
-        human_modes = (["label_studio"] if label_studio_host else []) + (
+        human_modes = (["label_studio"] if label_studio else []) + (
             ["ground_truth"] if labeling_state_machine else []
         )
         human_modes.append("external")
@@ -225,7 +225,7 @@ class AutoLabelingWorkflow(Construct):
         }
         studio_images = (
             {"LABEL_STUDIO_IMAGES_PREFIX": label_studio_images_prefix}
-            if label_studio_host and data_type == "image"
+            if label_studio and data_type == "image"
             else {}
         )
 
@@ -333,7 +333,7 @@ class AutoLabelingWorkflow(Construct):
         self.label_studio_role: iam.IRole | None = None
         """Label Studio mode: the role Label Studio's host assumes."""
         publishers = [self.request_review, self.labels_arrived]
-        if label_studio_host is not None:
+        if label_studio is not None:
             self.annotations_arrived = function(
                 "AnnotationsArrived",
                 "autolabel.studio_review.annotations_handler",
@@ -341,16 +341,11 @@ class AutoLabelingWorkflow(Construct):
                 {"REVIEW_TOPIC_ARN": self.review_topic.topic_arn, "RUN_PREFIX": prefix},
             )
             publishers.append(self.annotations_arrived)
-            self.label_studio_role = LabelStudioRole(
-                self,
-                "LabelStudio",
-                host=label_studio_host,
-                data_bucket=data_bucket,
-                encryption_key=encryption_key,
-                runs_prefix=prefix,
+            label_studio.allow_runs(
+                prefix,
                 images_prefix=label_studio_images_prefix if data_type == "image" else None,
-                description=f"Label Studio's access to the runs of auto-labeling workflow {name}",
-            ).role
+            )
+            self.label_studio_role = label_studio.role
         # Manifests may be anywhere in the data bucket; Ground Truth's output too.
         grant_objects(self.prepare.role, data_bucket, encryption_key, "*")
         # A split that fails removes the batches it wrote, and nothing else.

@@ -62,7 +62,9 @@ class LabelStudioHost:
 
 
 class LabelStudioRole(Construct):
-    """The role of one auto-labeling workflow's Label Studio host (module docstring)."""
+    """The role a Label Studio host assumes (module docstring). One host runs one Label
+    Studio whose storages all use the host's credentials, so the auto-labeling workflows
+    of one host share its role: each adds its runs with `allow_runs`."""
 
     def __init__(
         self,
@@ -72,54 +74,30 @@ class LabelStudioRole(Construct):
         host: LabelStudioHost,
         data_bucket: s3.IBucket,
         encryption_key: kms.IKey,
-        runs_prefix: str,
-        images_prefix: str | None = None,
-        description: str = "",
+        description: str = "Label Studio's access to auto-labeling runs in the data bucket",
     ) -> None:
         """
         :param host: Who assumes the role.
         :param data_bucket: The bucket of the runs (SSE-KMS with an S3 Bucket Key).
         :param encryption_key: The bucket's key.
-        :param runs_prefix: The workflow's runs, e.g. `auto-labeling/sentiment/`.
-        :param images_prefix: Image workflows: where the images are (`""`: anywhere in the
-            bucket). Default: none (text: no image access).
         :param description: The role's description.
         """
         super().__init__(scope, id_)
+        self._bucket = data_bucket
+        self.host = host
+        """Who assumes the role."""
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=host.principal(),
-            description=description or f"Label Studio's access to {runs_prefix} runs",
+            description=description,
             max_session_duration=Duration.hours(1),
         )
         """The role Label Studio's host assumes."""
-        tasks = data_bucket.arn_for_objects(f"{runs_prefix}*/{TASKS_DIR}*")
-        annotations = data_bucket.arn_for_objects(f"{runs_prefix}*/{ANNOTATIONS_DIR}*")
-        readable = [tasks]
-        if images_prefix is not None:
-            readable.append(data_bucket.arn_for_objects(f"{images_prefix}*"))
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListRuns",
-                actions=["s3:ListBucket"],
-                resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{runs_prefix}*"]}},
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(sid="ReadTasks", actions=["s3:GetObject"], resources=readable)
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteAnnotations", actions=["s3:PutObject"], resources=[annotations]
-            )
-        )
         # LABEL-6 (S3 configuring-bucket-key): with a bucket key, S3 asks KMS with the
         # bucket's ARN as encryption context, not the object's: the key is scoped to the bucket.
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="UseKeyThroughS3",
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=[encryption_key.key_arn],
                 conditions={
@@ -129,6 +107,28 @@ class LabelStudioRole(Construct):
                     }
                 },
             )
+        )
+
+    def allow_runs(self, runs_prefix: str, *, images_prefix: str | None = None) -> None:
+        """Let Label Studio list the runs under `runs_prefix` (e.g. `auto-labeling/sentiment/`),
+        read their tasks and write their annotations; with `images_prefix` (image
+        workflows, `""` for the whole bucket), also read the images it presigns URLs for."""
+        bucket = self._bucket
+        tasks = bucket.arn_for_objects(f"{runs_prefix}*/{TASKS_DIR}*")
+        annotations = bucket.arn_for_objects(f"{runs_prefix}*/{ANNOTATIONS_DIR}*")
+        readable = [tasks]
+        if images_prefix is not None:
+            readable.append(bucket.arn_for_objects(f"{images_prefix}*"))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{runs_prefix}*"]}},
+            )
+        )
+        self.role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=readable))
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[annotations])
         )
         acknowledge_wildcards(
             self.role,
