@@ -5,6 +5,7 @@ of Label Studio's host; and applying them through Label Studio's REST API.
 The API calls (Label Studio 1.23's REST API, the same paths label-studio-sdk uses):
 
     GET   /api/projects?title=<title>          find the run's project
+    GET   /api/projects/<id>                    its labeling config
     POST  /api/projects                         create it with the labeling config
     PATCH /api/projects/<id>                    bring its labeling config up to date
     GET   /api/storages/s3?project=<id>         its source storages
@@ -208,13 +209,14 @@ def apply(setup: StudioSetup, api: LabelStudioApi) -> Applied:
     created: list[str] = []
     updated: list[str] = []
     if found:
-        project = found[0]
+        # The list holds a summary of each project: its config comes with the project.
+        project = api.call("GET", f"/api/projects/{found[0]['id']}")
         change = _differs(
             project, {"label_config": setup.label_config, "description": setup.description}
         )
         if change:
             api.call("PATCH", f"/api/projects/{project['id']}", change)
-            updated.append("project")
+            updated.append(f"project ({', '.join(sorted(change))})")
     else:
         project = api.call(
             "POST",
@@ -271,7 +273,7 @@ def _storage(
         change = _differs(existing[0], wanted)
         if change:
             api.call("PATCH", f"{path}/{existing[0]['id']}", {"project": project_id, **change})
-            updated.append(what)
+            updated.append(f"{what} ({', '.join(sorted(change))})")
         return int(existing[0]["id"])
     made = api.call("POST", path, {"project": project_id, **wanted})
     created.append(what)

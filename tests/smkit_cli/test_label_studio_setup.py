@@ -155,7 +155,11 @@ class RecordedLabelStudio:
 
     def answer(self, method: str, path: str, body: Any) -> Any:
         if path.startswith("/api/projects?title="):
-            return {"count": len(self.projects), "results": self.projects}
+            # Label Studio lists summaries, without the labeling config.
+            summaries = [{"id": p["id"], "title": p["title"]} for p in self.projects]
+            return {"count": len(self.projects), "results": summaries}
+        if method == "GET" and path.startswith("/api/projects/"):
+            return self.projects[0]
         if (method, path) == ("POST", "/api/projects"):
             self.projects.append({"id": 7, **body})
             return self.projects[-1]
@@ -203,10 +207,10 @@ def test_applying_twice_changes_nothing_the_second_time() -> None:
     server.calls.clear()
     second = apply(SETUP, api)
     assert (second.created, second.updated) == ([], [])
-    assert [c[0] for c in server.calls] == ["GET", "GET", "GET", "POST"]  # the sync only
+    assert [c[0] for c in server.calls] == ["GET", "GET", "GET", "GET", "POST"]  # the sync only
 
     changed = StudioSetup(**{**SETUP.__dict__, "label_config": "<View><Text/></View>"})
-    assert apply(changed, api).updated == ["project"]
+    assert apply(changed, api).updated == ["project (label_config)"]
     assert server.projects[0]["label_config"] == "<View><Text/></View>"
 
 

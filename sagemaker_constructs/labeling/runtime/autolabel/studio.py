@@ -94,7 +94,9 @@ def labeling_config(data_type: str, labels: list[str], *, multi_label: bool) -> 
         f'  <Choices name="{CONTROL}" toName="{data}" choice="{choice}" required="true">\n'
         f"{choices}\n"
         "  </Choices>\n"
-        "</View>\n"
+        # No line break at the end: Label Studio stores the config without one, and an
+        # unchanged config must compare equal (`studio-setup --url` applies only changes).
+        "</View>"
     )
 
 
