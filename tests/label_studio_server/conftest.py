@@ -36,8 +36,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 VENV = ROOT / ".venv-labelstudio"
 TEMPLATE = VENV / "label-studio-template"
-"""A migrated Label Studio database with the test's user, made by `make` once per venv
-(migrating a fresh one takes ~20 s); without it the server migrates at start."""
+"""A migrated Label Studio database with the test's user, made once per venv (migrating
+takes 20-60 s here); each run starts from a copy of it."""
 CONFIG = HERE / "config.yaml"
 REGION = "us-east-1"
 USER = "labeler@example.com"
@@ -172,11 +172,12 @@ def label_studio(world: World) -> Iterator[LabelStudio]:
     assert executable.exists(), (
         f"{executable} is missing: `make test-label-studio` creates .venv-labelstudio"
     )
+    if not TEMPLATE.is_dir():
+        _make_template(executable)
     data = Path(tempfile.mkdtemp(prefix="smkit-label-studio-"))
     process: subprocess.Popen[bytes] | None = None
     try:
-        if TEMPLATE.is_dir():
-            shutil.copytree(TEMPLATE, data, dirs_exist_ok=True)
+        shutil.copytree(TEMPLATE, data, dirs_exist_ok=True)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = data / "server.log"
@@ -204,6 +205,43 @@ def label_studio(world: World) -> Iterator[LabelStudio]:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def _base_environment(data: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(data),
+        "LANG": "C.UTF-8",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data),
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+    }
+
+
+def _make_template(executable: Path) -> None:
+    """Migrate a database and create the test's user (`label-studio init`), in a folder
+    renamed into place when complete (a concurrent run makes its own and one wins)."""
+    building = Path(tempfile.mkdtemp(prefix="label-studio-template-", dir=VENV))
+    try:
+        arguments = [
+            *(str(executable), "init", "--no-browser"),
+            *("--username", USER, "--password", PASSWORD),
+            *("--user-token", TOKEN, "--enable-legacy-api-token"),
+        ]
+        done = subprocess.run(
+            arguments,
+            env=_base_environment(building),
+            capture_output=True,
+            timeout=START_SECONDS * 2,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout.decode()[-4000:] + done.stderr.decode()[-4000:]
+        try:
+            building.rename(TEMPLATE)
+        except OSError:
+            assert TEMPLATE.is_dir()  # another run's template won
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
 def _server_environment(world: World, data: Path) -> dict[str, str]:
     """Label Studio's environment: no AWS keys of its own, only the host profile."""
     aws = data / "aws"
@@ -217,12 +255,7 @@ def _server_environment(world: World, data: Path) -> dict[str, str]:
         f"external_id = lstest-labelers\nregion = {REGION}\n"
     )
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(data),
-        "LANG": "C.UTF-8",
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data),
-        "LATEST_VERSION_CHECK": "false",
-        "COLLECT_ANALYTICS": "false",
+        **_base_environment(data),
         "AWS_CONFIG_FILE": str(aws / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
         "AWS_PROFILE": HOST_PROFILE,
