@@ -548,8 +548,10 @@ class LabelStudioReview(StrictModel):
     host: LabelStudioHost
     """Who assumes the kit's Label Studio role (the principal of Label Studio's host)."""
     s3_endpoint: HttpsUrl | None = None
-    """S3 endpoint Label Studio uses, when not S3's public one (e.g. an S3 interface VPC
-    endpoint). Default: none (S3's regional endpoint)."""
+    """S3 endpoint of the storages, when not S3's regional one (e.g. its FIPS endpoint).
+    Label Studio refuses a storage endpoint that resolves to a private address (its SSRF
+    guard): for an interface VPC endpoint set `S3_ENDPOINT` on Label Studio's host instead
+    (docs/label-studio.md). Default: none."""
     images_prefix: S3Prefix = ""
     """Image workflows: key prefix of the images in the data bucket that Label Studio may
     read (runs refuse images elsewhere). Default: the whole data bucket."""

@@ -98,7 +98,7 @@ def test_studio_setup_for_another_account_names_the_external_id_and_endpoint(
     setup = json.loads(result.stdout)
     assert 'choice="multiple"' in setup["project"]["label_config"]
     assert '<Image name="image" value="$image"/>' in setup["project"]["label_config"]
-    assert setup["source_storage"]["s3_endpoint"].startswith("https://bucket.vpce-1a2b")
+    assert setup["source_storage"]["s3_endpoint"].startswith("https://s3-fips.us-east-1")
     assert "source_profile = <a profile of the host's own credentials>" in setup["aws_profile"]
     assert "external_id = smkit-photos" in setup["aws_profile"]
 

@@ -387,7 +387,7 @@ def test_a_label_studio_review_loads_with_its_host() -> None:
         studio(
             '          account: "210987654321"\n          external_id: smkit-photos',
             "        images_prefix: catalog/\n"
-            "        s3_endpoint: https://bucket.vpce-1a2b.s3.us-east-1.vpce.amazonaws.com",
+            "        s3_endpoint: https://s3-fips.us-east-1.amazonaws.com",
         )
     )
     assert settings.labeling is not None
