@@ -215,9 +215,10 @@ def auto(
         )
     configured_mode = settings.human_review.mode
     if human_mode in ("ground_truth", "label_studio") and human_mode != configured_mode:
+        allowed = list(dict.fromkeys([configured_mode, "external"]))
         raise CliError(
             f"{name}'s human step is {configured_mode}: --human-mode must be "
-            f"{configured_mode} or external",
+            f"{' or '.join(allowed)}",
             ExitCode.USAGE,
         )
     arn = deployment.output("Labeling", f"AutoLabeling{pascal(name)}Arn")

@@ -270,3 +270,24 @@ def test_a_personal_access_token_is_exchanged_for_an_access_token() -> None:
         ("https://ls.example.com/api/token/refresh/", {"refresh": refresh}, None),
         ("https://ls.example.com/api/projects?title=x", None, f"Bearer {access}"),
     ]
+
+
+def test_label_auto_offers_label_studio_only_to_its_workflows(platform: Platform) -> None:
+    deploy(platform)
+    external = smkit(
+        platform, "label", "auto", "external-auto", "-m", "x.manifest", "--human-mode",
+        "label_studio",
+    )  # fmt: skip
+    assert external.exit_code == 2
+    assert "external-auto's human step is external: --human-mode must be external" in (
+        external.output
+    )
+    studio = smkit(
+        platform, "label", "auto", "sentiment-studio", "-m", "x.manifest", "--human-mode",
+        "ground_truth",
+    )  # fmt: skip
+    assert studio.exit_code == 2
+    assert (
+        "sentiment-studio's human step is label_studio: --human-mode must be label_studio or "
+        "external" in studio.output
+    )
