@@ -3,6 +3,7 @@
 #   make synth                          set up, then synthesize config/default.yaml into cdk.out/
 #   make synth CONFIG=<file> OUT=<dir>  another config into another folder
 #   make test                           set up the dev environment, run the whole suite
+#   make test-label-studio              the end-to-end test against a real Label Studio
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
 #               [BASE_CONFIG=<file>]    the config BASE was synthesized from (its cost)
 #   make diagram                        draw the full example config's pictures into docs/diagrams/
@@ -67,13 +68,17 @@ CDK := npx --no-install cdk
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
+# The Label Studio end-to-end test's own environment (tests/label_studio_server).
+LS_VENV := .venv-labelstudio
+LS_REQUIREMENTS := tests/label_studio_server/requirements.txt
+LS_STAMP := $(LS_VENV)/.installed
 SYNTH_STAMP := $(VENV)/.synth-installed
 DEV_STAMP := $(VENV)/.dev-installed
 REVIEW_STAMP := $(VENV)/.review-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test lint review diagram preflight deploy diff bootstrap config-docs integ integ-snapshots clean distclean
+.PHONY: help synth test test-label-studio lint review diagram preflight deploy diff bootstrap config-docs integ integ-snapshots clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -88,6 +93,11 @@ PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadscope
 
 test: $(DEV_STAMP) $(NPM_STAMP) ## Run the whole test suite (offline: moto, template assertions, no AWS)
 	@$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# A real Label Studio server (its own venv: Django and its pins stay out of the kit's) with
+# moto serving S3; ~1 GB and a minute to install once, a minute to run (docs/label-studio.md).
+test-label-studio: $(DEV_STAMP) $(NPM_STAMP) $(LS_STAMP) ## Run the end-to-end test against a real Label Studio server (offline)
+	@$(PY) -m pytest tests/label_studio_server $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff, mypy and a check of every shipped config
 	$(PY) -m ruff check .
@@ -139,8 +149,8 @@ clean: ## Remove synthesized output and caches
 	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram integ-results .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove the virtual environment and node_modules
-	rm -rf $(VENV) node_modules
+distclean: clean ## Also remove the virtual environments and node_modules
+	rm -rf $(VENV) $(LS_VENV) node_modules
 
 # --- setup -----------------------------------------------------------------------------------
 
@@ -166,6 +176,13 @@ $(DEV_STAMP): pyproject.toml $(SYNTH_STAMP)
 $(REVIEW_STAMP): pyproject.toml $(SYNTH_STAMP)
 	@echo "Installing the review extra into $(VENV) (log: $(VENV)/pip.log)"
 	@$(PIP) -e '.[review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+$(LS_STAMP): $(LS_REQUIREMENTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0])'
+	@echo "Installing Label Studio into $(LS_VENV) (log: $(LS_VENV)/pip.log)"
+	@rm -rf $(LS_VENV) && $(PYTHON) -m venv $(LS_VENV)
+	@$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(LS_REQUIREMENTS) > $(LS_VENV)/pip.log 2>&1 || { cat $(LS_VENV)/pip.log; exit 1; }
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json $(SYNTH_STAMP)

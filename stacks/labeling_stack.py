@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,17 @@ from constructs import Construct
 
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.labeling.auto_labeling import AutoLabelingWorkflow
+from sagemaker_constructs.labeling.label_studio import LabelStudioHost, LabelStudioRole
 from sagemaker_constructs.labeling.labeling_workflow import LabelingWorkflow, LabelingWorkforce
 
 from .settings import PlatformSettings
-from .settings.labeling import ExternalReview, GroundTruthReview, PrivateTeam, PublicCrowd
+from .settings.labeling import (
+    ExternalReview,
+    GroundTruthReview,
+    LabelStudioReview,
+    PrivateTeam,
+    PublicCrowd,
+)
 from .workforce_stack import WorkforceStack
 
 
@@ -90,6 +98,8 @@ class LabelingStack(Stack):
                 description=f"State machine of the {config.name} labeling workflow",
             )
 
+        self.label_studio_roles: dict[LabelStudioHost, LabelStudioRole] = {}
+        """The roles of Label Studio hosts, one per host (its workflows share it)."""
         self.auto_labeling: dict[str, AutoLabelingWorkflow] = {}
         """Auto-labeling workflows by name."""
         for auto in labeling.auto_labeling:
@@ -109,6 +119,15 @@ class LabelingStack(Stack):
                     if isinstance(review, GroundTruthReview)
                     else None
                 ),
+                label_studio=self._studio_role(
+                    _studio_host(review), data_bucket=data_bucket, encryption_key=encryption_key
+                )
+                if isinstance(review, LabelStudioReview)
+                else None,
+                label_studio_images_prefix=review.images_prefix
+                if isinstance(review, LabelStudioReview)
+                else "",
+                multi_label=auto.multi_label,
                 default_threshold=auto.default_threshold,
                 label_attribute=auto.label_attribute,
                 instances_per_request=auto.instances_per_request,
@@ -116,7 +135,7 @@ class LabelingStack(Stack):
                 max_concurrency=auto.max_concurrency,
                 human_cost_per_object_usd=Decimal(str(auto.human_cost_per_object_usd)),
                 review_emails=list(review.notify_emails)
-                if isinstance(review, ExternalReview)
+                if isinstance(review, ExternalReview | LabelStudioReview)
                 else [],
                 timeout=Duration.hours(auto.timeout_hours),
             )
@@ -134,6 +153,43 @@ class LabelingStack(Stack):
                 value=made_auto.review_topic.topic_arn,
                 description=f"Review requests of the {auto.name} auto-labeling workflow",
             )
+            if made_auto.label_studio_role is not None:
+                CfnOutput(
+                    self,
+                    f"AutoLabeling{name}LabelStudioRoleArn",
+                    value=made_auto.label_studio_role.role_arn,
+                    description=f"Role Label Studio's host assumes for {auto.name} runs",
+                )
+
+    def _studio_role(
+        self, host: LabelStudioHost, *, data_bucket: s3.IBucket, encryption_key: kms.IKey
+    ) -> LabelStudioRole:
+        """The role of `host`, made for its first workflow."""
+        if host not in self.label_studio_roles:
+            # Named after the principal: another workflow of the same host never renames
+            # the role that host's AWS profile names.
+            digest = hashlib.sha256(f"{host.kind}/{host.principal_id}/{host.external_id}".encode())
+            self.label_studio_roles[host] = LabelStudioRole(
+                self,
+                f"LabelStudioHost{digest.hexdigest()[:8]}",
+                host=host,
+                data_bucket=data_bucket,
+                encryption_key=encryption_key,
+                description=f"Label Studio on {host.kind.replace('_', ' ')} "
+                f"{host.principal_id}: auto-labeling runs in the data bucket",
+            )
+        return self.label_studio_roles[host]
+
+
+def _studio_host(review: LabelStudioReview) -> LabelStudioHost:
+    host = review.host
+    if host.ecs_task_role_arn:
+        return LabelStudioHost.ecs_task_role(host.ecs_task_role_arn)
+    if host.ec2_instance_role_arn:
+        return LabelStudioHost.ec2_instance_role(host.ec2_instance_role_arn)
+    assert host.account is not None
+    assert host.external_id is not None
+    return LabelStudioHost.account(host.account, host.external_id)
 
 
 def _pascal(name: str) -> str:

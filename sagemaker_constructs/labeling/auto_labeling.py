@@ -31,10 +31,12 @@ The run, step by step (runtime/autolabel/):
    the run fails and its alert names the endpoint, the batches and their manifest lines.
 3. `route`: confidence >= threshold keeps the model's label; the rest is written to
    `human/to-label.manifest`.
-4. People label the rest: a Ground Truth labeling workflow, or `external` (Ground Truth
+4. People label the rest: a Ground Truth labeling workflow, `external` (Ground Truth
    is closed to new customers): the run publishes where the objects are, waits with a
    task token, and resumes when complete, valid labels land at
-   `<run>/human/labels.manifest`.
+   `<run>/human/labels.manifest`; or `label_studio`: the run writes Label Studio tasks,
+   converts the annotations Label Studio writes back into that labels file and resumes
+   the same way (docs/label-studio.md).
 5. `merge`: one augmented manifest (`output/output.manifest`) and `output/summary.json`.
 
 A failure anywhere is published to the alerts topic.
@@ -68,12 +70,18 @@ from ..common import (
     acknowledge_wildcards,
 )
 from .access import grant_objects
+from .label_studio import LabelStudioRole
 from .labeling_workflow import alert_and_fail
+from .runtime.autolabel.studio import ANNOTATIONS_DIR
 
 RUNTIME = Path(__file__).parent / "runtime"
 OUTPUT_TYPES = {
     "text": "groundtruth/text-classification",
     "image": "groundtruth/image-classification",
+}
+MULTI_LABEL_OUTPUT_TYPES = {
+    "text": "groundtruth/text-classification-multilabel",
+    "image": "groundtruth/image-classification-multilabel",
 }
 RUN_PREFIX = "auto-labeling/"
 
@@ -91,8 +99,9 @@ class AutoLabelingWorkflow(Construct):
     the endpoint and the manifest line.
 
     Execution input: `{"manifest_uri": "s3://<data bucket>/..."}`, optionally `threshold`
-    (0-1), `endpoint_name` (one of `endpoint_names`), `human_mode` (`ground_truth` when a
-    labeling workflow is given, or `external`) and `run_id`. The output is the run's
+    (0-1), `endpoint_name` (one of `endpoint_names`), `human_mode` (`label_studio` when a
+    Label Studio host is given, `ground_truth` when a labeling workflow is given, or
+    `external`) and `run_id`. The output is the run's
     summary: counts auto vs human, the threshold, the fraction auto-labeled and the
     estimated human-labeling cost saved.
     """
@@ -110,6 +119,9 @@ class AutoLabelingWorkflow(Construct):
         encryption_key: kms.IKey,
         alerts_topic: sns.ITopic,
         labeling_state_machine: sfn.IStateMachine | None = None,
+        label_studio: LabelStudioRole | None = None,
+        label_studio_images_prefix: str = "",
+        multi_label: bool = False,
         default_threshold: float = 0.9,
         label_attribute: str = "label",
         instances_per_request: int = 32,
@@ -130,9 +142,16 @@ class AutoLabelingWorkflow(Construct):
         :param data_bucket: Holds manifests and runs.
         :param encryption_key: Key of the data bucket, the topic and the logs.
         :param alerts_topic: Told when a run fails.
-        :param labeling_state_machine: A `LabelingWorkflow`'s state machine (single-label
-            classification with the same labels) for human mode `ground_truth`. Default:
-            none (only `external`).
+        :param labeling_state_machine: A `LabelingWorkflow`'s state machine (classification
+            of the same data type, labels and multi-label choice) for human mode
+            `ground_truth`. Default: none.
+        :param label_studio: The role of the Label Studio host, for human mode
+            `label_studio` (the default mode when given): the workflow lets it read its runs'
+            tasks (and images) and write their annotations. Default: none.
+        :param label_studio_images_prefix: Image workflows with Label Studio: where the
+            images are in the data bucket. Default: anywhere (`""`).
+        :param multi_label: Whether an object may get several classes (the endpoint answers
+            `labels`; the output is Ground Truth's multi-label format). Default: false.
         :param default_threshold: Default: 0.9. Valid range: 0-1.
         :param label_attribute: Output attribute of the label; not ending in -metadata or
             -ref. Default: `label`.
@@ -142,7 +161,8 @@ class AutoLabelingWorkflow(Construct):
             Valid range: 10-10000.
         :param max_concurrency: Batches at a time. Default: 10. Valid range: 1-1000.
         :param human_cost_per_object_usd: For the summary's savings estimate. Default: 0.08.
-        :param review_emails: Subscribed to review requests (external mode). Default: none.
+        :param review_emails: Subscribed to review requests (external and Label Studio
+            modes). Default: none.
         :param timeout: Longest run, including waiting for people. Default: 30 days.
         :param log_retention_days: Default: 365.
         """
@@ -192,13 +212,22 @@ class AutoLabelingWorkflow(Construct):
         prefix = f"{RUN_PREFIX}{name}/"
         self.run_prefix = prefix
         """Key prefix of this workflow's runs in the data bucket."""
-        human_modes = ["ground_truth", "external"] if labeling_state_machine else ["external"]
+        human_modes = (["label_studio"] if label_studio else []) + (
+            ["ground_truth"] if labeling_state_machine else []
+        )
+        human_modes.append("external")
         common_env = {
             "DATA_BUCKET": data_bucket.bucket_name,
             "WORKFLOW": name,
             "LABELS": json.dumps(list(labels)),
             "DATA_TYPE": data_type,
+            "MULTI_LABEL": "true" if multi_label else "false",
         }
+        studio_images = (
+            {"LABEL_STUDIO_IMAGES_PREFIX": label_studio_images_prefix}
+            if label_studio and data_type == "image"
+            else {}
+        )
 
         self.review_topic = sns.Topic(
             self,
@@ -244,6 +273,7 @@ class AutoLabelingWorkflow(Construct):
                 "LABEL_ATTRIBUTE": label_attribute,
                 "HUMAN_MODES": json.dumps(human_modes),
                 "OBJECTS_PER_BATCH": str(objects_per_batch),
+                **studio_images,
             },
         )
         """Checks the input and splits the manifest into batches."""
@@ -274,7 +304,9 @@ class AutoLabelingWorkflow(Construct):
             "autolabel.merge.handler",
             f"Merges a {name} run's model and human labels into one manifest",
             {
-                "OUTPUT_TYPE": OUTPUT_TYPES[data_type],
+                "OUTPUT_TYPE": (MULTI_LABEL_OUTPUT_TYPES if multi_label else OUTPUT_TYPES)[
+                    data_type
+                ],
                 "HUMAN_COST_PER_OBJECT": str(human_cost_per_object_usd),
             },
         )
@@ -284,9 +316,11 @@ class AutoLabelingWorkflow(Construct):
             "autolabel.review.request_handler",
             f"Asks people to label a {name} run's low-confidence objects",
             {"REVIEW_TOPIC_ARN": self.review_topic.topic_arn},
-            minutes=1,
+            # Label Studio mode writes the objects as tasks first.
+            minutes=5,
         )
-        """Publishes an external review request and records its task token."""
+        """Publishes a review request (writing Label Studio's tasks in that mode) and
+        records its task token."""
         self.labels_arrived = function(
             "LabelsArrived",
             "autolabel.review.labels_arrived_handler",
@@ -294,6 +328,24 @@ class AutoLabelingWorkflow(Construct):
             {"REVIEW_TOPIC_ARN": self.review_topic.topic_arn},
         )
         """Checks labels put back and resumes the waiting run."""
+        self.annotations_arrived: PythonFunction | None = None
+        """Label Studio mode: converts and checks the annotations Label Studio writes."""
+        self.label_studio_role: iam.IRole | None = None
+        """Label Studio mode: the role Label Studio's host assumes."""
+        publishers = [self.request_review, self.labels_arrived]
+        if label_studio is not None:
+            self.annotations_arrived = function(
+                "AnnotationsArrived",
+                "autolabel.studio_review.annotations_handler",
+                f"Converts and checks Label Studio's annotations of a {name} run",
+                {"REVIEW_TOPIC_ARN": self.review_topic.topic_arn, "RUN_PREFIX": prefix},
+            )
+            publishers.append(self.annotations_arrived)
+            label_studio.allow_runs(
+                prefix,
+                images_prefix=label_studio_images_prefix if data_type == "image" else None,
+            )
+            self.label_studio_role = label_studio.role
         # Manifests may be anywhere in the data bucket; Ground Truth's output too.
         grant_objects(self.prepare.role, data_bucket, encryption_key, "*")
         # A split that fails removes the batches it wrote, and nothing else.
@@ -302,7 +354,7 @@ class AutoLabelingWorkflow(Construct):
             iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[chunks])
         )
         grant_objects(self.merge.role, data_bucket, encryption_key, "*")
-        for publisher in (self.request_review, self.labels_arrived):
+        for publisher in publishers:
             self.review_topic.grant_publish(publisher.role)
         endpoint_arns = [
             stack.format_arn(service="sagemaker", resource="endpoint", resource_name=e.lower())
@@ -317,15 +369,12 @@ class AutoLabelingWorkflow(Construct):
             self.describe_failure,
             self.route,
             self.merge,
-            self.request_review,
-            self.labels_arrived,
+            *publishers,
         ):
             acknowledge_wildcards(
                 made.role,
                 # Publishing to the KMS-encrypted review topic needs its data keys.
-                actions=["kms:GenerateDataKey*"]
-                if made in (self.request_review, self.labels_arrived)
-                else [],
+                actions=["kms:GenerateDataKey*"] if made in publishers else [],
                 resources=[
                     data_bucket.arn_for_objects(f"{prefix}*"),
                     data_bucket.arn_for_objects("*"),
@@ -377,6 +426,24 @@ class AutoLabelingWorkflow(Construct):
             targets=[targets.LambdaFunction(self.labels_arrived.function, retry_attempts=4)],
         )
         """Sends the data bucket's `labels.manifest` arrivals to `labels_arrived`."""
+        if self.annotations_arrived is not None:
+            events.Rule(
+                self,
+                "LabelStudioAnnotations",
+                description=f"Label Studio annotations of a waiting {name} run",
+                event_pattern=events.EventPattern(
+                    source=["aws.s3"],
+                    detail_type=["Object Created"],
+                    detail={
+                        "bucket": {"name": [data_bucket.bucket_name]},
+                        "object": {"key": events.Match.wildcard(f"{prefix}*/{ANNOTATIONS_DIR}*")},
+                    },
+                ),
+                # A lost event is caught up by the next one (each call reads every file).
+                targets=[
+                    targets.LambdaFunction(self.annotations_arrived.function, retry_attempts=4)
+                ],
+            )
 
     def _acknowledge_machine(
         self,

@@ -46,11 +46,6 @@ class TaskType:
     min_labels: int = 1
     """Fewest label categories the task type accepts."""
 
-    @property
-    def is_single_label_classification(self) -> bool:
-        """Text or image classification with one label per object (auto-labeling's kind)."""
-        return self.output_type.endswith("classification") and not self.multi_label
-
 
 TASK_TYPES: dict[str, TaskType] = {
     task.name: task

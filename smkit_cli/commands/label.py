@@ -16,6 +16,7 @@ from ..context import Operator, json_option, pass_operator
 from ..deployment import Deployment, pascal
 from ..errors import CliError, ExitCode
 from ..options import examples, interval_option
+from .label_studio import studio_setup
 
 wait_option = click.option(
     "--wait",
@@ -32,13 +33,17 @@ manifest_option = click.option(
 
 
 @click.group(
+    short_help="Start labeling and auto-labeling runs; set up Label Studio.",
     epilog=examples(
         "smkit label run sentiment -m batches/7/input.manifest --job-name batch-7 --wait",
         "smkit label auto sentiment-auto -m reviews/march.manifest --threshold 0.9 --wait",
     )
 )
 def label() -> None:
-    """Start labeling and auto-labeling workflows."""
+    """Start labeling and auto-labeling workflows; set up Label Studio for a run."""
+
+
+label.add_command(studio_setup)
 
 
 def _labeling(deployment: Deployment) -> Any:
@@ -197,9 +202,9 @@ def run(
 )
 @click.option(
     "--human-mode",
-    type=click.Choice(["ground_truth", "external"]),
-    help="Who labels the rest: a Ground Truth labeling workflow, or an external tool (the run "
-    "waits for its labels). Default: the workflow's.",
+    type=click.Choice(["ground_truth", "label_studio", "external"]),
+    help="Who labels the rest: a Ground Truth labeling workflow, Label Studio, or an external "
+    "tool (the run waits for its labels). Default: the workflow's.",
 )
 @click.option(
     "--run-id",
@@ -237,10 +242,12 @@ def auto(
             f"{', '.join(settings.endpoint_names)}",
             ExitCode.USAGE,
         )
-    if human_mode == "ground_truth" and settings.human_review.mode != "ground_truth":
+    configured_mode = settings.human_review.mode
+    if human_mode in ("ground_truth", "label_studio") and human_mode != configured_mode:
+        allowed = list(dict.fromkeys([configured_mode, "external"]))
         raise CliError(
-            f"{name} has no Ground Truth labeling workflow for its human step: "
-            "--human-mode must be external",
+            f"{name}'s human step is {configured_mode}: --human-mode must be "
+            f"{' or '.join(allowed)}",
             ExitCode.USAGE,
         )
     arn = deployment.output("Labeling", f"AutoLabeling{pascal(name)}Arn")

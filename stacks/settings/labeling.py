@@ -16,7 +16,15 @@ from sagemaker_constructs.labeling.task_types import (
     TASK_TYPES,
 )
 
-from .base import Cidr, InvalidFieldsError, Location, StrictModel, _matches, check_unique
+from .base import (
+    AccountId,
+    Cidr,
+    InvalidFieldsError,
+    Location,
+    StrictModel,
+    _matches,
+    check_unique,
+)
 
 MAX_TEAMS = 25
 """Private work teams per account and region (SageMaker's quota)."""
@@ -454,7 +462,109 @@ class ExternalReview(StrictModel):
     """Addresses subscribed to the review-request topic (at most 100). Default: none."""
 
 
-HumanReview = Annotated[GroundTruthReview | ExternalReview, Field(discriminator="mode")]
+RoleArn = Annotated[
+    str,
+    _matches(
+        r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}",
+        "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+    ),
+]
+# LABEL-5 (STS AssumeRole API, ExternalId): 2-1224 characters of letters, digits and
+# _ + = , . @ : / -; AssumeRole refuses any other value, so the trust could never be met.
+ExternalId = Annotated[
+    str,
+    _matches(
+        r"[\w+=,.@:/-]{2,1224}",
+        "must be 2-1224 characters of letters, digits and _ + = , . @ : / - (STS's rule "
+        "for an external ID)",
+    ),
+]
+S3Prefix = Annotated[
+    str,
+    _matches(
+        r"(?:[\w!\-.*'()=+@,;:& $]+/)*",
+        "must be empty or a key prefix ending in a slash, e.g. photos/ (no leading slash)",
+    ),
+    Field(max_length=512),
+]
+
+
+class LabelStudioHost(StrictModel):
+    """Who may assume the role that Label Studio's host uses for the data bucket: exactly
+    one of `ecs_task_role_arn`, `ec2_instance_role_arn` or `account` (with
+    `external_id`)."""
+
+    ecs_task_role_arn: RoleArn | None = None
+    """The task role of the ECS task that runs Label Studio."""
+    ec2_instance_role_arn: RoleArn | None = None
+    """The role of the EC2 instance profile of the host that runs Label Studio."""
+    account: AccountId | None = None
+    """Another account (its administrators decide who in it may assume the role); needs
+    `external_id`."""
+    external_id: ExternalId | None = None
+    """The external ID the other account must pass (sts:ExternalId); only with
+    `account`."""
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> LabelStudioHost:
+        given = [
+            name
+            for name in ("ecs_task_role_arn", "ec2_instance_role_arn", "account")
+            if getattr(self, name) is not None
+        ]
+        problems: list[tuple[Location, str]] = []
+        if len(given) != 1:
+            problems.append(
+                (
+                    (given[1],) if len(given) > 1 else (),
+                    "name exactly one principal: ecs_task_role_arn, ec2_instance_role_arn or "
+                    f"account (got {', '.join(given) or 'none'})",
+                )
+            )
+        if self.account is not None and self.external_id is None:
+            problems.append(
+                (("account",), "another account needs an external_id (the confused-deputy guard)")
+            )
+        if self.external_id is not None and self.account is None:
+            problems.append(
+                (
+                    ("external_id",),
+                    "an external_id goes with account only; a role of your own needs none",
+                )
+            )
+        if problems:
+            raise InvalidFieldsError(problems)
+        return self
+
+
+class LabelStudioReview(StrictModel):
+    """People label the low-confidence objects in a Label Studio you run: the run writes
+    them as Label Studio tasks for an S3 source storage, and resumes when every object has
+    an accepted annotation in the S3 target storage (docs/label-studio.md)."""
+
+    mode: Literal["label_studio"]
+    """`label_studio`: Label Studio reads tasks from and writes annotations to the data
+    bucket (executions may still choose `external`)."""
+    host: LabelStudioHost
+    """Who assumes the kit's Label Studio role (the principal of Label Studio's host)."""
+    s3_endpoint: HttpsUrl | None = None
+    """S3 endpoint of the storages, when not S3's regional one (e.g. its FIPS endpoint).
+    Label Studio refuses a storage endpoint that resolves to a private address (its SSRF
+    guard): for an interface VPC endpoint set `S3_ENDPOINT` on Label Studio's host instead
+    (docs/label-studio.md). Default: none."""
+    images_prefix: S3Prefix = ""
+    """Image workflows: key prefix of the images in the data bucket that Label Studio may
+    read (runs refuse images elsewhere). Default: the whole data bucket."""
+    notify_emails: Annotated[list[EmailStr], Field(max_length=MAX_EMAILS)] = Field(
+        default_factory=list
+    )
+    """Addresses subscribed to the review topic: tasks ready, progress, annotations to fix
+    (at most 100). Default: none."""
+
+
+HumanReview = Annotated[
+    GroundTruthReview | ExternalReview | LabelStudioReview, Field(discriminator="mode")
+]
 
 
 def _label_attribute(value: str) -> str:
@@ -498,8 +608,13 @@ class AutoLabelingSettings(StrictModel):
     ] = "label"
     """Attribute of the output manifest that holds the label."""
 
+    multi_label: bool = False
+    """Whether an object may get several classes (the endpoint answers `labels`, see
+    docs/classifier-contract.md; the output is Ground Truth's multi-label format)."""
+
     human_review: HumanReview
-    """How people label the objects below the threshold: `ground_truth` or `external`."""
+    """How people label the objects below the threshold: `ground_truth`, `external` or
+    `label_studio`."""
 
     instances_per_request: Annotated[int, Field(ge=1, le=1000)] = 32
     """Objects per endpoint request. Valid range: 1-1000 (mind the endpoint's 6 MB payload)."""
@@ -538,10 +653,20 @@ class AutoLabelingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _labels_for_external(self) -> AutoLabelingSettings:
-        if isinstance(self.human_review, ExternalReview) and self.labels is None:
-            raise InvalidFieldsError(
-                [(("human_review", "mode"), "'external' review needs labels (the classes)")]
+        review = self.human_review
+        problems: list[tuple[Location, str]] = []
+        if not isinstance(review, GroundTruthReview) and self.labels is None:
+            problems.append(
+                (("human_review", "mode"), f"{review.mode!r} review needs labels (the classes)")
             )
+        if (
+            isinstance(review, LabelStudioReview)
+            and review.images_prefix
+            and (self.data_type != "image")
+        ):
+            problems.append((("human_review", "images_prefix"), "only image workflows read images"))
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
 
@@ -658,13 +783,16 @@ class LabelingSettings(StrictModel):
                     )
                 )
                 continue
-            task = TASK_TYPES[target.task_type]
-            if not task.is_single_label_classification or task.data_type.value != auto.data_type:
+            wanted = f"{auto.data_type}_classification" + (
+                "_multi_label" if auto.multi_label else ""
+            )
+            if target.task_type != wanted:
                 problems.append(
                     (
                         where,
-                        f"{review.labeling_workflow!r} is {target.task_type}; auto-labeling "
-                        f"{auto.data_type} needs {auto.data_type}_classification",
+                        f"{review.labeling_workflow!r} is {target.task_type}; "
+                        f"{'multi-label ' if auto.multi_label else ''}auto-labeling "
+                        f"{auto.data_type} needs {wanted}",
                     )
                 )
             if auto.labels is not None and auto.labels != target.labels:

@@ -16,12 +16,17 @@ from typing import TYPE_CHECKING
 from .base import Location
 from .foundation import NoNetwork, PrivateNetwork
 from .inference import AsyncVariantSettings, InstanceVariantSettings
-from .labeling import CognitoWorkforce, ExistingWorkforce, ExternalReview
+from .labeling import CognitoWorkforce, ExistingWorkforce, ExternalReview, LabelStudioReview
 
 if TYPE_CHECKING:
     from .platform import PlatformSettings
 
 MAX_RESOURCES_PER_STACK = 500
+LABEL_STUDIO_RESOURCES = 6
+"""A label_studio review's own resources: the annotations function (function, role, policy,
+log group), its EventBridge rule and invoke permission."""
+LABEL_STUDIO_HOST_RESOURCES = 2
+"""The role of a Label Studio host and its policy, shared by the host's workflows."""
 """STACK-1: CloudFormation's quota of resources declared in one stack's template."""
 
 
@@ -238,10 +243,25 @@ def _labeling(settings: PlatformSettings) -> list[Share]:
         Share(("labeling", "workflows", index), 12, "per labeling workflow")
         for index, _ in enumerate(labeling.workflows)
     ]
+    hosts: set[object] = set()
     for index, auto in enumerate(labeling.auto_labeling):
         review = auto.human_review
-        emails = len(review.notify_emails) if isinstance(review, ExternalReview) else 0
-        shares.append(Share(("labeling", "auto_labeling", index), 37 + emails, "for this workflow"))
+        emails = (
+            len(review.notify_emails)
+            if isinstance(review, ExternalReview | LabelStudioReview)
+            else 0
+        )
+        # Label Studio: the annotations function and its rule; the host's role comes with
+        # the first workflow of that host.
+        studio = 0
+        if isinstance(review, LabelStudioReview):
+            studio = LABEL_STUDIO_RESOURCES
+            if review.host not in hosts:
+                hosts.add(review.host)
+                studio += LABEL_STUDIO_HOST_RESOURCES
+        shares.append(
+            Share(("labeling", "auto_labeling", index), 37 + emails + studio, "for this workflow")
+        )
     return shares
 
 

@@ -376,7 +376,11 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     )
     resume = next(s for s in arrived if "states:SendTaskSuccess" in s["Action"])
     assert resume["Resource"] == {"Ref": logical_id(full_synth, made.state_machine)}
-    (rule,) = resources(full_synth, "Labeling", "AWS::Events::Rule")
+    (rule,) = [
+        r
+        for r in resources(full_synth, "Labeling", "AWS::Events::Rule")
+        if "auto-labeling/sentiment-auto/" in json.dumps(r["Properties"]["EventPattern"])
+    ]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"] == {
@@ -384,7 +388,8 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     }
     functions = resources(full_synth, "Labeling", "AWS::Lambda::Function")
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
-    assert len(ours) == 7
+    # Seven per workflow, and the Label Studio workflow's annotations function.
+    assert len(ours) == 7 + 8
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
 
 
@@ -473,3 +478,81 @@ def test_every_state_machine_that_follows_a_job_may_use_step_functions_managed_r
                     assert any(rule + '"' in r for r in rules), (machine_id, resource, rules)
                     checked.add(integration)
     assert checked == set(needs)  # both labeling and auto-labeling workflows are covered
+
+
+def test_label_studio_host_role_may_only_read_tasks_write_annotations_and_use_the_key_via_s3(
+    full_synth: Synthesis,
+) -> None:
+    labeling = full_synth.platform.labeling
+    assert labeling is not None
+    made = labeling.auto_labeling["sentiment-studio"]
+    assert made.label_studio_role is not None and made.annotations_arrived is not None
+    role_id = logical_id(full_synth, made.label_studio_role)
+    role = full_synth.template("Labeling")["Resources"][role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/label-studio-task"},
+        }
+    ]
+    assert role["MaxSessionDuration"] == 3600
+    by_action = {
+        "s3:ListBucket": "ListRuns",
+        "s3:GetObject": "ReadTasks",
+        "s3:PutObject": "WriteAnnotations",
+    }
+    statements = {
+        by_action.get(json.dumps(s["Action"]).strip('"'), "UseKeyThroughS3"): s
+        for s in statements_of(full_synth, "Labeling", role_id)
+    }
+    assert sorted(statements) == ["ListRuns", "ReadTasks", "UseKeyThroughS3", "WriteAnnotations"]
+
+    def keys(statement: dict[str, Any]) -> list[str]:
+        found = statement["Resource"]
+        return [r["Fn::Join"][1][-1] for r in (found if isinstance(found, list) else [found])]
+
+    assert statements["ListRuns"]["Action"] == "s3:ListBucket"
+    assert statements["ListRuns"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["auto-labeling/sentiment-studio/*"]}
+    }
+    # A text workflow reads no images.
+    assert statements["ReadTasks"]["Action"] == "s3:GetObject"
+    assert keys(statements["ReadTasks"]) == [
+        "/auto-labeling/sentiment-studio/*/label-studio/tasks/*"
+    ]
+    assert statements["WriteAnnotations"]["Action"] == "s3:PutObject"
+    assert keys(statements["WriteAnnotations"]) == [
+        "/auto-labeling/sentiment-studio/*/label-studio/annotations/*"
+    ]
+    key = statements["UseKeyThroughS3"]
+    assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    condition = key["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == {
+        "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+    }
+    assert "kms:EncryptionContext:aws:s3:arn" in condition
+    assert not any(
+        "Delete" in json.dumps(s["Action"]) or s["Action"] == "*" for s in statements.values()
+    )
+
+    (rule,) = [
+        r
+        for r in resources(full_synth, "Labeling", "AWS::Events::Rule")
+        if "label-studio/annotations" in json.dumps(r["Properties"]["EventPattern"])
+    ]
+    assert rule["Properties"]["EventPattern"]["detail"]["object"] == {
+        "key": [{"wildcard": "auto-labeling/sentiment-studio/*/label-studio/annotations/*"}]
+    }
+    functions = full_synth.resources("Labeling", "AWS::Lambda::Function")
+    handler = functions[logical_id(full_synth, made.annotations_arrived.function)]["Properties"]
+    assert handler["Handler"] == "autolabel.studio_review.annotations_handler"
+    prepare = functions[logical_id(full_synth, made.prepare.function)]["Properties"]
+    assert json.loads(prepare["Environment"]["Variables"]["HUMAN_MODES"]) == [
+        "label_studio",
+        "external",
+    ]
+    outputs = full_synth.template("Labeling")["Outputs"]
+    assert outputs["AutoLabelingSentimentStudioLabelStudioRoleArn"]["Value"] == {
+        "Fn::GetAtt": [role_id, "Arn"]
+    }

@@ -185,7 +185,12 @@ def test_users_start_the_platforms_workflows_and_apps_only_on_allowed_types(
         }
         machines = by_sid["StartThePlatformsWorkflows"]["Resource"]
         stacks = sorted(output_of(m).split(":")[0].rsplit("-", 1)[1] for m in machines)
-        assert stacks == ["Labeling"] * 3 + ["Training"] * 4
+        labeling, training = full_synth.settings.labeling, full_synth.settings.training
+        assert labeling is not None and training is not None
+        # Every labeling and auto-labeling workflow, every training and tuning workflow.
+        assert stacks == ["Labeling"] * (len(labeling.workflows) + len(labeling.auto_labeling)) + [
+            "Training"
+        ] * (len(training.definitions) + len(training.tuning))
     dependencies = {s.stack_name for s in full_synth.platform.studio.dependencies}  # type: ignore[union-attr]
     assert {"smkit-full-Training", "smkit-full-Labeling", "smkit-full-Foundation"} <= dependencies
 

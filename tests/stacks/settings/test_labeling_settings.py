@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from stacks.settings import ConfigError, parse_settings
-from stacks.settings.labeling import CognitoWorkforce, ExistingWorkforce, GroundTruthReview
+from stacks.settings.labeling import (
+    CognitoWorkforce,
+    ExistingWorkforce,
+    GroundTruthReview,
+    LabelStudioReview,
+)
 
 WORKFLOW = """
     - name: sentiment
@@ -357,3 +362,152 @@ def test_an_auto_labeling_label_attribute_ground_truth_would_refuse_is_refused(
         "labeling.auto_labeling[0].label_attribute (line 9): must not end with -metadata or -ref "
         f"(got '{attribute}')"
     ]
+
+
+STUDIO = """
+  auto_labeling:
+    - name: photos
+      data_type: {data_type}
+      labels: [shoe, bag]
+      endpoint_names: [m]
+      human_review:
+        mode: label_studio
+        host:
+{host}
+{extra}
+"""
+
+
+def studio(host: str, extra: str = "", data_type: str = "image") -> str:
+    return config(STUDIO.format(host=host, extra=extra, data_type=data_type))
+
+
+def test_a_label_studio_review_loads_with_its_host() -> None:
+    settings = parse_settings(
+        studio(
+            '          account: "210987654321"\n          external_id: smkit-photos',
+            "        images_prefix: catalog/\n"
+            "        s3_endpoint: https://s3-fips.us-east-1.amazonaws.com",
+        )
+    )
+    assert settings.labeling is not None
+    (auto,) = settings.labeling.auto_labeling
+    review = auto.human_review
+    assert isinstance(review, LabelStudioReview)
+    assert (review.host.account, review.host.external_id) == ("210987654321", "smkit-photos")
+    assert review.images_prefix == "catalog/" and auto.multi_label is False
+    # Label Studio alone needs no Ground Truth, wherever it is deployed.
+    assert settings.labeling.region_problem("eu-south-2") is None
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "expected"),
+    [
+        (
+            "          ecs_task_role_arn: arn:aws:iam::123456789012:role/ls\n"
+            "          ec2_instance_role_arn: arn:aws:iam::123456789012:role/ls-host",
+            "",
+            [
+                "labeling.auto_labeling[0].human_review.host.ec2_instance_role_arn (line 13): "
+                "name exactly one principal: ecs_task_role_arn, ec2_instance_role_arn or "
+                "account (got ecs_task_role_arn, ec2_instance_role_arn)"
+            ],
+        ),
+        (
+            '          account: "210987654321"',
+            "",
+            [
+                "labeling.auto_labeling[0].human_review.host.account (line 12): another "
+                "account needs an external_id (the confused-deputy guard)"
+            ],
+        ),
+        (
+            "          ecs_task_role_arn: arn:aws:iam::123456789012:role/ls\n"
+            "          external_id: abc",
+            "",
+            [
+                "labeling.auto_labeling[0].human_review.host.external_id (line 13): an "
+                "external_id goes with account only; a role of your own needs none"
+            ],
+        ),
+        (
+            # LABEL-5: STS refuses such an external ID.
+            '          account: "210987654321"\n          external_id: "has space"',
+            "",
+            [
+                "labeling.auto_labeling[0].human_review.host.external_id (line 13): must be "
+                "2-1224 characters of letters, digits and _ + = , . @ : / - (STS's rule for an "
+                "external ID) (got 'has space')"
+            ],
+        ),
+        (
+            "          ec2_instance_role_arn: arn:aws:iam::123456789012:user/ls",
+            "        images_prefix: /catalog",
+            [
+                "labeling.auto_labeling[0].human_review.host.ec2_instance_role_arn (line 12): "
+                "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>) (got "
+                "'arn:aws:iam::123456789012:user/ls')",
+                "labeling.auto_labeling[0].human_review.images_prefix (line 13): must be "
+                "empty or a key prefix ending in a slash, e.g. photos/ (no leading slash) (got "
+                "'/catalog')",
+            ],
+        ),
+    ],
+)
+def test_label_studio_host_mistakes_name_the_field(
+    host: str, extra: str, expected: list[str]
+) -> None:
+    assert problems_of(studio(host, extra)) == expected
+
+
+def test_label_studio_text_workflows_read_no_images_and_need_labels() -> None:
+    text = studio(
+        "          ecs_task_role_arn: arn:aws:iam::123456789012:role/ls",
+        "        images_prefix: photos/",
+        data_type="text",
+    )
+    assert problems_of(text) == [
+        "labeling.auto_labeling[0].human_review.images_prefix (line 13): only image workflows "
+        "read images"
+    ]
+    assert problems_of(text.replace("      labels: [shoe, bag]\n", "")) == [
+        "labeling.auto_labeling[0].human_review.mode (line 9): 'label_studio' review needs "
+        "labels (the classes)",
+        "labeling.auto_labeling[0].human_review.images_prefix (line 12): only image workflows "
+        "read images",
+    ]
+
+
+def test_multi_label_auto_labeling_needs_a_multi_label_ground_truth_workflow() -> None:
+    text = config(
+        """
+  workflows:
+    - name: tags
+      task_type: image_classification
+      labels: [a, b]
+      title: t
+      description: d
+      instructions: i
+      workforce:
+        type: vendor
+        workteam_arn: arn:aws:sagemaker:us-east-1:123456789012:workteam/vendor-crowd/acme
+  auto_labeling:
+    - name: auto
+      data_type: image
+      multi_label: true
+      endpoint_names: [m]
+      human_review: {mode: ground_truth, labeling_workflow: tags}
+"""
+    )
+    assert problems_of(text) == [
+        "labeling.auto_labeling[0].human_review.labeling_workflow (line 19): 'tags' is "
+        "image_classification; multi-label auto-labeling image needs "
+        "image_classification_multi_label"
+    ]
+    fixed = parse_settings(
+        text.replace(
+            "task_type: image_classification", "task_type: image_classification_multi_label"
+        ),
+        source="test.yaml",
+    )
+    assert fixed.labeling is not None and fixed.labeling.auto_labeling[0].multi_label

@@ -117,7 +117,23 @@ OTHER_KINDS: dict[str, dict[str, Any]] = {
                         "mode": "external",
                         "notify_emails": ["r@example.com", "s@example.com"],
                     },
-                }
+                },
+                # Two Label Studio workflows of one host share its role.
+                *(
+                    {
+                        "name": name,
+                        "data_type": "image",
+                        "multi_label": True,
+                        "labels": ["a", "b"],
+                        "endpoint_names": ["m"],
+                        "human_review": {
+                            "mode": "label_studio",
+                            "host": {"account": "210987654321", "external_id": "sizes"},
+                            "notify_emails": ["r@example.com"],
+                        },
+                    }
+                    for name in ("tags", "more-tags")
+                ),
             ],
         },
     },

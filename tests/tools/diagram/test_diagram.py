@@ -40,8 +40,8 @@ def test_full_config_graph_shows_stacks_main_resources_and_links(full_synth: Syn
     assert (f"{foundation}/DataBucket", f"{foundation}/PlatformKey") not in edges
     assert f"{foundation}/DataBucket" in graph.encrypted[f"{foundation}/PlatformKey"]
     assert edges[(f"{foundation}/AWS::EC2::VPCEndpoint", f"{foundation}/AWS::EC2::Subnet")] == "in"
-    role = next(k for k, n in graph.nodes.items() if n.kind == "IAM role")
     provider = next(k for k, n in graph.nodes.items() if n.kind == "OIDC provider")
+    role = next(k for k, n in graph.nodes.items() if n.kind == "IAM role" and n.stack == deploy)
     assert edges[(role, provider)] == "trusts"
     endpoints = graph.nodes[f"{foundation}/AWS::EC2::VPCEndpoint"]
     assert "sagemaker.api" in endpoints.label and "sts" in endpoints.label

@@ -317,15 +317,16 @@ def sns_message(text: str) -> str:
     return data[: budget - len(note.encode())].decode(errors="ignore") + note
 
 
-def describe_lines(problems: list[tuple[int, str]], *, first: int = 20) -> str:
+def describe_lines(problems: list[tuple[int, str]], *, first: int = 20, item: str = "line") -> str:
     """`line 3: not JSON; line 9: ...` for the `first` problems, then the remaining line
-    numbers (up to 200) and how many there are in all."""
-    text = "; ".join(f"line {line}: {why}" for line, why in problems[:first])
+    numbers (up to 200) and how many there are in all. `item` names what the numbers
+    count (`task` for Label Studio's task ids)."""
+    text = "; ".join(f"{item} {line}: {why}" for line, why in problems[:first])
     rest = [line for line, _ in problems[first:]]
     if rest:
         listed = ", ".join(map(str, rest[:200]))
         more = f" and {len(rest) - 200} more" if len(rest) > 200 else ""
-        text += f"; also lines {listed}{more}"
+        text += f"; also {item}s {listed}{more}"
     return text
 
 
@@ -353,5 +354,35 @@ def ground_truth_record(
             "job-name": job_name,
             "human-annotated": "yes" if human else "no",
             "creation-date": creation_date,
+        },
+    }
+
+
+def ground_truth_multilabel_record(
+    record: dict[str, Any],
+    *,
+    attribute: str,
+    class_ids: list[int],
+    class_names: list[str],
+    confidences: list[float],
+    human: bool,
+    output_type: str,
+    job_name: str,
+    creation_date: str,
+) -> dict[str, Any]:
+    """A line of a Ground Truth augmented manifest for multi-label classification: the
+    object, its class ids under `attribute`, and `<attribute>-metadata` with the
+    `class-map` and `confidence-map` of those ids."""
+    # LABEL-7 (sms-data-output, multi-label): ids in a list, maps keyed by the id as text.
+    return {
+        **record,
+        attribute: list(class_ids),
+        f"{attribute}-metadata": {
+            "job-name": job_name,
+            "class-map": {str(i): n for i, n in zip(class_ids, class_names, strict=True)},
+            "human-annotated": "yes" if human else "no",
+            "creation-date": creation_date,
+            "confidence-map": {str(i): c for i, c in zip(class_ids, confidences, strict=True)},
+            "type": output_type,
         },
     }

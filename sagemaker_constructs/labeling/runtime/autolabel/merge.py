@@ -24,6 +24,7 @@ from .common import (
     creation_date,
     describe_lines,
     dump_line,
+    ground_truth_multilabel_record,
     ground_truth_record,
     iso_time,
     iter_jsonl,
@@ -88,6 +89,7 @@ def _people_labels(
         labels=labels,
         default_job_name=f"labeling-job/{run['run_name']}",
         default_date=iso_time(written),
+        multi_label=_multi_label(),
     )
     to_label = iter_lines(s3, location.bucket, location.key("human/to-label.manifest"))
     with handed_out(to_label) as expected:
@@ -96,6 +98,10 @@ def _people_labels(
         check.close()
         raise InvalidLabelsError(check.message())
     return check.labels
+
+
+def _multi_label() -> bool:
+    return os.environ.get("MULTI_LABEL") == "true"
 
 
 def _merge(
@@ -108,28 +114,46 @@ def _merge(
     threshold = float(run["threshold"])
     attribute = run["label_attribute"]
     output_type = os.environ["OUTPUT_TYPE"]
+    multi_label = _multi_label()
+    # Multi-label: an object counts once for each of its classes.
     per_class = {label: {"auto": 0, "human": 0} for label in labels}
     auto = human = 0
     missing: list[tuple[int, str]] = []
     missing_count = 0
     batches = read_json(s3, location.bucket, location.key("work/chunks.json"))
+    model_job = f"labeling-job/{run['run_name']}"
     with spooled_upload(s3, location.bucket, location.key("output/output.manifest")) as out:
         for batch in batches:
             for row in iter_jsonl(s3, location.bucket, location.predictions_key(batch)):
                 if row["confidence"] >= threshold:
                     auto += 1
-                    per_class[row["label"]]["auto"] += 1
-                    line = ground_truth_record(
-                        row["record"],
-                        attribute=attribute,
-                        class_id=labels.index(row["label"]),
-                        class_name=row["label"],
-                        confidence=row["confidence"],
-                        human=False,
-                        output_type=output_type,
-                        job_name=f"labeling-job/{run['run_name']}",
-                        creation_date=creation_date(row["predicted_at"]),
-                    )
+                    if multi_label:
+                        for name in row["labels"]:
+                            per_class[name]["auto"] += 1
+                        line = ground_truth_multilabel_record(
+                            row["record"],
+                            attribute=attribute,
+                            class_ids=[labels.index(name) for name in row["labels"]],
+                            class_names=list(row["labels"]),
+                            confidences=[row["probabilities"][name] for name in row["labels"]],
+                            human=False,
+                            output_type=output_type,
+                            job_name=model_job,
+                            creation_date=creation_date(row["predicted_at"]),
+                        )
+                    else:
+                        per_class[row["label"]]["auto"] += 1
+                        line = ground_truth_record(
+                            row["record"],
+                            attribute=attribute,
+                            class_id=labels.index(row["label"]),
+                            class_name=row["label"],
+                            confidence=row["confidence"],
+                            human=False,
+                            output_type=output_type,
+                            job_name=model_job,
+                            creation_date=creation_date(row["predicted_at"]),
+                        )
                 else:
                     label = people.get(row["line"]) if people is not None else None
                     if label is None:
@@ -138,18 +162,33 @@ def _merge(
                             missing.append((row["line"], "no label from people"))
                         continue
                     human += 1
-                    per_class[label["class_name"]]["human"] += 1
-                    line = ground_truth_record(
-                        row["record"],
-                        attribute=attribute,
-                        class_id=label["class_id"],
-                        class_name=label["class_name"],
-                        confidence=label["confidence"],
-                        human=True,
-                        output_type=output_type,
-                        job_name=label["job_name"],
-                        creation_date=label["creation_date"],
-                    )
+                    if multi_label:
+                        for name in label["class_names"]:
+                            per_class[name]["human"] += 1
+                        line = ground_truth_multilabel_record(
+                            row["record"],
+                            attribute=attribute,
+                            class_ids=label["class_ids"],
+                            class_names=label["class_names"],
+                            confidences=label["confidences"],
+                            human=True,
+                            output_type=output_type,
+                            job_name=label["job_name"],
+                            creation_date=label["creation_date"],
+                        )
+                    else:
+                        per_class[label["class_name"]]["human"] += 1
+                        line = ground_truth_record(
+                            row["record"],
+                            attribute=attribute,
+                            class_id=label["class_id"],
+                            class_name=label["class_name"],
+                            confidence=label["confidence"],
+                            human=True,
+                            output_type=output_type,
+                            job_name=label["job_name"],
+                            creation_date=label["creation_date"],
+                        )
                 out.write(dump_line(line))
         # Raised inside the block: a partial manifest is never uploaded.
         if missing_count:

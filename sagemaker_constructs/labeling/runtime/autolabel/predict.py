@@ -5,6 +5,8 @@ Speaks the classifier contract (docs/classifier-contract.md):
     request   {"instances": [{"source": "<text>"}, ...]}   (images: {"source-ref": "s3://..."})
     response  {"predictions": [{"label": "<class>", "confidence": 0.97,
                                 "probabilities": {"<class>": 0.97, ...}}, ...]}
+    multi-label workflows: {"predictions": [{"labels": ["<class>", ...],
+                                "confidence": 0.93, "probabilities": {...}}, ...]}
 
 A batch whose predictions already exist is not sent again: a retried iteration or a
 re-run of the same input costs no inference.
@@ -114,6 +116,7 @@ def _predict(
     s3: Any, location: RunLocation, run: dict[str, Any], batch: dict[str, Any], target: str
 ) -> int:
     labels = set(json.loads(os.environ["LABELS"]))
+    multi_label = os.environ.get("MULTI_LABEL") == "true"
     data_key = "source" if os.environ["DATA_TYPE"] == "text" else "source-ref"
     per_request = int(os.environ["INSTANCES_PER_REQUEST"])
     runtime = client("sagemaker-runtime")
@@ -127,16 +130,18 @@ def _predict(
             instances = [{data_key: row["record"][data_key]} for row in group]
             predictions = _invoke(runtime, endpoint, instances, group, where)
             for row, prediction in zip(group, predictions, strict=True):
-                label, confidence = _check(
-                    prediction, labels, f"endpoint {endpoint}, {where}, line {row['line']}"
+                at = f"endpoint {endpoint}, {where}, line {row['line']}"
+                answer = (
+                    _check_multi(prediction, labels, at)
+                    if multi_label
+                    else _check(prediction, labels, at)
                 )
                 out.write(
                     dump_line(
                         {
                             "line": row["line"],
                             "record": row["record"],
-                            "label": label,
-                            "confidence": confidence,
+                            **answer,
                             "predicted_at": predicted_at,
                         }
                     )
@@ -241,25 +246,58 @@ def _classify(err: botocore_errors.ClientError, where: str) -> Exception:
     return EndpointError(f"{where}: refused with {code} ({message})")
 
 
-def _check(prediction: Any, labels: set[str], where: str) -> tuple[str, float]:
+def _check(prediction: Any, labels: set[str], where: str) -> dict[str, Any]:
+    """`label` and `confidence` of a single-label prediction."""
     if not isinstance(prediction, dict):
         raise InvalidPredictionError(
             f"{where}: a prediction must be a JSON object (got {shown(prediction)})"
         )
     label = prediction.get("label")
-    confidence = prediction.get("confidence")
     if label not in labels:
         raise InvalidPredictionError(
             f"{where}: label {shown(label)} is not one of the workflow's labels "
             f"({', '.join(sorted(labels))})"
         )
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+    return {"label": str(label), "confidence": _confidence(prediction.get("confidence"), where)}
+
+
+def _check_multi(prediction: Any, labels: set[str], where: str) -> dict[str, Any]:
+    """`labels`, `confidence` and the chosen classes' `probabilities` of a multi-label
+    prediction (docs/classifier-contract.md)."""
+    if not isinstance(prediction, dict):
         raise InvalidPredictionError(
-            f"{where}: confidence must be a number (got {shown(confidence)})"
+            f"{where}: a prediction must be a JSON object (got {shown(prediction)})"
         )
-    if not 0 <= confidence <= 1:
-        raise InvalidPredictionError(f"{where}: confidence must be from 0 to 1 (got {confidence})")
-    return str(label), float(confidence)
+    chosen = prediction.get("labels")
+    if (
+        not isinstance(chosen, list)
+        or not chosen
+        or any(label not in labels for label in chosen)
+        or len(set(chosen)) != len(chosen)
+    ):
+        raise InvalidPredictionError(
+            f"{where}: labels must be a list of at least one of the workflow's labels, each "
+            f"once ({', '.join(sorted(labels))}; got {shown(chosen)})"
+        )
+    confidence = _confidence(prediction.get("confidence"), where)
+    given = prediction.get("probabilities")
+    probabilities = {}
+    for label in chosen:
+        value = given.get(label) if isinstance(given, dict) else None
+        probabilities[label] = (
+            _confidence(value, f"{where}, probability of {label!r}")
+            if value is not None
+            else confidence
+        )
+    return {"labels": list(chosen), "confidence": confidence, "probabilities": probabilities}
+
+
+def _confidence(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidPredictionError(f"{where}: confidence must be a number (got {shown(value)})")
+    if not 0 <= value <= 1:
+        raise InvalidPredictionError(f"{where}: confidence must be from 0 to 1 (got {value})")
+    return float(value)
 
 
 def failure_handler(event: dict[str, Any], _context: object = None) -> dict[str, str]:

@@ -71,6 +71,8 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
         ) from None
     version = head.get("VersionId") or head["ETag"]
     identity = _identity(run, version, settings)
+    if run["human_mode"] == "label_studio" and settings.data_key == "source-ref":
+        settings.images_prefix = settings.studio_images
     chosen = run.pop("run_id")
     run_id = chosen or _digest(identity)
     location = RunLocation(settings.bucket, f"{settings.prefix}{run_id}/")
@@ -110,6 +112,11 @@ class _Settings:
         self.attribute = env["LABEL_ATTRIBUTE"]
         self.human_modes: list[str] = json.loads(env["HUMAN_MODES"])
         self.batch_size = int(env["OBJECTS_PER_BATCH"])
+        self.multi_label = env.get("MULTI_LABEL") == "true"
+        # Label Studio presigns images through its source storage, which is the data
+        # bucket's: a label_studio run's images must be there (under this prefix).
+        self.studio_images = f"s3://{self.bucket}/{env.get('LABEL_STUDIO_IMAGES_PREFIX', '')}"
+        self.images_prefix: str | None = None
 
     @classmethod
     def from_environment(cls) -> _Settings:
@@ -190,6 +197,8 @@ def _identity(run: dict[str, Any], version: str, settings: _Settings) -> dict[st
         "objects_per_batch": settings.batch_size,
         "label_attribute": settings.attribute,
         "labels": settings.labels,
+        # Only when set: the run ids of single-label workflows stay what they were.
+        **({"multi_label": True} if settings.multi_label else {}),
     }
 
 
@@ -367,6 +376,11 @@ def _check_line(raw: bytes, settings: _Settings) -> tuple[dict[str, Any] | None,
         return None, f"needs a non-empty string '{settings.data_key}'"
     if settings.data_key == "source-ref" and not value.startswith("s3://"):
         return None, f"'source-ref' must be an s3:// URI (got {shown(value)})"
+    if settings.images_prefix is not None and not value.startswith(settings.images_prefix):
+        return None, (
+            f"'source-ref' must be under {settings.images_prefix} for Label Studio, which "
+            f"reads images through the data bucket's storage (got {shown(value)})"
+        )
     taken = [
         name
         for name in (settings.attribute, f"{settings.attribute}-metadata", LINE_KEY)

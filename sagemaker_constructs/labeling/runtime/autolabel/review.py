@@ -3,7 +3,8 @@ tool, and resume the run when their labels arrive.
 
 `request_handler` runs as a `.waitForTaskToken` task: it records the request (with the
 task token) in `human/request.json` and publishes where the objects are and where the
-labels go. The run then waits.
+labels go. The run then waits. In `label_studio` mode it first writes the objects as
+Label Studio tasks (`studio_review`), whose annotations end up in the same labels file.
 
 `labels_arrived_handler` runs when an object lands at `<run>/human/labels.manifest`
 (S3 -> EventBridge). It checks the labels against the request; if they are complete and
@@ -31,6 +32,8 @@ from .common import (
     write_json,
 )
 from .labels import LabelFormat, check_labels, handed_out
+from .studio import ANNOTATIONS_DIR, TASKS_DIR
+from .studio_review import write_tasks
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
@@ -44,8 +47,10 @@ def request_handler(event: dict[str, Any], _context: object = None) -> None:
     run, route = event["run"], event["route"]
     location = RunLocation.of(run)
     labels = json.loads(os.environ["LABELS"])
+    mode = run.get("human_mode", "external")
     request = {
         "task_token": event["token"],
+        "mode": mode,
         "run_id": run["run_id"],
         "run_name": run["run_name"],
         "to_label_uri": route["to_label_uri"],
@@ -53,10 +58,33 @@ def request_handler(event: dict[str, Any], _context: object = None) -> None:
         "objects": route["human_count"],
         "label_attribute": run["label_attribute"],
         "labels": labels,
+        "multi_label": os.environ.get("MULTI_LABEL") == "true",
         "requested_at": utc_now(),
     }
     s3 = client("s3")
+    if mode == "label_studio":
+        files = write_tasks(s3, location, run["run_name"], os.environ["DATA_TYPE"])
+        request.update(
+            tasks_uri=location.uri(TASKS_DIR),
+            annotations_uri=location.uri(ANNOTATIONS_DIR),
+            task_files=files,
+        )
     write_json(s3, location.bucket, location.key(REQUEST_FILE), request)
+    if mode == "label_studio":
+        _publish(
+            f"Labels needed in Label Studio: {run['run_name']}",
+            f"{route['human_count']} objects of run {run['run_name']} need a person's label "
+            f"(the model was less sure than the threshold {run['threshold']}).\n\n"
+            f"Label Studio tasks (S3 source storage):         {request['tasks_uri']}\n"
+            f"Annotations go to (S3 target storage):          {request['annotations_uri']}\n\n"
+            "Set up the project and its storages (docs/label-studio.md):\n"
+            f"  smkit label studio-setup {os.environ['WORKFLOW']} --run {run['run_id']} "
+            "--url <Label Studio URL>\n\n"
+            "The run resumes when every object has an accepted annotation (a skipped task "
+            "still needs one).",
+        )
+        LOG.info("run %s waits for %d labels in Label Studio", run["run_id"], route["human_count"])
+        return
     example = json.dumps({LINE_KEY: 1, run["label_attribute"]: labels[0]})
     _publish(
         f"Labels needed: {run['run_name']}",
@@ -119,6 +147,7 @@ def _check(s3: Any, location: RunLocation, request: dict[str, Any]) -> str | Non
         labels=request["labels"],
         default_job_name=f"labeling-job/{request['run_name']}",
         default_date=request["requested_at"],
+        multi_label=bool(request.get("multi_label")),
     )
     to_label = iter_lines(s3, location.bucket, location.key("human/to-label.manifest"))
     with handed_out(to_label) as expected:

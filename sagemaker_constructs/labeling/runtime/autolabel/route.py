@@ -27,7 +27,11 @@ LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 
 # Where people's labels end up, per human mode (see `common`).
-LABELS_FILES = {"external": "human/labels.manifest", "ground_truth": "human/ground-truth.manifest"}
+LABELS_FILES = {
+    "external": "human/labels.manifest",
+    "label_studio": "human/labels.manifest",
+    "ground_truth": "human/ground-truth.manifest",
+}
 
 
 def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:

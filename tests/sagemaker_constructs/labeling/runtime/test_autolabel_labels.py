@@ -176,3 +176,50 @@ def test_one_check_of_peoples_labels_serves_every_tool() -> None:
             "missing smkit-line 5"
         )
         bad.close()
+
+
+def test_multi_label_labels_take_ground_truths_form_or_a_list_of_names() -> None:
+    form = labels.LabelFormat(
+        attribute="label",
+        labels=LABELS,
+        default_job_name="labeling-job/run",
+        default_date="2026-08-01T10:00:00",
+        multi_label=True,
+    )
+    ground_truth = {
+        "smkit-line": 2,
+        "label": [1, 0],
+        "label-metadata": {
+            "class-map": {"1": "negative", "0": "positive"},
+            "confidence-map": {"1": 0.8, "0": 0.7},
+            "job-name": "labeling-job/tags",
+            "creation-date": "2026-08-02T08:30:00.000001",
+            "human-annotated": "yes",
+            "type": "groundtruth/text-classification-multilabel",
+        },
+    }
+    target, label = labels.parse_label(json.dumps(ground_truth).encode(), form)
+    assert (target, label["class_ids"], label["class_names"]) == (
+        2,
+        [1, 0],
+        ["negative", "positive"],
+    )
+    assert label["confidences"] == [0.8, 0.7] and label["job_name"] == "labeling-job/tags"
+    _target, short = labels.parse_label(b'{"smkit-line": 3, "label": ["neutral"]}', form)
+    assert (short["class_ids"], short["confidences"]) == ([2], [1.0])
+
+    def why(line: dict[str, Any]) -> str:
+        with pytest.raises(ValueError) as caught:
+            labels.parse_label(json.dumps(line).encode(), form)
+        return str(caught.value)
+
+    assert why({"smkit-line": 3, "label": "neutral"}) == (
+        "'label' must be a list of at least one class name or id (got 'neutral')"
+    )
+    assert why({"smkit-line": 3, "label": []}).startswith("'label' must be a list of at least")
+    assert why({"smkit-line": 3, "label": ["neutral", 2]}) == "'neutral' given more than once"
+    assert why({"smkit-line": 3, "label": ["meh"]}) == (
+        "label 'meh' is not one of positive, negative, neutral"
+    )
+    wrong_map = {**ground_truth, "label-metadata": {"class-map": {"1": "neutral"}}}
+    assert why(wrong_map) == "class id 1 is 'negative' but class-map says 'neutral'"
