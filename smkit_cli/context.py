@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from .aws import Aws, new_session
+from .config_file import resolve_config
 from .deployment import Deployment, load
 from .errors import CliError, ExitCode
 
@@ -44,14 +45,21 @@ class Operator:
     """The state of one `smkit` invocation."""
 
     def __init__(
-        self, runtime: Runtime, *, config: str, profile: str | None, region: str | None
+        self, runtime: Runtime, *, config: str | None, profile: str | None, region: str | None
     ) -> None:
         self.runtime = runtime
-        self.config = config
+        self._config = config
         self.profile = profile
         self.region = region
         self.console = Console(width=runtime.width, highlight=False, **runtime.console_kwargs)
         self._deployment: Deployment | None = None
+
+    @property
+    def config(self) -> str:
+        """The config file: --config, $SMKIT_CONFIG or the kit's default (config_file.py);
+        resolved on first use, so that `--help` needs none."""
+        self._config = resolve_config(self._config)
+        return self._config
 
     @property
     def deployment(self) -> Deployment:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -15,10 +14,9 @@ from .commands.predict import classify, forecast
 from .commands.preflight import preflight
 from .commands.status import status
 from .commands.train import train, tune
+from .config_file import ENV_VAR, KIT_DEFAULT
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode
-
-DEFAULT_CONFIG = "config/default.yaml"
 
 EPILOG = """\b
 Exit codes:
@@ -54,14 +52,14 @@ class SmkitGroup(click.Group):
 @click.option(
     "--config",
     "-c",
-    default=lambda: os.environ.get("SMKIT_CONFIG", DEFAULT_CONFIG),
-    show_default=f"$SMKIT_CONFIG or {DEFAULT_CONFIG}",
+    default=None,
+    show_default=f"${ENV_VAR}; in a checkout of the kit, {KIT_DEFAULT}",
     help="Config file the platform was deployed from (as `make deploy CONFIG=...`).",
 )
 @click.option("--profile", help="AWS profile. Default: AWS_PROFILE or the default chain.")
 @click.option("--region", help="AWS region, when the config names none. Default: AWS_REGION.")
 @click.pass_context
-def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
     forecasts, classification and notebooks; and check an account before deploying
     (preflight).
