@@ -139,3 +139,16 @@ def _find_unrunnable(states: dict[str, Any], found: dict[str, str]) -> None:
         for pattern, reason in _UNRUNNABLE:
             if pattern.match(resource):
                 found[name] = reason
+
+
+_RUNNABLE_CREATE = re.compile(r"^create(?P<kind>[A-Za-z]+)$")
+
+
+def as_synthesized(resource_type: str, resource: str) -> tuple[str, str]:
+    """The (resourceType, resource) Step Functions' history gives a task that `runnable`
+    rewrote: `aws-sdk:sagemaker` `createTrainingJob` was `sagemaker`
+    `createTrainingJob.sync` in the definition as synthesized. Others are unchanged."""
+    match = _RUNNABLE_CREATE.match(resource)
+    if resource_type == "aws-sdk:sagemaker" and match and match.group("kind") in _NAME_FIELDS:
+        return "sagemaker", f"{resource}.sync"
+    return resource_type, resource

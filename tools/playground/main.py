@@ -15,9 +15,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .environment import CREDENTIALS, Environment
+from .environment import CREDENTIALS, HOST, Environment, listen
 
 if TYPE_CHECKING:
     from .server import Playground
@@ -40,6 +40,7 @@ class Stopper:
     def __init__(self) -> None:
         self.received: str | None = None
         self._event = threading.Event()
+        self._before: dict[int, Any] = {}
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
         self.received = signal.Signals(signum).name
@@ -48,8 +49,18 @@ class Stopper:
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM from now on."""
-        signal.signal(signal.SIGINT, self)
-        signal.signal(signal.SIGTERM, self)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._before[signum] = signal.signal(signum, self)
+
+    def ignore(self) -> None:
+        """A second signal while stopping changes nothing."""
+        for signum in self._before:
+            signal.signal(signum, signal.SIG_IGN)
+
+    def uninstall(self) -> None:
+        """The handlers of before `install`."""
+        for signum, handler in self._before.items():
+            signal.signal(signum, handler)
 
     def wait(self) -> None:
         """Until a signal arrives (returns at once if one did)."""
@@ -68,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--port", type=int, default=0, help="Port on 127.0.0.1. Default: a free one."
     )
     args = parser.parse_args(argv)
+    started = time.monotonic()
     # Stop cleanly from the start: Ctrl-C during start-up also stops the server.
     stopper = Stopper()
     stopper.install()
@@ -76,27 +88,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = 0
     try:
         try:
-            code = _start(args, workdir, servers, stopper)
+            code = _start(args, workdir, servers, stopper, started)
             if code == 0:
                 stopper.wait()
         except StopSignal:
             pass
-        # A second signal while stopping changes nothing.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stopper.ignore()
         if stopper.received:
             print(f"\nplayground: {stopper.received} received, stopping", flush=True)
     finally:
         for server in servers:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        stopper.uninstall()
     if stopper.received:
         print("playground: stopped; nothing was kept", flush=True)
     return code
 
 
 def _start(
-    args: argparse.Namespace, workdir: Path, servers: list[Playground], stopper: Stopper
+    args: argparse.Namespace,
+    workdir: Path,
+    servers: list[Playground],
+    stopper: Stopper,
+    started: float,
 ) -> int:
     """Start the server (added to `servers` at once, so that a signal still stops it) and
     create the stacks: 0 when it is ready, else the exit code."""
@@ -119,19 +134,23 @@ def _start(
             file=sys.stderr,
         )
         return 3
+    try:
+        listener = listen(args.port)
+    except OSError as err:
+        print(
+            f"playground: cannot listen on {HOST}:{args.port} ({err.strerror}): stop what "
+            "uses it, or choose another port (make playground PLAYGROUND_PORT=<port>)",
+            file=sys.stderr,
+        )
+        return 2
     account = settings.account or DEFAULT_ACCOUNT
     region = settings.region or DEFAULT_REGION
     _isolate(account, region)
     # moto is imported once the environment is set.
     from .server import Playground
 
-    started = time.monotonic()
-    try:
-        server = Playground.start(args.port, account)
-        servers.append(server)
-    except OSError as err:
-        print(f"playground: cannot listen on 127.0.0.1:{args.port} ({err})", file=sys.stderr)
-        return 2
+    server = Playground.start(listener, account)
+    servers.append(server)
     report = server.deploy(assembly, settings, region, workdir)
     if not report.ok:
         print(report.failure(), file=sys.stderr)

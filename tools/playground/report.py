@@ -63,7 +63,7 @@ class Report:
         commands = ["smkit status"]
         if settings.training is not None:
             definition = next(iter(settings.training.definitions))
-            commands.append(f"smkit train start {definition} --wait --interval 1")
+            commands.append(f"smkit train start {definition}")
         labeling = settings.labeling
         if labeling is not None and labeling.auto_labeling and self.manifest_key:
             commands.append(

@@ -4,6 +4,7 @@ backends), and the stacks of a config created in it."""
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from pathlib import Path
 
@@ -21,11 +22,11 @@ from tools.rehearsal import Rehearsal, create_stacks
 
 from . import samples
 from .endpoints import EndpointAnswers
+from .environment import HOST
+from .history import SyncHistory
 from .moto_gaps import fill_in_skipped, honour_names, make_executable
 from .replies import endpoint_replies
 from .report import Report
-
-HOST = "127.0.0.1"
 
 
 class Playground:
@@ -38,26 +39,38 @@ class Playground:
         self._thread.start()
 
     @classmethod
-    def start(cls, port: int, account: str) -> Playground:
-        """Listen on `port` (0: a free one), as moto's `account`. Raises OSError when the
-        port is taken."""
+    def start(cls, listener: socket.socket, account: str) -> Playground:
+        """Serve on `listener` (bound and listening, see `listen`), as moto's `account`."""
         endpoints = EndpointAnswers(
-            DomainDispatcherApplication(create_backend_app), account=account
+            SyncHistory(DomainDispatcherApplication(create_backend_app)), account=account
         )
+        # Given a socket: werkzeug would print its own message and exit on a port in use.
         server = make_server(
-            HOST, port, endpoints, threaded=True, request_handler=MotoRequestHandler
+            HOST,
+            listener.getsockname()[1],
+            endpoints,
+            threaded=True,
+            request_handler=MotoRequestHandler,
+            fd=listener.fileno(),
         )
+        # The server holds its own copy of the socket.
+        listener.close()
         playground = cls(server, endpoints)
         # Every AWS call of this process goes to the server.
         os.environ["AWS_ENDPOINT_URL"] = playground.url
         # moto's Step Functions interpreter calls the services of a server on MOTO_PORT.
-        os.environ["MOTO_PORT"] = str(server.server_port)
+        os.environ["MOTO_PORT"] = str(playground.port)
         return playground
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
         """The server's endpoint URL."""
-        return f"http://{HOST}:{self._server.server_port}"
+        return f"http://{HOST}:{self.port}"
 
     def deploy(
         self,
