@@ -1,11 +1,13 @@
 """`smkit` as an operator runs it: installed with `pip install .` (pyproject's
 `dependencies`, no extra), outside the kit's folder. Without building a virtual
 environment: a subprocess in which importing any module an operator install lacks fails,
-as it would there. At exit it prints the modules it refused."""
+as it would there (at exit it prints the modules it refused), and, with
+`installed_copy`, the kit's packages apart from the checkout, as site-packages holds them."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tomllib
 from functools import cache
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KIT_PACKAGES = ("stacks", "sagemaker_constructs", "smkit_cli")
 """What `pip install .` installs of the kit itself (tool.setuptools.packages.find)."""
 REFUSED = "refused imports: "
+LOADED = "kit packages from: "
 
 # Runs smkit with a meta path finder first in line that refuses every top-level module
 # outside the allowed ones (argv[1], JSON) and the standard library's folders (private
@@ -38,11 +41,15 @@ class OperatorInstall(importlib.abc.MetaPathFinder):
         refused.add(name)
         raise ModuleNotFoundError(f"No module named {name!r} in an operator install", name=name)
 sys.meta_path.insert(0, OperatorInstall())
-atexit.register(lambda: print("REFUSED" + json.dumps(sorted(refused)), file=sys.stderr))
+def report():
+    print("REFUSED" + json.dumps(sorted(refused)), file=sys.stderr)
+    kit = os.path.dirname(os.path.dirname(sys.modules["stacks"].__file__))
+    print("LOADED" + kit, file=sys.stderr)
+atexit.register(report)
 sys.argv = ["smkit", *sys.argv[2:]]
 from smkit_cli.main import main
 main()
-""".replace("REFUSED", REFUSED)
+""".replace("REFUSED", REFUSED).replace("LOADED", LOADED)
 
 
 @cache
@@ -83,6 +90,16 @@ def operator_modules() -> tuple[str, ...]:
     return tuple(sorted(modules | set(sys.stdlib_module_names) | set(KIT_PACKAGES)))
 
 
+def installed_copy(folder: Path) -> Path:
+    """The kit's packages as `pip install .` puts them in site-packages (without the
+    rest of the checkout), copied into `folder`; put it first on PYTHONPATH."""
+    for package in KIT_PACKAGES:
+        shutil.copytree(
+            ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return folder
+
+
 def smkit_command(*args: str) -> list[str]:
     """The command line that runs `smkit ARGS` as an operator install would."""
     return [sys.executable, "-c", SCRIPT, json.dumps(operator_modules()), *args]
@@ -93,3 +110,9 @@ def refused_imports(stderr: str) -> list[str]:
     line = next(line for line in stderr.splitlines() if line.startswith(REFUSED))
     refused: list[str] = json.loads(line.removeprefix(REFUSED))
     return refused
+
+
+def kit_loaded_from(stderr: str) -> Path:
+    """The folder the run imported the kit's packages from."""
+    line = next(line for line in stderr.splitlines() if line.startswith(LOADED))
+    return Path(line.removeprefix(LOADED))

