@@ -402,6 +402,19 @@ def test_a_training_workflow_runs_to_its_end(playground: Running) -> None:
     assert len(packages) == 1
 
 
+def test_a_tuning_workflow_registers_its_best_model(playground: Running) -> None:
+    args = playground.command("smkit tune start")
+    result = _smkit_here(playground, *args[:3], "--wait", "--interval", "0.2", "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "SUCCEEDED"
+    # The tuning job's best training job exists (moto's names one that does not).
+    assert run["output"]["best_training_job"].startswith(f"{run['tuning_job']}-001-")
+    assert run["output"]["model_package"].startswith(
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-full-text-classifier/"
+    )
+
+
 def test_an_endpoint_that_does_not_exist_is_a_validation_error(playground: Running) -> None:
     runtime = playground.client("sagemaker-runtime")
     with pytest.raises(ClientError, match="Endpoint nope of account 123456789012 not found"):

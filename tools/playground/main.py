@@ -165,8 +165,9 @@ def _start(
 
 
 def _isolate(account: str, region: str) -> None:
-    """Nothing in this process may reach real AWS or read the user's AWS setup: moto's
-    account and region, placeholder credentials, no profile or config file."""
+    """Nothing in this process may reach real AWS, read the user's AWS setup or reach the
+    network: moto's account and region, placeholder credentials, no profile or config
+    file, no Docker."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             del os.environ[name]
@@ -180,6 +181,9 @@ def _isolate(account: str, region: str) -> None:
             "AWS_EC2_METADATA_DISABLED": "true",
             # Every request lands in the config's account.
             "MOTO_ACCOUNT_ID": account,
+            # moto runs Lambda code in Docker, pulling images from the internet: never
+            # here, even where Docker runs (docs/playground.md, "What runs").
+            "DOCKER_HOST": "unix:///nonexistent/smkit-playground-runs-no-docker.sock",
         }
     )
     # moto warns about each resource type its CloudFormation skips and logs every

@@ -9,7 +9,9 @@ playground's server process, so that `smkit` finds a platform that works:
   backend than the one its CloudFormation wrote to; each deployed state machine is
   created again there, under the same name and ARN, with its `.sync` SageMaker tasks made
   runnable (tools/sfn_moto.py); an execution started without a name gets a UUID, as in
-  Step Functions (moto's interpreter names it "None");
+  Step Functions (moto's interpreter names it "None"); a tuning job trains its best
+  training job (moto's names a "FakeTrainingJobName" that does not exist, so the tuning
+  workflow could not register its model);
 - names (`honour_names`): moto's CloudFormation gives SageMaker endpoints, endpoint
   configs, models and notebook instances generated names, ignoring the name the template
   sets, so `smkit` (which reads the name from the config or a stack output) would not
@@ -30,6 +32,7 @@ from typing import Any
 import boto3
 from moto.cloudformation.parsing import get_model_map
 from moto.core.config import default_user_config
+from moto.sagemaker.models import SageMakerModelBackend
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tools.assembly import Stack
@@ -136,6 +139,7 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     ]
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     _name_unnamed_executions()
+    _train_the_best_job_of_tuning_jobs()
     for machine in machines:
         definition = json.loads(machine["definition"])
         client.create_state_machine(
@@ -169,3 +173,52 @@ def _name_unnamed_executions() -> None:
 
     start_execution.names_unnamed = True  # type: ignore[attr-defined]
     backend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def _train_the_best_job_of_tuning_jobs() -> None:
+    backend = SageMakerModelBackend
+    if getattr(backend.create_hyper_parameter_tuning_job, "trains_best_job", False):
+        return
+    create = backend.create_hyper_parameter_tuning_job
+
+    def create_hyper_parameter_tuning_job(
+        self: SageMakerModelBackend, hyper_parameter_tuning_job_name: str, **kwargs: Any
+    ) -> str:
+        name = hyper_parameter_tuning_job_name
+        arn = create(self, hyper_parameter_tuning_job_name=name, **kwargs)
+        definitions = [kwargs.get("training_job_definition") or {}]
+        definitions += kwargs.get("training_job_definitions") or []
+        definition: dict[str, Any] = next((d for d in definitions if d), {})
+        # As SageMaker names a tuning job's training jobs: <tuning job>-<NNN>-<8 hex>.
+        suffix = uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:8]
+        best = self.create_training_job(
+            training_job_name=f"{name}-001-{suffix}",
+            hyper_parameters=definition.get("StaticHyperParameters", {}),
+            algorithm_specification=definition.get("AlgorithmSpecification", {}),
+            role_arn=definition.get("RoleArn", ""),
+            input_data_config=definition.get("InputDataConfig", []),
+            output_data_config=definition.get("OutputDataConfig", {}),
+            resource_config=definition.get("ResourceConfig", {}),
+            vpc_config=definition.get("VpcConfig", {}),
+            stopping_condition=definition.get("StoppingCondition", {}),
+            tags=[],
+            enable_network_isolation=bool(definition.get("EnableNetworkIsolation")),
+            enable_inter_container_traffic_encryption=bool(
+                definition.get("EnableInterContainerTrafficEncryption")
+            ),
+            enable_managed_spot_training=bool(definition.get("EnableManagedSpotTraining")),
+            checkpoint_config=definition.get("CheckpointConfig", {}),
+            debug_hook_config={},
+            debug_rule_configurations=[],
+            tensor_board_output_config={},
+            experiment_config={},
+        )
+        job = self.hyper_parameter_tuning_jobs[name]
+        for summary in (job.best_training_job, job.OverallBestTrainingJob):
+            summary.update(
+                TrainingJobName=best.training_job_name, TrainingJobArn=best.arn, TuningJobName=name
+            )
+        return arn
+
+    create_hyper_parameter_tuning_job.trains_best_job = True  # type: ignore[attr-defined]
+    backend.create_hyper_parameter_tuning_job = create_hyper_parameter_tuning_job  # type: ignore[method-assign,assignment]

@@ -22,7 +22,8 @@ class Report:
     rehearsal: Rehearsal
     gaps: Gaps = field(default_factory=Gaps)
     workflows: dict[str, str] = field(default_factory=dict)
-    """State machine name -> the stack output that names it (without `Arn`)."""
+    """State machine name -> the stack output that names it, without `StateMachineArn`
+    (e.g. TextClassifierTraining)."""
     series: Path | None = None
     """The sample series file for `smkit forecast`."""
     manifest_key: str | None = None
@@ -64,6 +65,9 @@ class Report:
         if settings.training is not None:
             definition = next(iter(settings.training.definitions))
             commands.append(f"smkit train start {definition}")
+            tuning = next(iter(settings.training.tuning), None)
+            if tuning is not None:
+                commands.append(f"smkit tune start {tuning} --wait --interval 1")
         labeling = settings.labeling
         if labeling is not None and labeling.auto_labeling and self.manifest_key:
             commands.append(

@@ -102,7 +102,8 @@ class Playground:
             for output in described.get("Outputs", []):
                 key, value = output["OutputKey"], output["OutputValue"]
                 if ":stateMachine:" in value:
-                    report.workflows[value.rsplit(":", 1)[1]] = key.removesuffix("Arn")
+                    label = key.removesuffix("Arn").removesuffix("StateMachine")
+                    report.workflows[value.rsplit(":", 1)[1]] = label
                 if key == "DataBucketName" and described["StackName"].endswith("-Foundation"):
                     report.manifest_key = samples.upload_manifest(session, value)
         report.series = samples.write_series(workdir)
