@@ -43,7 +43,7 @@ class Report:
         """The start-up summary."""
         lines = [
             f"Playground ready in {seconds:.1f} s: moto at {environment.endpoint_url} with "
-            f"the {len(self.rehearsal.stacks)} stacks of {environment.config}.",
+            f"the {_count(len(self.rehearsal.stacks), 'stack')} of {environment.config}.",
             "",
             "Point smkit at it, in another shell (moto takes any credentials; these keep "
             "yours out of it):",
@@ -121,3 +121,7 @@ class Report:
 
     def _named(self, machines: list[str]) -> list[str]:
         return sorted(self.workflows.get(m, m) for m in machines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
