@@ -320,9 +320,14 @@ def playground(full_synth: Synthesis) -> Iterator[Running]:
         yield running
     finally:
         watchdog.cancel()
+        # Stopped already by the last test, unless it did not run: SIGTERM lets it clean up.
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _smkit_here(running: Running, *args: str) -> Result:
