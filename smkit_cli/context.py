@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from .aws import Aws, new_session
+from .config_file import resolve_config
 from .deployment import Deployment, load
 from .errors import CliError, ExitCode
 
@@ -48,10 +49,10 @@ class Operator:
     """The state of one `smkit` invocation."""
 
     def __init__(
-        self, runtime: Runtime, *, config: str, profile: str | None, region: str | None
+        self, runtime: Runtime, *, config: str | None, profile: str | None, region: str | None
     ) -> None:
         self.runtime = runtime
-        self.config = config
+        self._config = config
         self.profile = profile
         self.region = region
         self.console = Console(width=runtime.width, highlight=False, **runtime.console_kwargs)
@@ -60,6 +61,19 @@ class Operator:
         self._deployment: Deployment | None = None
         self.last_line_at: datetime | None = None
         """When `say` last printed a line (progress lines are printed after a silence)."""
+
+    @property
+    def config(self) -> str:
+        """The config file: --config, $SMKIT_CONFIG or the kit's default (config_file.py);
+        resolved on first use, so that `--help` needs none."""
+        self._config = resolve_config(self._config)
+        return self._config
+
+    @config.setter
+    def config(self, value: str | None) -> None:
+        """--config given after the command (options.py): it wins over one before it."""
+        self._config = value
+        self._deployment = None
 
     @property
     def deployment(self) -> Deployment:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -19,11 +18,10 @@ from .commands.status import status
 from .commands.studio import studio
 from .commands.train import train, tune
 from .commands.transform import transform
+from .config_file import ENV_VAR, KIT_DEFAULT
 from .context import Operator, Runtime
 from .errors import CliError, ExitCode, unexpected
 from .options import accept_global_options_after, examples, version_option
-
-DEFAULT_CONFIG = "config/default.yaml"
 
 EPILOG = """\b
 Exit codes:
@@ -74,14 +72,14 @@ class SmkitGroup(click.Group):
 @click.option(
     "--config",
     "-c",
-    default=lambda: os.environ.get("SMKIT_CONFIG", DEFAULT_CONFIG),
-    show_default=f"$SMKIT_CONFIG or {DEFAULT_CONFIG}",
+    default=None,
+    show_default=f"${ENV_VAR}; in a checkout of the kit, {KIT_DEFAULT}",
     help="Config file the platform was deployed from (as `make deploy CONFIG=...`).",
 )
 @click.option("--profile", help="AWS profile. Default: AWS_PROFILE or the default chain.")
 @click.option("--region", help="AWS region, when the config names none. Default: AWS_REGION.")
 @click.pass_context
-def cli(ctx: click.Context, config: str, profile: str | None, region: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, profile: str | None, region: str | None) -> None:
     """Operate a deployed sagemaker-platform-kit: status, labeling, training, tuning,
     model approvals, batch transforms, model monitoring baselines, forecasts,
     classification, notebooks and Studio; and check an account before deploying

@@ -31,8 +31,8 @@ _NODE_BIN = ROOT / ".venv" / "node-bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from tests.oracles.rehearsal import REPORT_PROPERTY  # noqa: E402
 from tests.oracles.synth import DEFAULT_CONFIG, FULL_CONFIG, Synthesis, synthesize  # noqa: E402
+from tools.rehearsal import REPORT_PROPERTY  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -106,7 +106,12 @@ def _parse(args: list[str], workdir: Path) -> None:
             if isinstance(param.type, click.File) and "r" in param.type.mode:
                 for flag in param.opts:
                     if flag in args and args.index(flag) + 1 < len(args):
-                        (workdir / args[args.index(flag) + 1]).touch()
+                        # An absolute path (a sample run's temp folder) moves into workdir.
+                        at = args.index(flag) + 1
+                        target = workdir / args[at].lstrip("/")
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.touch()
+                        args[at] = str(target)
         ctx = command.make_context(name, list(args), parent=parent)
         if not isinstance(command, click.Group):
             return

@@ -1,5 +1,5 @@
 """Deploy rehearsal: every template of both shipped configs created as a stack in
-moto's CloudFormation and deleted again (tests/oracles/rehearsal.py says what is and
+moto's CloudFormation and deleted again (tools/rehearsal.py says what is and
 is not rehearsed). The report is printed at the end of the session."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from sagemaker_constructs.inference.runtime.promotion.versions import parameter_pattern
-from tests.oracles.rehearsal import (
+from tests.oracles.synth import Synthesis
+from tests.tools.assemblies import resource, write_assembly
+from tools.assembly import load_assembly
+from tools.rehearsal import (
     MOTO_DELETE_GAPS,
     REPORT_PROPERTY,
     Rehearsal,
@@ -19,9 +22,6 @@ from tests.oracles.rehearsal import (
     rehearse,
     resolve_stack_outputs,
 )
-from tests.oracles.synth import Synthesis
-from tests.tools.assemblies import resource, write_assembly
-from tools.assembly import load_assembly
 
 
 @pytest.fixture(scope="module")

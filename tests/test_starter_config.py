@@ -13,9 +13,9 @@ from stacks.settings import load_settings
 from stacks.settings.foundation import NoNetwork
 from tests.oracles.cfn_lint import lint
 from tests.oracles.nag import unacknowledged_findings
-from tests.oracles.rehearsal import rehearse
 from tests.oracles.synth import ROOT, Synthesis, synthesize
 from tools.assembly import load_assembly
+from tools.rehearsal import rehearse
 from tools.review.cost import estimate
 
 STARTER = ROOT / "config" / "starter.yaml"

@@ -37,7 +37,7 @@ manifest_option = click.option(
     epilog=examples(
         "smkit label run sentiment -m batches/7/input.manifest --job-name batch-7 --wait",
         "smkit label auto sentiment-auto -m reviews/march.manifest --threshold 0.9 --wait",
-    )
+    ),
 )
 def label() -> None:
     """Start labeling and auto-labeling workflows; set up Label Studio for a run."""

@@ -17,8 +17,8 @@ from stacks.settings.labeling import LabelStudioReview
 from ..context import Operator, json_option, pass_operator
 from ..deployment import Deployment, pascal
 from ..errors import CliError, ExitCode
-from ..options import examples
 from ..label_studio_api import TOKEN_ENV, LabelStudioApi, StudioSetup, apply
+from ..options import examples
 
 REQUEST_FILE = "human/request.json"
 

@@ -44,6 +44,8 @@ def expected_units(deployment: Deployment) -> list[str]:
         units.append("Labeling")
     if settings.training is not None:
         units += ["ModelRegistry", "Training"]
+    if settings.transform is not None:
+        units.append("Transform")
     return units
 
 

@@ -21,6 +21,10 @@ from .base import InvalidFieldsError, Location, ResourceUsage, StrictModel, _mat
 from .monitoring import MonitoringSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Asset images are built where the kit is synthesized: a checkout of it. An operator
+# install of `smkit` (`pip install .`, docs/install.md) has the settings model but not the
+# containers, and builds no image, so it does not look for their Dockerfiles.
+IN_CHECKOUT = (PROJECT_ROOT / "cdk.json").is_file()
 
 
 def _endpoint_instance_type(value: str) -> str:
@@ -64,7 +68,7 @@ class AssetImageSettings(StrictModel):
     @field_validator("directory")
     @classmethod
     def _has_dockerfile(cls, value: str) -> str:
-        if not (PROJECT_ROOT / value / "Dockerfile").is_file():
+        if IN_CHECKOUT and not (PROJECT_ROOT / value / "Dockerfile").is_file():
             raise ValueError("must be a folder of the project that holds a Dockerfile")
         return value
 

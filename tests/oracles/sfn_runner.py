@@ -1,19 +1,11 @@
-"""Run a synthesized state machine in moto's Step Functions interpreter.
-
-moto executes Pass, Choice, Fail, Wait, intrinsic functions and SDK integrations (against
-moto's own services), but not the optimized `.sync` SageMaker integrations. `runnable`
-swaps each `sagemaker:create<Job>.sync` Task for what `.sync` does: the SDK Create
-call (moto validates the request as botocore sends it), the SDK Describe call, whose
-output is what `.sync` returns, and, when the job ended Failed or Stopped, an error
-caught by the Task's own catchers. moto's jobs complete at once; a test makes one fail
-by setting its status on moto's backend. Every other state runs as synthesized.
-"""
+"""Run a synthesized state machine in moto's Step Functions interpreter, after
+`runnable` (tools/sfn_moto.py) has swapped its `.sync` SageMaker tasks for calls moto
+can run. moto's jobs complete at once; a test makes one fail by setting its status on
+moto's backend."""
 
 from __future__ import annotations
 
-import copy
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,93 +14,9 @@ import boto3
 
 from tests.oracles.stepfunctions import PSEUDO_PARAMETERS
 
-_SYNC = re.compile(r"^arn:[^:]+:states:::sagemaker:create(?P<kind>[A-Za-z]+)\.sync$")
-_NAME_FIELDS = {
-    "TrainingJob": "TrainingJobName",
-    "HyperParameterTuningJob": "HyperParameterTuningJobName",
-    "ProcessingJob": "ProcessingJobName",
-    "TransformJob": "TransformJobName",
-}
 STEPFUNCTIONS_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 """Pass as `mock_aws(config=...)`: moto only interprets definitions when asked to."""
 ROLE_ARN = f"arn:aws:iam::{PSEUDO_PARAMETERS['AWS::AccountId']}:role/state-machine"
-
-
-def runnable(definition: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `definition` whose `.sync` SageMaker tasks moto can run."""
-    result = copy.deepcopy(definition)
-    _rewrite(result["States"])
-    return result
-
-
-def _rewrite(states: dict[str, Any]) -> None:
-    for name in list(states):
-        state = states[name]
-        for branch in state.get("Branches", []):
-            _rewrite(branch["States"])
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            _rewrite(processor["States"])
-        match = _SYNC.match(str(state.get("Resource", "")))
-        if state.get("Type") != "Task" or not match:
-            continue
-        kind = match.group("kind")
-        name_field = _NAME_FIELDS[kind]
-        parameters = state["Parameters"]
-        name_value = {k: v for k, v in parameters.items() if k in (name_field, f"{name_field}.$")}
-        catch = state.get("Catch", [])
-        describe_name, status_name, failed_name = (
-            f"{name} (describe)",
-            f"{name} (status)",
-            f"{name} (ended unsuccessfully)",
-        )
-        after = {"Next": state["Next"]} if "Next" in state else {"End": True}
-        # 1. Create the job (moto validates the request as botocore sends it).
-        states[name] = {
-            **{k: v for k, v in state.items() if k not in ("Next", "End", "ResultSelector")},
-            "Resource": f"arn:aws:states:::aws-sdk:sagemaker:create{kind}",
-            "ResultPath": None,
-            "Next": describe_name,
-        }
-        # 2. What `.sync` returns: the Describe output (moto's jobs end at once).
-        describe = {
-            "Type": "Task",
-            "Resource": f"arn:aws:states:::aws-sdk:sagemaker:describe{kind}",
-            "Parameters": name_value,
-            "ResultPath": state.get("ResultPath", "$"),
-            "Next": status_name,
-        }
-        if "ResultSelector" in state:
-            describe["ResultSelector"] = state["ResultSelector"]
-        if catch:
-            describe["Catch"] = catch
-        states[describe_name] = describe
-        # 3. `.sync` fails the Task when the job ends Failed or Stopped: a call that fails,
-        # caught by the Task's own catchers.
-        result_path = state.get("ResultPath", "$")
-        status_path = f"{result_path}.{kind}Status" if result_path != "$" else f"$.{kind}Status"
-        states[status_name] = {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "Or": [
-                        {"Variable": status_path, "StringEquals": "Failed"},
-                        {"Variable": status_path, "StringEquals": "Stopped"},
-                    ],
-                    "Next": failed_name,
-                }
-            ],
-            "Default": state.get("Next", f"{name} (end)"),
-        }
-        states[failed_name] = {
-            "Type": "Task",
-            "Resource": f"arn:aws:states:::aws-sdk:sagemaker:describe{kind}",
-            "Parameters": {name_field: "the-job-ended-unsuccessfully"},
-            "Catch": catch,
-            **after,
-        }
-        if "Next" not in state:
-            states[f"{name} (end)"] = {"Type": "Succeed"}
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def test_status_json_has_every_section(platform: Platform) -> None:
             "Labeling",
             "ModelRegistry",
             "Training",
+            "Transform",
         )
     ]
     assert data["workforce"] == {
@@ -148,11 +149,7 @@ def test_status_reports_missing_stacks_and_exits_4(platform: Platform) -> None:
         "CREATE_COMPLETE",
         "NOT_DEPLOYED",
         "CREATE_COMPLETE",
-        "NOT_DEPLOYED",
-        "NOT_DEPLOYED",
-        "NOT_DEPLOYED",
-        "NOT_DEPLOYED",
-        "NOT_DEPLOYED",
+        *["NOT_DEPLOYED"] * 6,
     ]
     assert data["notebooks"][0]["status"] == "Stopped"
     assert data["endpoints"] is None and data["budget"] is None

@@ -29,7 +29,7 @@ from sagemaker_constructs.inference.monitoring import (
     MonitoringMetrics,
 )
 from sagemaker_constructs.inference.options import DataCapture
-from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner, runnable
+from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner
 from tests.oracles.stepfunctions import (
     render_intrinsics,
     state_machines,
@@ -37,6 +37,7 @@ from tests.oracles.stepfunctions import (
     validate_request,
 )
 from tests.oracles.synth import new_stack
+from tools.sfn_moto import runnable
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"

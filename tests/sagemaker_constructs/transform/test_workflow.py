@@ -24,9 +24,10 @@ from moto.sagemaker.models import FakeTransformJob
 from sagemaker_constructs.common import ContainerImage
 from sagemaker_constructs.inference import ModelData, ModelSource
 from sagemaker_constructs.transform import TransformJob, TransformWorkflow
-from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Execution, Runner, runnable
+from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Execution, Runner
 from tests.oracles.stepfunctions import state_machines, validate_definition
 from tests.oracles.synth import new_stack
+from tools.sfn_moto import runnable
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"

@@ -1,5 +1,7 @@
 """Deploy rehearsal: every stack of an assembly created in moto's CloudFormation,
-in-process, the way `cdk deploy` would, then deleted.
+in-process, the way `cdk deploy` would, then deleted (`rehearse`, a test oracle). The
+playground (`make playground`, tools/playground) creates the stacks the same way
+(`create_stacks`) in a moto server and keeps them.
 
 What is rehearsed and how:
 
@@ -57,20 +59,24 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
 from moto import mock_aws
 from moto.cloudformation.parsing import get_model_map
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from sagemaker_constructs.inference.runtime.promotion.handler import Clients, Step
 from sagemaker_constructs.inference.runtime.promotion.versions import PROMOTED_PREFIX
 from tools.assembly import Assembly, Stack, references
 from tools.conditions import condition_values
 from tools.deploy_parameters import followers as approval_followers
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation.literals import CapabilityType
 
 PLACEHOLDER_IMAGE_MANIFEST = json.dumps(
     {
@@ -120,8 +126,10 @@ def _moto_accepts_notebook_type(value: str) -> bool:
 
 
 def _botocore_enum(operation: str, member: str) -> frozenset[str]:
-    shape = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(shape.operation_model(operation).input_shape.members[member].enum)
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    input_shape = model.operation_model(operation).input_shape
+    assert input_shape is not None, operation
+    return frozenset(getattr(input_shape.members[member], "enum", []))
 
 
 # Values AWS accepts (botocore's service model says so) that moto's own, older lists
@@ -134,7 +142,11 @@ MOTO_VALUE_GAPS: dict[
         lambda: _botocore_enum("CreateNotebookInstance", "InstanceType"),
     ),
 }
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+CAPABILITIES: list[CapabilityType] = [
+    "CAPABILITY_IAM",
+    "CAPABILITY_NAMED_IAM",
+    "CAPABILITY_AUTO_EXPAND",
+]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 REPORT_PROPERTY = "rehearsal_report"
 """User property of a rehearsal test that carries its report to the session summary."""
@@ -232,32 +244,40 @@ class Rehearsal:
 def rehearse(assembly: Assembly, label: str) -> Rehearsal:
     """Create every stack of `assembly` in moto, check each resource, delete them all."""
     result = Rehearsal(label=label)
-    supported = set(get_model_map())
     with mock_aws(), warnings.catch_warnings():
         # moto warns for each type it skips; the report lists them instead.
         warnings.simplefilter("ignore")
-        sessions: dict[tuple[str, str], boto3.Session] = {}
-        created: list[tuple[Stack, str, boto3.Session]] = []
-        outputs: dict[tuple[str, str], dict[str, str]] = {}
-        for stack in assembly:
-            session = _session(stack, sessions)
-            _bootstrap(stack, session, result)
-            outcome = StackRehearsal(stack=stack.name)
-            result.stacks.append(outcome)
-            stack_id = _create(stack, session, outcome, supported, outputs)
-            if stack_id:
-                created.append((stack, stack_id, session))
-                if approval_followers(stack):
-                    _rehearse_approval(stack, stack_id, session, outcome)
-                described = session.client("cloudformation").describe_stacks(StackName=stack_id)
-                outputs[(stack.name, session.region_name)] = {
-                    o["OutputKey"]: o["OutputValue"]
-                    for o in described["Stacks"][0].get("Outputs", [])
-                }
+        created = create_stacks(assembly, result)
         for stack, stack_id, session in reversed(created):
             outcome = next(s for s in result.stacks if s.stack == stack.name)
             _delete(stack, stack_id, session, outcome)
     return result
+
+
+def create_stacks(assembly: Assembly, result: Rehearsal) -> list[tuple[Stack, str, boto3.Session]]:
+    """Mimic `cdk bootstrap`, publish the assets and create every stack of `assembly` in
+    deployment order, in the moto that boto3 reaches (in-process under `mock_aws`, or a
+    moto server named by AWS_ENDPOINT_URL, as `make playground` does); each stack's
+    outcome is added to `result`. Returns the stacks created: (stack, ID, session)."""
+    supported = set(get_model_map())
+    sessions: dict[tuple[str, str], boto3.Session] = {}
+    created: list[tuple[Stack, str, boto3.Session]] = []
+    outputs: dict[tuple[str, str], dict[str, str]] = {}
+    for stack in assembly:
+        session = _session(stack, sessions)
+        _bootstrap(stack, session, result)
+        outcome = StackRehearsal(stack=stack.name)
+        result.stacks.append(outcome)
+        stack_id = _create(stack, session, outcome, supported, outputs)
+        if stack_id:
+            created.append((stack, stack_id, session))
+            if approval_followers(stack):
+                _rehearse_approval(stack, stack_id, session, outcome)
+            described = session.client("cloudformation").describe_stacks(StackName=stack_id)
+            outputs[(stack.name, session.region_name)] = {
+                o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])
+            }
+    return created
 
 
 def _session(stack: Stack, sessions: dict[tuple[str, str], boto3.Session]) -> boto3.Session:
@@ -447,6 +467,10 @@ def _placeholder(name: str, attribute: str) -> str:
     return f"rehearsal-placeholder-{name}-{attribute}"
 
 
+def _placeholder_of_match(name: str, match: re.Match[str]) -> str:
+    return _placeholder(name, match.group(1))
+
+
 def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"Fn::GetAtt"}:
@@ -463,7 +487,7 @@ def _placeholders(value: Any, unmodelled: dict[str, str], replaced: list[str]) -
                     replaced.append(f"Fn::Sub ${{{name}.*}} ({unmodelled[name]})")
                     text = re.sub(
                         r"\$\{" + re.escape(name) + r"\.([^}]+)\}",
-                        lambda m, n=name: _placeholder(n, m.group(1)),
+                        partial(_placeholder_of_match, name),
                         text,
                     )
             rest = (
