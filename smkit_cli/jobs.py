@@ -132,7 +132,9 @@ class TrainingView:
             d["Name"] for d in job.get("AlgorithmSpecification", {}).get("MetricDefinitions", [])
         ]
         start = job.get("TrainingStartTime") or job["CreationTime"]
-        if names and start < now:
+        # CloudWatch takes whole seconds: a start less than a second ago would be sent equal
+        # to the end, which GetMetricData refuses ("StartTime must not equal EndTime").
+        if names and start.replace(microsecond=0) < now.replace(microsecond=0):
             queries = [
                 {
                     "Id": f"m{index}",

@@ -474,3 +474,34 @@ def test_interval_zero_is_refused(platform: Platform) -> None:
     result = platform.run("train", "watch", "arn", "--interval", "0")
     assert result.exit_code == 2
     assert "Invalid value for '--interval': 0.0 is not in the range x>=1." in result.stderr
+
+
+class _RecordingCloudWatch:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def get_metric_data(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        return {"MetricDataResults": [{"Id": "m0", "Timestamps": [], "Values": []}]}
+
+
+def test_metrics_are_not_asked_for_within_the_second_the_job_started() -> None:
+    # CloudWatch takes whole seconds: StartTime and EndTime within one second are sent
+    # equal, and GetMetricData refuses them ("StartTime must not equal EndTime").
+    from types import SimpleNamespace
+
+    from smkit_cli.jobs import TrainingView
+
+    cloudwatch = _RecordingCloudWatch()
+    operator = SimpleNamespace(aws=SimpleNamespace(client=lambda service: cloudwatch))
+    view = TrainingView(operator, emit=lambda line: None)  # type: ignore[arg-type]
+    now = datetime(2026, 3, 2, 9, 0, 0, 900_000, tzinfo=UTC)
+    job = {
+        "TrainingJobName": "demo-1",
+        "CreationTime": now - timedelta(seconds=5),
+        "AlgorithmSpecification": {"MetricDefinitions": [{"Name": "loss", "Regex": "x"}]},
+    }
+    view._latest_metrics({**job, "TrainingStartTime": now - timedelta(milliseconds=600)}, now)
+    assert cloudwatch.calls == []
+    view._latest_metrics({**job, "TrainingStartTime": now - timedelta(seconds=1)}, now)
+    assert len(cloudwatch.calls) == 1

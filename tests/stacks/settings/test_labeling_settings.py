@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from stacks.settings import ConfigError, parse_settings
+from stacks.settings import ConfigError, load_settings, parse_settings
 from stacks.settings.labeling import (
     CognitoWorkforce,
     ExistingWorkforce,
@@ -21,6 +23,8 @@ WORKFLOW = """
       instructions: Read it all.
       workforce: {type: private, team: reviewers}
 """
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def problems_of(text: str) -> list[str]:
@@ -511,3 +515,18 @@ def test_multi_label_auto_labeling_needs_a_multi_label_ground_truth_workflow() -
         source="test.yaml",
     )
     assert fixed.labeling is not None and fixed.labeling.auto_labeling[0].multi_label
+
+
+def test_the_full_examples_labels_are_what_its_training_reads() -> None:
+    # label -> train: the text classifier reads the attribute its labeling workflows write.
+    full = load_settings(ROOT / "config" / "examples" / "full.yaml")
+    assert full.labeling is not None and full.training is not None
+    definition = full.training.definitions["text-classifier"]
+    attribute = definition.hyperparameters["label_attribute"]
+    workflows = [w for w in full.labeling.workflows if w.task_type == "text_classification"]
+    autos = [a for a in full.labeling.auto_labeling if a.data_type == "text"]
+    assert workflows and autos
+    assert {w.label_attribute for w in workflows} | {a.label_attribute for a in autos} == {
+        attribute
+    }
+    assert attribute in (definition.channels["train"].attribute_names or [])
