@@ -12,10 +12,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_constructs.common import ContainerImage, retention_days
+from sagemaker_constructs.common import retention_days
 from sagemaker_constructs.foundation import NetworkPlacement
 from sagemaker_constructs.inference.endpoint import Endpoint
-from sagemaker_constructs.inference.model_source import ModelData, ModelSource
+from sagemaker_constructs.inference.model_source import ModelSource
 from sagemaker_constructs.inference.options import (
     AlarmThresholds,
     AsyncVariant,
@@ -35,24 +35,17 @@ from sagemaker_constructs.inference.runtime.promotion.versions import (
 
 from .inference_monitoring import add_monitoring
 from .model_registry_stack import model_package_group_name
+from .model_sources import model_source
 from .settings import PlatformSettings
-from .settings import training as training_settings
 from .settings.inference import (
-    PROJECT_ROOT,
-    ArtifactModelSettings,
-    AssetImageSettings,
     AsyncScalingSettings,
     AsyncVariantSettings,
-    BuiltinImageSettings,
     EndpointSettings,
-    ImageSettings,
     InstanceScalingSettings,
     InstanceVariantSettings,
     ModelPackageGroupSettings,
-    ModelPackageSettings,
     ModelSettings,
     ServerlessVariantSettings,
-    UriImageSettings,
 )
 from .training_stack import image_of
 
@@ -228,50 +221,12 @@ class InferenceStack(Stack):
                 model_data_prefix=f"training/{model.group}/output/",
                 environment=model.environment,
             )
-        if isinstance(model, ArtifactModelSettings):
-            data = (
-                ModelData.from_uri(model.model_data)
-                if model.model_data.startswith("s3://")
-                else ModelData.from_bucket(self._artifacts_bucket, model.model_data)
-            )
-            return ModelSource.from_artifact(
-                _image(model.image), data, environment=model.environment
-            )
-        return ModelSource.from_model_package(
-            model.arn,
-            image=self._package_image(key, model),
-            model_data_bucket=self._artifacts_bucket,
-            model_data_prefix=model.model_data_prefix,
-            environment=model.environment,
+        return model_source(
+            self._settings,
+            model,
+            artifacts_bucket=self._artifacts_bucket,
+            where=f"inference.endpoints.{key}",
         )
-
-    def _package_image(self, key: str, model: ModelPackageSettings) -> ContainerImage | None:
-        """The image of a model package: the config's, or, for a package of this platform's
-        registry, the one its training definition registers. The endpoint's role may then
-        pull it, and a built-in algorithm's serving rules apply (DeepAR serves on CPUs
-        only, ENDPOINT-8)."""
-        registered = self._registered_image(model.arn)
-        if registered is None:
-            return _image(model.image) if model.image else None
-        definition, image = registered
-        if model.image is not None and _describe(model.image) != _describe(image):
-            raise ValueError(
-                f"inference.endpoints.{key}.model.image: {_describe(model.image)} is not the "
-                f"image of {model.arn}, which training definition {definition} registers "
-                f"with {_describe(image)}; remove model.image (the kit takes the definition's) "
-                "or fix it"
-            )
-        return image_of(image)
-
-    def _registered_image(self, arn: str) -> tuple[str, training_settings.ImageSettings] | None:
-        """(definition, image) of the training definition whose model package group the ARN
-        names, where the platform trains it."""
-        training = self._settings.training
-        group = arn.split(":model-package/", 1)[-1].rsplit("/", 1)[0]
-        for name, definition in (training.definitions if training else {}).items():
-            if model_package_group_name(self._settings, name) == group:
-                return name, definition.model_package.image or definition.image
-        return None
 
     def _outputs(self, key: str, endpoint: Endpoint) -> None:
         name = "".join(part.capitalize() for part in key.split("-"))
@@ -304,24 +259,6 @@ class InferenceStack(Stack):
 
 def _pascal(key: str) -> str:
     return "".join(part.capitalize() for part in key.split("-"))
-
-
-def _image(image: ImageSettings) -> ContainerImage:
-    if isinstance(image, AssetImageSettings):
-        return ContainerImage.from_asset(PROJECT_ROOT / image.directory)
-    if isinstance(image, BuiltinImageSettings):
-        return ContainerImage.from_builtin(image.algorithm)
-    return ContainerImage.from_uri(image.uri)
-
-
-def _describe(image: ImageSettings | training_settings.ImageSettings) -> str:
-    """An image setting of either section, as a reader names it."""
-    if isinstance(image, BuiltinImageSettings | training_settings.BuiltinImage):
-        return f"built-in {image.algorithm}"
-    if isinstance(image, AssetImageSettings | training_settings.AssetImage):
-        return f"asset {image.directory}"
-    assert isinstance(image, UriImageSettings | training_settings.UriImage)
-    return f"image {image.uri}"
 
 
 def _variant(config: EndpointSettings) -> EndpointVariant:

@@ -67,7 +67,12 @@ class TransformStack(Stack):
             job = TransformJob(
                 self,
                 f"{unit}Job",
-                model=model_source(settings, model, artifacts_bucket=artifacts_bucket),
+                model=model_source(
+                    settings,
+                    model,
+                    artifacts_bucket=artifacts_bucket,
+                    where=f"transform.definitions.{name}",
+                ),
                 data_bucket=data_bucket,
                 input_prefix=definition.input_prefix,
                 output_prefix=transform.output_prefix(name),
