@@ -16,7 +16,11 @@ from stacks.settings import ConfigError, load_settings
 
 
 def main() -> int:
-    app = cdk.App()
+    # CDK's built-in template check is cfn-lint's rules compiled to WebAssembly: it costs
+    # about 1.5 s of a full synthesis and, by default, only warns. The kit runs cfn-lint
+    # itself on every synthesized template and that built-in check on both shipped
+    # configs in `make test` (tests/test_oracles_on_app.py), so synthesis skips it.
+    app = cdk.App(builtin_cloud_formation_validation=False)
     config_path = app.node.try_get_context("config") or "config/default.yaml"
     try:
         settings = load_settings(config_path)

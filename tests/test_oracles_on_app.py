@@ -1,18 +1,21 @@
-"""The offline oracles over both shipped configs: cdk-nag, cfn-lint, pinned
+"""The offline oracles over both shipped configs: cdk-nag, cfn-lint, CDK's built-in
+template check, pinned
 logical IDs of stateful resources, and the SageMaker requests of every state machine."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
 from stacks.foundation_stack import LOGICAL_IDS
 from tests.oracles.cfn_lint import lint
 from tests.oracles.nag import acknowledgements, scope_wide_acknowledgements, unacknowledged_findings
 from tests.oracles.stepfunctions import state_machines, validate_definition
-from tests.oracles.synth import Synthesis
+from tests.oracles.synth import Synthesis, cdk_json_context, validation_findings
 
 # Reasons that explain nothing. An acknowledgement must say why the finding does not
 # apply here, in words a reviewer can check.
@@ -54,6 +57,29 @@ def test_cfn_lint_finds_no_errors(any_synth: Synthesis) -> None:
         template_errors, _warnings = lint(path, regions=regions)
         errors.extend(template_errors)
     assert errors == [], "\n".join(errors)
+
+
+def test_cdks_builtin_template_check_finds_nothing(any_synth: Synthesis) -> None:
+    findings = any_synth.validation_findings()
+    assert findings == [], "\n".join(findings)
+
+
+def test_the_builtin_template_check_reports_what_it_finds(tmp_path: Path) -> None:
+    # The oracle above reads the report the same way: a finding there is a finding here.
+    app = cdk.App(outdir=str(tmp_path), context=cdk_json_context())
+    cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
+    stack = cdk.Stack(app, "Bad")
+    cdk.CfnResource(
+        stack,
+        "Bucket",
+        type="AWS::S3::Bucket",
+        properties={"VersioningConfiguration": {"Status": "Sometimes"}},
+    )
+    app.synth()
+    findings = validation_findings(tmp_path)
+    assert len(findings) == 1
+    assert "Bad/Bucket" in findings[0]
+    assert "'Sometimes' is not one of" in findings[0]
 
 
 @pytest.mark.parametrize("name", sorted(LOGICAL_IDS))

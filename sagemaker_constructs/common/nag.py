@@ -24,7 +24,16 @@ NAG_METADATA = "cdk_nag"
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one finding (e.g. `AwsSolutions-L1`) on `scope` and its children."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    acknowledge_all(scope, {rule_id: reason})
+
+
+def acknowledge_all(scope: IConstruct, reasons: dict[str, str]) -> None:
+    """Acknowledge each finding of `reasons` (finding ID -> reason) on `scope` and its
+    children, in one call (each call crosses into the CDK's Node process)."""
+    if reasons:
+        Validations.of(scope).acknowledge(
+            *(Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in reasons.items())
+        )
 
 
 def acknowledge_wildcards(
@@ -37,8 +46,7 @@ def acknowledge_wildcards(
     """Acknowledge AwsSolutions-IAM5 for exactly these wildcard actions (`s3:GetObject*`)
     and wildcard resources (tokens such as `bucket.arn_for_objects("data/*")`) in the
     policies under `scope`."""
-    for action in actions:
-        acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]", reason)
+    acknowledge_all(scope, {f"AwsSolutions-IAM5[Action::{action}]": reason for action in actions})
     if resources:
         scope.node.add_validation(_ResourceAcknowledgement(scope, list(resources), reason))
 
@@ -116,8 +124,7 @@ class _PolicyAcknowledgement:
                     flat = flatten_reference(resource)
                     if "*" in flat:
                         rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
-        for rule_id, reason in rules.items():
-            acknowledge(self._scope, rule_id, reason)
+        acknowledge_all(self._scope, rules)
         _copy_to_metadata(self._scope, rules)
         return []
 
@@ -138,7 +145,6 @@ class _ResourceAcknowledgement:
             flat = flatten_reference(stack.resolve(resource))
             if "*" in flat:
                 rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
-        for rule_id, reason in rules.items():
-            acknowledge(self._scope, rule_id, reason)
+        acknowledge_all(self._scope, rules)
         _copy_to_metadata(self._scope, rules)
         return []

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 FULL_CONFIG = ROOT / "config" / "examples" / "full.yaml"
 PATH_METADATA = "aws:cdk:enable-path-metadata"
+VALIDATION_REPORT = "validation-report.json"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -26,6 +27,19 @@ def cdk_json_context() -> dict[str, Any]:
     context = dict(json.loads((ROOT / "cdk.json").read_text())["context"])
     context.pop("config", None)
     return context
+
+
+def validation_findings(outdir: Path) -> list[str]:
+    """The findings in the validation report of the assembly in `outdir`, one line each:
+    plugin, rule, construct path and what is wrong."""
+    report = json.loads((outdir / VALIDATION_REPORT).read_text())
+    return [
+        f"{plugin['pluginName']} {violation['ruleName']} "
+        f"{construct.get('constructPath')}: {violation['description']}"
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
 
 
 def new_stack(stack_id: str = "Test") -> cdk.Stack:
@@ -51,6 +65,11 @@ class Synthesis:
     @cached_property
     def assembly(self) -> cdk.cx_api.CloudAssembly:
         return self.app.synth()
+
+    def validation_findings(self) -> list[str]:
+        """The findings of the assembly's validation report, one line each."""
+        self.assembly  # noqa: B018 - the report is written by the synthesis
+        return validation_findings(Path(self.outdir))
 
     def template_path(self, unit: str) -> Path:
         """Path of the template of `<prefix>-<unit>`."""
@@ -92,6 +111,9 @@ def synthesize(config: Path | str, outdir: Path) -> Synthesis:
     # The CDK CLI turns path metadata on; the diagrams name resources by their paths.
     context = {**cdk_json_context(), PATH_METADATA: True}
     app = cdk.App(outdir=str(outdir), context=context)
+    # CDK's built-in template check (app.py leaves it out of `make synth`), here once per
+    # shipped config: its findings land in the assembly's validation report.
+    cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     platform = build_platform(app, settings)
     cdk.Aspects.of(app).add(WriteNagSuppressionsToCloudFormationAspect())
     synthesis = Synthesis(settings=settings, app=app, platform=platform, outdir=outdir)
