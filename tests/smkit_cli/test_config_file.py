@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -14,14 +13,14 @@ from smkit_cli.context import Runtime
 from smkit_cli.errors import CliError
 from smkit_cli.main import cli
 from tests.conftest import ROOT
-from tests.smkit_cli.conftest import BOTOCORE, OPS_CONFIG, REGION
+from tests.smkit_cli.conftest import OPS_CONFIG, boto3_session
 
 
 def _smkit(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
     runtime = Runtime(
-        session_factory=lambda _profile, region: boto3.Session(
-            botocore_session=BOTOCORE, region_name=region or REGION
-        ),
+        # conftest's sessions: a new boto3 session over the shared botocore session
+        # would register boto3's S3 methods on it again, and break every later upload.
+        session_factory=lambda _profile, region: boto3_session(region),
         width=160,
     )
     result = CliRunner().invoke(cli, args, obj=runtime, env=env)
