@@ -12,7 +12,12 @@ from tests.oracles.synth import Synthesis
 def test_the_monitored_endpoint_has_its_schedule_baseline_and_alarms(
     full_synth: Synthesis,
 ) -> None:
-    (schedule,) = full_synth.resources("Inference", "AWS::SageMaker::MonitoringSchedule").values()
+    schedules = full_synth.resources("Inference", "AWS::SageMaker::MonitoringSchedule")
+    (schedule,) = [
+        s
+        for s in schedules.values()
+        if s["Properties"]["MonitoringScheduleConfig"]["MonitoringType"] == "DataQuality"
+    ]
     props = schedule["Properties"]
     assert props["MonitoringScheduleName"] == "smkit-full-demand-forecast-data-quality"
     assert props["MonitoringScheduleConfig"]["ScheduleConfig"] == {
@@ -34,6 +39,8 @@ def test_the_monitored_endpoint_has_its_schedule_baseline_and_alarms(
         a["Properties"]["MetricName"]
         for a in full_synth.resources("Inference", "AWS::CloudWatch::Alarm").values()
         if a["Properties"].get("Namespace") == "smkit/ModelMonitor"
+        and {"Name": "MonitoringSchedule", "Value": "smkit-full-demand-forecast-data-quality"}
+        in a["Properties"]["Dimensions"]
     ]
     assert sorted(alarms) == ["ExecutionFailed", "Violations"]
 

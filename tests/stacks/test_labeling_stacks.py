@@ -388,8 +388,10 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     }
     functions = resources(full_synth, "Labeling", "AWS::Lambda::Function")
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
-    # Seven per workflow, and the Label Studio workflow's annotations function.
-    assert len(ours) == 7 + 8
+    # Seven per workflow, the Label Studio workflow's annotations function, and the
+    # ground-truth function of the workflow whose labels the text classifier's model
+    # quality monitoring reads.
+    assert len(ours) == 7 + 8 + 1
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
 
 

@@ -12,8 +12,8 @@ Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
                                 the model's answer for each object of the batch that starts
                                 at that line: {"line", "record", "label", "confidence",
                                 "predicted_at"}, and "inference_id" when the request
-                                carried one (model-quality monitoring); keyed by what the batch holds, so another
-                                batching never finds it
+                                carried one (model-quality monitoring); keyed by what
+                                the batch holds, so another batching never finds it
     work/failures/<execution>/<n>.json
                                 why batch n failed to pre-label in that execution
     human/to-label.manifest     objects below the threshold, each with "smkit-line"

@@ -88,14 +88,14 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     return {"records": count, "ground_truth_uri": f"s3://{location.bucket}/{key}"}
 
 
-class _NoRecords(Exception):
+class _NoRecordsError(Exception):
     """No object of the run has a label from people and an InferenceId."""
 
 
 def _write(s3: Any, location: RunLocation, run: dict[str, Any], key: str) -> int:
     try:
         return _upload(s3, location, run, key)
-    except _NoRecords:
+    except _NoRecordsError:
         return 0
 
 
@@ -117,5 +117,5 @@ def _upload(s3: Any, location: RunLocation, run: dict[str, Any], key: str) -> in
                 count += 1
         if not count:
             # Raised inside the block: nothing is uploaded.
-            raise _NoRecords
+            raise _NoRecordsError
     return count
