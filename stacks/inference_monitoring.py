@@ -71,12 +71,15 @@ def add_monitoring(
             continue
         endpoint = endpoints[key]
         name = endpoint.endpoint_name
+        # The resource's name attribute orders the schedule after the endpoint; an
+        # endpoint that may not exist is named (the schedule then depends on it below).
+        endpoint_ref = endpoint.endpoint.attr_endpoint_name if endpoint.condition is None else name
         model = config.monitoring.model_quality
         if model is not None:
             model_monitors[key] = ModelQualityMonitor(
                 scope,
                 f"{key}-model-quality",
-                endpoint_name=endpoint.endpoint.attr_endpoint_name,
+                endpoint_name=endpoint_ref,
                 schedule_name=f"{name}-model-quality",
                 data_bucket=data_bucket,
                 captured_prefix=f"inference/{name}/data-capture/",
@@ -103,8 +106,7 @@ def add_monitoring(
         monitors[key] = DataQualityMonitor(
             scope,
             f"{key}-monitoring",
-            # The resource's name attribute: the schedule waits for the endpoint.
-            endpoint_name=endpoint.endpoint.attr_endpoint_name,
+            endpoint_name=endpoint_ref,
             schedule_name=f"{name}-data-quality",
             data_bucket=data_bucket,
             captured_prefix=f"inference/{name}/data-capture/",
@@ -132,6 +134,18 @@ def add_monitoring(
             tags=tags,
             log_retention_days=inference.log_retention_days,
         )
+    both: list[tuple[str, DataQualityMonitor | ModelQualityMonitor]] = [
+        *monitors.items(),
+        *model_monitors.items(),
+    ]
+    for key, monitor in both:
+        endpoint = endpoints[key]
+        if endpoint.condition is not None:
+            # An endpoint that exists only once a version is approved: its schedule and
+            # job definition (SageMaker checks the endpoint) exist only with it, after it.
+            for part in (monitor.job_definition, monitor.schedule):
+                part.cfn_options.condition = endpoint.condition
+                part.node.add_dependency(endpoint.endpoint)
     schedules: list[MonitoredSchedule] = [*monitors.values(), *model_monitors.values()]
     if schedules:
         MonitoringMetrics(
