@@ -423,13 +423,21 @@ class AutoLabelingWorkflow(Construct):
                     data_bucket.arn_for_objects(f"{prefix}*"),
                     data_bucket.arn_for_objects("*"),
                     chunks,
-                    *(data_bucket.arn_for_objects(f"{p}*") for p in monitored.values()),
+                    *(
+                        data_bucket.arn_for_objects(f"{p}*")
+                        for p in monitored.values()
+                        if made is self.publish_ground_truth
+                    ),
                 ],
                 reason=f"Runs keep their files under {prefix} in the data bucket (read and create "
                 "there); prepare and merge also read manifests and Ground Truth output anywhere "
-                "in it; prepare removes the batches of a split that failed; the ground-truth "
-                "step writes records in hourly folders under the monitored endpoints' "
-                "ground-truth prefixes.",
+                "in it; prepare removes the batches of a split that failed."
+                + (
+                    " The ground-truth step writes records in hourly folders under the "
+                    "monitored endpoints' ground-truth prefixes."
+                    if made is self.publish_ground_truth
+                    else ""
+                ),
             )
 
         definition = self._definition(
