@@ -726,9 +726,18 @@ class AutoLabelingWorkflow(Construct):
         routed.otherwise(people)
 
         finished = sfn.Choice(self, "AlreadyFinished")
-        finished.when(
-            sfn.Condition.boolean_equals("$.run.completed", True),
-            sfn.Succeed(self, "Finished", output_path="$.run.summary"),
-        )
+        finished_run: sfn.IChainable = sfn.Succeed(self, "Finished", output_path="$.run.summary")
+        if self.publish_ground_truth is not None:
+            # A run that failed writing its ground truth is finished (merged) when started
+            # again: the step runs again, writing the same records to the same key.
+            again = invoke(
+                "WriteGroundTruthOfFinishedRun",
+                self.publish_ground_truth,
+                {"run": sfn.JsonPath.object_at("$.run")},
+                "$.ground_truth",
+            )
+            again.next(finished_run)
+            finished_run = again
+        finished.when(sfn.Condition.boolean_equals("$.run.completed", True), finished_run)
         finished.otherwise(pre_label.next(route).next(routed))
         return prepare.next(finished)

@@ -573,6 +573,10 @@ def test_the_monitored_endpoints_workflow_writes_ground_truth_after_the_merge(
     states = definition["States"]
     assert states["MergeLabels"]["Next"] == "WriteGroundTruth"
     assert states["WriteGroundTruth"]["Next"] == "Done"
+    # A finished run started again writes its ground truth again (same records, same key).
+    (finished,) = [c for c in states["AlreadyFinished"]["Choices"]]
+    assert finished["Next"] == "WriteGroundTruthOfFinishedRun"
+    assert states["WriteGroundTruthOfFinishedRun"]["Next"] == "Finished"
     functions = {
         f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
         for f in resources(full_synth, "Labeling", "AWS::Lambda::Function")

@@ -13,7 +13,13 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from sagemaker_constructs.labeling.runtime.autolabel import merge, monitor_labels, predict, route
+from sagemaker_constructs.labeling.runtime.autolabel import (
+    merge,
+    monitor_labels,
+    predict,
+    prepare,
+    route,
+)
 from sagemaker_constructs.labeling.runtime.autolabel.common import RunLocation, inference_id
 
 from .conftest import BUCKET, RUNS, TEXTS, Aws, pre_label, write_manifest
@@ -139,3 +145,22 @@ def test_runs_of_unmonitored_endpoints_or_without_ids_write_nothing(
         "records": 0,
         "reason": "endpoint text-classifier is not monitored",
     }
+
+
+def test_a_finished_run_started_again_writes_its_ground_truth_again_unchanged(
+    monitored: Aws,
+) -> None:
+    run = _merged_run(monitored)
+    first = monitor_labels.handler({"run": run})
+    before = {key: monitored.text(key) for key in monitored.keys("")}
+    # The state machine's AlreadyFinished branch: prepare finds the summary, then the
+    # ground-truth step runs on the finished run.
+    again = prepare.handler(
+        {
+            "input": {"manifest_uri": run["manifest_uri"], "human_mode": "ground_truth"},
+            "execution_name": "exec-2",
+        }
+    )
+    assert again["completed"] is True
+    assert monitor_labels.handler({"run": again}) == first
+    assert {key: monitored.text(key) for key in monitored.keys("")} == before
