@@ -127,7 +127,7 @@ class InferenceStack(Stack):
             )
             self.endpoints[key] = endpoint
             self._outputs(key, endpoint)
-        self.monitors = add_monitoring(
+        self.monitors, self.model_monitors = add_monitoring(
             self,
             settings=settings,
             endpoints=self.endpoints,
@@ -137,7 +137,8 @@ class InferenceStack(Stack):
             network=network,
             tags=job_tags or {},
         )
-        """Model Monitor of the endpoints that configure `monitoring`, by key."""
+        """Data quality monitors of the endpoints that configure it, by key; and
+        `model_monitors`, their model quality monitors."""
         for key, monitor in self.monitors.items():
             CfnOutput(
                 self,

@@ -19,6 +19,7 @@ from sagemaker_constructs.labeling.auto_labeling import AutoLabelingWorkflow
 from sagemaker_constructs.labeling.label_studio import LabelStudioHost, LabelStudioRole
 from sagemaker_constructs.labeling.labeling_workflow import LabelingWorkflow, LabelingWorkforce
 
+from .inference_monitoring import ground_truth_prefixes
 from .settings import PlatformSettings
 from .settings.labeling import (
     ExternalReview,
@@ -137,6 +138,7 @@ class LabelingStack(Stack):
                 review_emails=list(review.notify_emails)
                 if isinstance(review, ExternalReview | LabelStudioReview)
                 else [],
+                ground_truth_prefixes=ground_truth_prefixes(settings, auto.name),
                 timeout=Duration.hours(auto.timeout_hours),
             )
             self.auto_labeling[auto.name] = made_auto

@@ -368,6 +368,7 @@ def test_what_moto_does_not_model_is_listed_as_skipped(rehearsals: dict[str, Reh
     skipped = set(inference.skipped.values())
     assert {
         "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
         "AWS::SageMaker::MonitoringSchedule",
     } <= skipped
     assert "AWS::Lambda::Function" in inference.created.values()
@@ -375,3 +376,4 @@ def test_what_moto_does_not_model_is_listed_as_skipped(rehearsals: dict[str, Reh
     listed = report.split("types moto's CloudFormation does not model (skipped):", 1)[1]
     assert "AWS::SageMaker::MonitoringSchedule" in listed
     assert "AWS::SageMaker::DataQualityJobDefinition" in listed
+    assert "AWS::SageMaker::ModelQualityJobDefinition" in listed

@@ -266,6 +266,9 @@ class Endpoint(Construct):
             else self.endpoint.ref
         )
         """ARN of the endpoint."""
+        self.condition = condition
+        """The condition the endpoint exists under (None: always); what refers to its
+        attributes (a monitoring schedule) needs the same."""
 
         before_scaling = set(self.node.children)
         self.scaling = (

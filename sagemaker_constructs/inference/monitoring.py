@@ -10,10 +10,10 @@ The analyzer image is SageMaker's, resolved per region from the generated image 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -356,33 +356,14 @@ class DataQualityMonitor(Construct):
 
     def metric(self, name: str, *, period: Duration = Duration.hours(1)) -> cloudwatch.Metric:
         """A metric the kit publishes for this schedule (Violations, ExecutionFailed)."""
-        return cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name=name,
-            dimensions_map={
-                "Endpoint": self.endpoint_name,
-                "MonitoringSchedule": self.schedule_name,
-            },
-            statistic="Maximum",
-            period=period,
-        )
+        return schedule_metric(self.endpoint_name, self.schedule_name, name, period)
 
     def _alarm(
         self, id_: str, metric: str, description: str, topic: sns.ITopic
     ) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            id_,
-            metric=self.metric(metric),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            # No run in the period (nothing captured, or a daily schedule) is no problem.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+        return schedule_alarm(
+            self, id_, metric=self.metric(metric), description=description, topic=topic
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        return alarm
 
     # --- baseline workflow ----------------------------------------------------------------
 
@@ -553,74 +534,153 @@ class DataQualityMonitor(Construct):
     # --- permissions ----------------------------------------------------------------------
 
     def _grant(self, baseline: MonitoringBaseline, network: NetworkPlacement | None) -> None:
-        role, bucket = self.role, self.data_bucket
         self._reads = [
             f"{baseline.dataset_key}*",
             f"{self._captured_prefix}*",
             f"{self.baseline_prefix}*",
         ]
         self._writes = [f"{self.baseline_prefix}*", f"{self.reports_prefix}*"]
-        for pattern in self._reads:
-            bucket.grant_read(role, pattern)
-        for pattern in self._writes:
-            bucket.grant_put(role, pattern)
-        self.encryption_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-        stack = Stack.of(self)
-        self._log_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{PROCESSING_LOG_GROUP}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        self._log_arn = grant_monitoring_jobs(
+            self.role,
+            bucket=self.data_bucket,
+            encryption_key=self.encryption_key,
+            reads=self._reads,
+            writes=self._writes,
+            network=network,
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ],
-                resources=[self._log_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}
-                },
-            )
-        )
-        if network is not None:
-            grant_network_interfaces(role, network)
 
     def _acknowledge(self) -> None:
-        acknowledge_wildcards(
+        acknowledge_monitoring_role(
             self.role,
-            actions=[
-                "s3:GetObject*",
-                "s3:GetBucket*",
-                "s3:List*",
-                "s3:Abort*",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
-            resources=[
-                *(self.data_bucket.arn_for_objects(p) for p in {*self._reads, *self._writes}),
-                self._log_arn,
-            ],
+            bucket=self.data_bucket,
+            patterns=[*self._reads, *self._writes],
+            log_arn=self._log_arn,
             reason="Model Monitor reads the baseline dataset and the endpoint's captured data "
             "and writes the baseline and reports under this endpoint's monitoring prefix "
             "(objects named per run); monitoring jobs, named by SageMaker, log to streams of "
             "the processing jobs' log group.",
         )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "cloudwatch:PutMetricData (limited to SageMaker's namespaces by condition) and the "
-            "EC2 Describe* calls SageMaker makes for VPC jobs accept no resource ARN.",
+
+
+def grant_monitoring_jobs(
+    role: iam.Role,
+    *,
+    bucket: s3.IBucket,
+    encryption_key: kms.IKey,
+    reads: list[str],
+    writes: list[str],
+    network: NetworkPlacement | None,
+) -> str:
+    """What a Model Monitor job's role needs: read and write its keys of the data bucket,
+    use the key, write the processing jobs' logs and SageMaker's metrics, run in the
+    subnets. Returns the log group's ARN."""
+    for pattern in reads:
+        bucket.grant_read(role, pattern)
+    for pattern in writes:
+        bucket.grant_put(role, pattern)
+    encryption_key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+    log_arn = Stack.of(role).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=f"{PROCESSING_LOG_GROUP}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            resources=[log_arn],
         )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={
+                "StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}
+            },
+        )
+    )
+    if network is not None:
+        grant_network_interfaces(role, network)
+    return log_arn
+
+
+def acknowledge_monitoring_role(
+    role: iam.Role, *, bucket: s3.IBucket, patterns: list[str], log_arn: str, reason: str
+) -> None:
+    """The cdk-nag acknowledgements of `grant_monitoring_jobs`'s wildcards."""
+    acknowledge_wildcards(
+        role,
+        actions=[
+            "s3:GetObject*",
+            "s3:GetBucket*",
+            "s3:List*",
+            "s3:Abort*",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+        ],
+        resources=[*(bucket.arn_for_objects(p) for p in set(patterns)), log_arn],
+        reason=reason,
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "cloudwatch:PutMetricData (limited to SageMaker's namespaces by condition) and the "
+        "EC2 Describe* calls SageMaker makes for VPC jobs accept no resource ARN.",
+    )
+
+
+def schedule_alarm(
+    scope: Construct, id_: str, *, metric: cloudwatch.Metric, description: str, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """An alarm when a schedule's kit metric (Violations, ExecutionFailed) reaches 1."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id_,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        # No run in the period (nothing captured, or a daily schedule) is no problem.
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
+def schedule_metric(
+    endpoint_name: str, schedule_name: str, name: str, period: Duration
+) -> cloudwatch.Metric:
+    """A metric the kit publishes for a schedule (Violations, ExecutionFailed)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"Endpoint": endpoint_name, "MonitoringSchedule": schedule_name},
+        statistic="Maximum",
+        period=period,
+    )
+
+
+class MonitoredSchedule(Protocol):
+    """What the metrics function needs to know of a monitoring schedule."""
+
+    @property
+    def schedule_name(self) -> str: ...
+
+    @property
+    def endpoint_name(self) -> str: ...
+
+    @property
+    def data_bucket(self) -> s3.IBucket: ...
+
+    @property
+    def reports_prefix(self) -> str: ...
 
 
 class MonitoringMetrics(Construct):
@@ -633,7 +693,7 @@ class MonitoringMetrics(Construct):
         scope: Construct,
         id_: str,
         *,
-        monitors: list[DataQualityMonitor],
+        monitors: Sequence[MonitoredSchedule],
         encryption_key: kms.IKey,
         log_retention_days: int = 365,
     ) -> None:

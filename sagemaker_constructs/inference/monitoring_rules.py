@@ -21,6 +21,26 @@ MAX_RUNTIME_S = 86400
 HOURLY_LIMIT_S = {"DataQuality": 3600, "ModelQuality": 1800}
 """MONITOR-2: on an hourly schedule, data quality jobs may run an hour, model quality half."""
 MONITOR_IMAGE = "model-monitor"
+MAX_OFFSET_HOURS = 9999
+"""StartTimeOffset and EndTimeOffset are at most 15 characters (`-PT9999H` fits)."""
+
+
+def offset(hours: int) -> str:
+    """An ISO 8601 duration before a run's time, as model quality's offsets take it."""
+    return f"-PT{int(hours)}H"
+
+
+def window_problems(start_hours: int, end_hours: int) -> list[str]:
+    """MONITOR-8: a model-quality run analyses the predictions captured from
+    StartTimeOffset to EndTimeOffset before it; the window must not be empty."""
+    # MONITOR-8 (model-monitor-model-quality-schedule page: offsets).
+    if end_hours >= start_hours:
+        return [
+            f"window_end_hours ({end_hours}) must be less than window_start_hours "
+            f"({start_hours}): each run analyses the predictions captured from "
+            "window_start_hours to window_end_hours before it"
+        ]
+    return []
 
 
 def schedule_interval_s(expression: str) -> int | None:

@@ -45,7 +45,7 @@ A failure anywhere is published to the alerts topic.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -129,6 +129,7 @@ class AutoLabelingWorkflow(Construct):
         max_concurrency: int = 10,
         human_cost_per_object_usd: Decimal = Decimal("0.08"),
         review_emails: Sequence[str] = (),
+        ground_truth_prefixes: Mapping[str, str] | None = None,
         timeout: Duration = Duration.days(30),
         log_retention_days: int = 365,
     ) -> None:
@@ -163,6 +164,11 @@ class AutoLabelingWorkflow(Construct):
         :param human_cost_per_object_usd: For the summary's savings estimate. Default: 0.08.
         :param review_emails: Subscribed to review requests (external and Label Studio
             modes). Default: none.
+        :param ground_truth_prefixes: Model-quality monitoring: by endpoint name (one of
+            `endpoint_names`), the data bucket's key prefix (ending in `/`) of that
+            endpoint's ground truth. Pre-labeling then sends each object alone with an
+            InferenceId, and after the merge a step writes people's labels there as Model
+            Monitor ground-truth records. Single-label workflows only. Default: none.
         :param timeout: Longest run, including waiting for people. Default: 30 days.
         :param log_retention_days: Default: 365.
         """
@@ -202,6 +208,22 @@ class AutoLabelingWorkflow(Construct):
             ("max_concurrency", max_concurrency, 1, 1000),
         ):
             problems.check(low <= value <= high, f"{key} must be {low}-{high} (got {value})")
+        monitored = dict(ground_truth_prefixes or {})
+        known = {e.lower() for e in endpoint_names}
+        problems.check(
+            all(e.lower() in known for e in monitored),
+            f"ground_truth_prefixes names endpoints that are not in endpoint_names "
+            f"({', '.join(sorted(set(monitored) - set(endpoint_names)))})",
+        )
+        problems.check(
+            all(p.endswith("/") for p in monitored.values()),
+            f"ground_truth_prefixes must end with '/' (got {list(monitored.values())})",
+        )
+        problems.check(
+            not (monitored and multi_label),
+            "ground_truth_prefixes: model-quality monitoring takes one class per object; "
+            "multi_label workflows cannot write its ground truth",
+        )
         problems.check(
             human_cost_per_object_usd >= 0,
             f"human_cost_per_object_usd must be 0 or more (got {human_cost_per_object_usd})",
@@ -281,7 +303,10 @@ class AutoLabelingWorkflow(Construct):
             "Predict",
             "autolabel.predict.handler",
             f"Pre-labels one batch of a {name} run with the endpoint",
-            {"INSTANCES_PER_REQUEST": str(instances_per_request)},
+            {
+                "INSTANCES_PER_REQUEST": str(instances_per_request),
+                **({"INFERENCE_IDS": "true"} if monitored else {}),
+            },
         )
         """Pre-labels one batch."""
         self.describe_failure = function(
@@ -311,6 +336,24 @@ class AutoLabelingWorkflow(Construct):
             },
         )
         """Merges the labels and writes the summary."""
+        self.publish_ground_truth: PythonFunction | None = None
+        """Model-quality monitoring: writes people's labels as ground-truth records."""
+        if monitored:
+            self.publish_ground_truth = function(
+                "PublishGroundTruth",
+                "autolabel.monitor_labels.handler",
+                f"Writes the labels people gave in a {name} run as Model Monitor ground truth",
+                {"GROUND_TRUTH_PREFIXES": json.dumps(monitored)},
+                minutes=5,
+            )
+            for ground_truth in monitored.values():
+                grant_objects(
+                    self.publish_ground_truth.role,
+                    data_bucket,
+                    encryption_key,
+                    f"{ground_truth}*",
+                    write=True,
+                )
         self.request_review = function(
             "RequestReview",
             "autolabel.review.request_handler",
@@ -370,6 +413,7 @@ class AutoLabelingWorkflow(Construct):
             self.route,
             self.merge,
             *publishers,
+            *([self.publish_ground_truth] if self.publish_ground_truth else []),
         ):
             acknowledge_wildcards(
                 made.role,
@@ -379,10 +423,21 @@ class AutoLabelingWorkflow(Construct):
                     data_bucket.arn_for_objects(f"{prefix}*"),
                     data_bucket.arn_for_objects("*"),
                     chunks,
+                    *(
+                        data_bucket.arn_for_objects(f"{p}*")
+                        for p in monitored.values()
+                        if made is self.publish_ground_truth
+                    ),
                 ],
                 reason=f"Runs keep their files under {prefix} in the data bucket (read and create "
                 "there); prepare and merge also read manifests and Ground Truth output anywhere "
-                "in it; prepare removes the batches of a split that failed.",
+                "in it; prepare removes the batches of a split that failed."
+                + (
+                    " The ground-truth step writes records in hourly folders under the "
+                    "monitored endpoints' ground-truth prefixes."
+                    if made is self.publish_ground_truth
+                    else ""
+                ),
             )
 
         definition = self._definition(
@@ -458,6 +513,7 @@ class AutoLabelingWorkflow(Construct):
             self.route,
             self.merge,
             self.request_review,
+            *([self.publish_ground_truth] if self.publish_ground_truth else []),
         )
         resources = [f"{made.function.function_arn}:*" for made in functions]
         # The Distributed Map's item reader: the batch index in the data bucket.
@@ -597,7 +653,18 @@ class AutoLabelingWorkflow(Construct):
             },
             "$.summary",
         )
-        merge.next(sfn.Succeed(self, "Done", output_path="$.summary"))
+        done = sfn.Succeed(self, "Done", output_path="$.summary")
+        if self.publish_ground_truth is not None:
+            # After the merge: people's labels become the monitored endpoint's ground truth.
+            publish = invoke(
+                "WriteGroundTruth",
+                self.publish_ground_truth,
+                {"run": sfn.JsonPath.object_at("$.run")},
+                "$.ground_truth",
+            )
+            merge.next(publish).next(done)
+        else:
+            merge.next(done)
 
         no_people = sfn.Pass(
             self, "NoPeopleNeeded", result=sfn.Result.from_object({}), result_path="$.human"
@@ -659,9 +726,18 @@ class AutoLabelingWorkflow(Construct):
         routed.otherwise(people)
 
         finished = sfn.Choice(self, "AlreadyFinished")
-        finished.when(
-            sfn.Condition.boolean_equals("$.run.completed", True),
-            sfn.Succeed(self, "Finished", output_path="$.run.summary"),
-        )
+        finished_run: sfn.IChainable = sfn.Succeed(self, "Finished", output_path="$.run.summary")
+        if self.publish_ground_truth is not None:
+            # A run that failed writing its ground truth is finished (merged) when started
+            # again: the step runs again, writing the same records to the same key.
+            again = invoke(
+                "WriteGroundTruthOfFinishedRun",
+                self.publish_ground_truth,
+                {"run": sfn.JsonPath.object_at("$.run")},
+                "$.ground_truth",
+            )
+            again.next(finished_run)
+            finished_run = again
+        finished.when(sfn.Condition.boolean_equals("$.run.completed", True), finished_run)
         finished.otherwise(pre_label.next(route).next(routed))
         return prepare.next(finished)

@@ -3,6 +3,8 @@ workflow runs the analyzer over the configured dataset) and, with --wait, follow
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .. import executions
@@ -49,10 +51,15 @@ def monitor_baseline(
     deployment = operator.deployment
     inference = deployment.section("inference", "endpoints")
     key = deployment.pick("endpoint", endpoint, inference.endpoints)
-    if inference.endpoints[key].monitoring is None:
-        monitored = [k for k, e in inference.endpoints.items() if e.monitoring is not None]
+
+    def baselined(settings: Any) -> bool:
+        return settings.monitoring is not None and settings.monitoring.data_quality is not None
+
+    if not baselined(inference.endpoints[key]):
+        monitored = [k for k, e in inference.endpoints.items() if baselined(e)]
         raise CliError(
-            f"endpoint {key} configures no monitoring in {deployment.config}; monitored: "
+            f"endpoint {key} configures no data quality monitoring in {deployment.config}; "
+            "monitored: "
             f"{', '.join(monitored) or 'none'}",
             ExitCode.USAGE,
         )

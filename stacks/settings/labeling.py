@@ -617,7 +617,9 @@ class AutoLabelingSettings(StrictModel):
     `label_studio`."""
 
     instances_per_request: Annotated[int, Field(ge=1, le=1000)] = 32
-    """Objects per endpoint request. Valid range: 1-1000 (mind the endpoint's 6 MB payload)."""
+    """Objects per endpoint request. Valid range: 1-1000 (mind the endpoint's 6 MB payload).
+    An endpoint whose model quality reads this workflow's labels gets one object per
+    request, with its InferenceId (docs/monitoring.md)."""
 
     objects_per_batch: Annotated[int, Field(ge=10, le=10_000)] = 500
     """Objects one parallel pre-labeling task handles. Valid range: 10-10000."""

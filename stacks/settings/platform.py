@@ -21,6 +21,7 @@ from .delivery import GitHubDeploySettings
 from .foundation import AlertSettings, NetworkSettings, NoNetwork, StorageSettings, TagSettings
 from .inference import InferenceSettings
 from .labeling import LabelingSettings
+from .monitoring import model_quality_problems
 from .notebooks import NotebookSettings
 from .regions import SAGEMAKER_REGIONS
 from .stack_sizes import over_the_limit
@@ -226,6 +227,15 @@ class PlatformSettings(StrictModel):
         problem = monitor_image_problem(self.region) if monitored else None
         if problem:
             raise InvalidFieldsError([(("region",), problem)])
+        return self
+
+    @model_validator(mode="after")
+    def _model_quality_has_ground_truth(self) -> PlatformSettings:
+        """An endpoint's model quality takes people's labels from an auto-labeling workflow
+        that pre-labels with that endpoint."""
+        problems = model_quality_problems(self.inference, self.labeling, self.name_prefix)
+        if problems:
+            raise InvalidFieldsError(problems)
         return self
 
     @model_validator(mode="after")

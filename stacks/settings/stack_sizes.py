@@ -168,10 +168,14 @@ def _inference(settings: PlatformSettings) -> list[Share]:
             if variant.autoscaling:
                 # scalable target and policy; from zero also a step policy and its alarm
                 count += 4 if variant.autoscaling.min_capacity == 0 else 2
-        if endpoint.monitoring is not None:
+        monitoring = endpoint.monitoring
+        if monitoring is not None and monitoring.data_quality is not None:
             # the monitoring role and policy, job definition and schedule, the baseline
             # workflow (state machine, role, policy, log group) and two alarms
             count += 10
+        if monitoring is not None and monitoring.model_quality is not None:
+            # the model quality role and policy, job definition and schedule, two alarms
+            count += 6
         shares.append(Share(("inference", "endpoints", key), count, "for this endpoint"))
     if settings.inference.followed_groups():
         # The model approval workflow: function, state machine (each with role, policy and
@@ -259,10 +263,27 @@ def _labeling(settings: PlatformSettings) -> list[Share]:
             if review.host not in hosts:
                 hosts.add(review.host)
                 studio += LABEL_STUDIO_HOST_RESOURCES
+        # Model quality of an endpoint takes its ground truth from this workflow: the
+        # ground-truth function (function, role, policy, log group).
+        ground_truth = 4 if auto.name in _ground_truth_workflows(settings) else 0
         shares.append(
-            Share(("labeling", "auto_labeling", index), 37 + emails + studio, "for this workflow")
+            Share(
+                ("labeling", "auto_labeling", index),
+                37 + emails + studio + ground_truth,
+                "for this workflow",
+            )
         )
     return shares
+
+
+def _ground_truth_workflows(settings: PlatformSettings) -> set[str]:
+    inference = settings.inference
+    endpoints = inference.endpoints.values() if inference else []
+    return {
+        e.monitoring.model_quality.ground_truth_from
+        for e in endpoints
+        if e.monitoring is not None and e.monitoring.model_quality is not None
+    }
 
 
 def _transform(settings: PlatformSettings) -> list[Share]:

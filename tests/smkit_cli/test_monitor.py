@@ -54,5 +54,5 @@ def test_an_endpoint_without_monitoring_is_refused(platform: Platform) -> None:
     platform.deploy_ops()
     result = platform.run("monitor", "baseline", "text-classifier")
     assert result.exit_code == 2
-    assert "endpoint text-classifier configures no monitoring" in result.output
+    assert "endpoint text-classifier configures no data quality monitoring" in result.output
     assert "monitored: demand-forecast" in result.output

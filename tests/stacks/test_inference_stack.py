@@ -52,12 +52,15 @@ def test_full_config_has_endpoints_of_each_kind(full_synth: Synthesis) -> None:
     demand = only(configs, "demandforecast")["Properties"]
     assert demand["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
     assert demand["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
-    classifier = only(configs, "textclassifierConfig")["Properties"]
-    assert classifier["ProductionVariants"][0]["ServerlessConfig"] == {
+    staging = only(configs, "textclassifierstagingConfig")["Properties"]
+    assert staging["ProductionVariants"][0]["ServerlessConfig"] == {
         "MemorySizeInMB": 2048,
-        "MaxConcurrency": 10,
-        "ProvisionedConcurrency": 1,
+        "MaxConcurrency": 5,
     }
+    # Production runs on an instance: its model quality is monitored on captured requests.
+    classifier = only(configs, "textclassifierConfig")["Properties"]
+    assert classifier["ProductionVariants"][0]["InstanceType"] == "ml.m5.large"
+    assert classifier["DataCaptureConfig"]["InitialSamplingPercentage"] == 100
     batch = only(configs, "batchforecast")["Properties"]
     assert batch["AsyncInferenceConfig"]["ClientConfig"] == {
         "MaxConcurrentInvocationsPerInstance": 2
@@ -84,11 +87,12 @@ def test_instance_endpoints_run_in_the_private_vpc_and_serverless_does_not(
     full_synth: Synthesis,
 ) -> None:
     models = by_type(full_synth, "AWS::SageMaker::Model")
-    for prefix in ("demandforecast", "batchforecast"):
+    for prefix in ("demandforecast", "batchforecast", "textclassifierModel"):
         properties = only(models, prefix)["Properties"]
-        assert properties["EnableNetworkIsolation"] is True
         assert len(properties["VpcConfig"]["Subnets"]) == 2
-    classifier = only(models, "textclassifierModel")["Properties"]
+    for prefix in ("demandforecast", "batchforecast"):
+        assert only(models, prefix)["Properties"]["EnableNetworkIsolation"] is True
+    classifier = only(models, "textclassifierstagingModel")["Properties"]
     assert "VpcConfig" not in classifier and classifier["EnableNetworkIsolation"] is False
 
 

@@ -388,8 +388,10 @@ def test_auto_labeling_functions_are_least_privilege(full_synth: Synthesis) -> N
     }
     functions = resources(full_synth, "Labeling", "AWS::Lambda::Function")
     ours = [f for f in functions if f["Properties"].get("Handler", "").startswith("autolabel.")]
-    # Seven per workflow, and the Label Studio workflow's annotations function.
-    assert len(ours) == 7 + 8
+    # Seven per workflow, the Label Studio workflow's annotations function, and the
+    # ground-truth function of the workflow whose labels the text classifier's model
+    # quality monitoring reads.
+    assert len(ours) == 7 + 8 + 1
     assert all(f["Properties"]["EphemeralStorage"] == {"Size": 4096} for f in ours)
 
 
@@ -556,3 +558,51 @@ def test_label_studio_host_role_may_only_read_tasks_write_annotations_and_use_th
     assert outputs["AutoLabelingSentimentStudioLabelStudioRoleArn"]["Value"] == {
         "Fn::GetAtt": [role_id, "Arn"]
     }
+
+
+def test_the_monitored_endpoints_workflow_writes_ground_truth_after_the_merge(
+    full_synth: Synthesis,
+) -> None:
+    labeling = full_synth.platform.labeling
+    assert labeling is not None
+    made = labeling.auto_labeling["sentiment-auto"]
+    assert made.publish_ground_truth is not None
+    assert labeling.auto_labeling["sentiment-studio"].publish_ground_truth is None
+    machine_id = logical_id(full_synth, made.state_machine)
+    definition = state_machines(full_synth.template("Labeling"))[machine_id]
+    states = definition["States"]
+    assert states["MergeLabels"]["Next"] == "WriteGroundTruth"
+    assert states["WriteGroundTruth"]["Next"] == "Done"
+    # A finished run started again writes its ground truth again (same records, same key).
+    (finished,) = [c for c in states["AlreadyFinished"]["Choices"]]
+    assert finished["Next"] == "WriteGroundTruthOfFinishedRun"
+    assert states["WriteGroundTruthOfFinishedRun"]["Next"] == "Finished"
+    functions = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+        for f in resources(full_synth, "Labeling", "AWS::Lambda::Function")
+        if "sentiment-auto" in json.dumps(f["Properties"].get("Description", ""))
+        or "sentiment-auto" in json.dumps(f["Properties"]["Environment"])
+    }
+    assert json.loads(functions["autolabel.monitor_labels.handler"]["GROUND_TRUTH_PREFIXES"]) == {
+        "smkit-full-text-classifier": "monitoring/smkit-full-text-classifier/model-quality/"
+        "ground-truth/"
+    }
+    # MONITOR-9: one object per request, with its InferenceId.
+    assert functions["autolabel.predict.handler"]["INFERENCE_IDS"] == "true"
+    writes = [
+        s
+        for s in statements_of(
+            full_synth, "Labeling", logical_id(full_synth, made.publish_ground_truth.role)
+        )
+        if "s3:PutObject" in s["Action"]
+    ]
+    written = [
+        part["Fn::Join"][1][-1]
+        for s in writes
+        for part in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
+    assert sorted(written) == [
+        "/auto-labeling/sentiment-auto/*",
+        "/monitoring/smkit-full-text-classifier/model-quality/ground-truth/*",
+    ]
+    assert not any("Delete" in json.dumps(s) for s in writes)

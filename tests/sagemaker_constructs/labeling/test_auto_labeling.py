@@ -43,6 +43,31 @@ def test_invalid_props_are_named_together() -> None:
     )
 
 
+def test_ground_truth_for_model_quality_needs_a_known_endpoint_and_one_label() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError) as raised:
+        AutoLabelingWorkflow(
+            stack,
+            "Auto",
+            name="reviews",
+            data_type="text",
+            labels=["positive", "negative"],
+            multi_label=True,
+            endpoint_names=["text-classifier"],
+            data_bucket=s3.Bucket.from_bucket_name(stack, "Data", "smkit-data"),
+            encryption_key=kms.Key(stack, "Key"),
+            alerts_topic=sns.Topic(stack, "Alerts"),
+            ground_truth_prefixes={"other-endpoint": "monitoring/other/ground-truth"},
+        )
+    message = str(raised.value)
+    for fragment in (
+        "ground_truth_prefixes names endpoints that are not in endpoint_names (other-endpoint)",
+        "ground_truth_prefixes must end with '/'",
+        "multi_label workflows cannot write its ground truth",
+    ):
+        assert fragment in message, fragment
+
+
 def test_label_studio_in_another_account_reads_only_the_images_prefix_and_passes_cdk_nag() -> None:
     stack = new_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)

@@ -452,10 +452,12 @@ def test_transform_and_baseline_usage_come_from_the_config(tmp_path: Path) -> No
     assert {"transform_runs_per_month", "baseline_runs_per_month"} <= set(result.assumptions_used)
 
 
-def _schedule(expression: str, runtime: int = 3600) -> dict[str, dict[str, object]]:
+def _schedule(
+    expression: str, runtime: int = 3600, kind: str = "DataQuality"
+) -> dict[str, dict[str, object]]:
     return {
         "Definition": resource(
-            "AWS::SageMaker::DataQualityJobDefinition",
+            f"AWS::SageMaker::{kind}JobDefinition",
             JobResources={"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1,
                                             "VolumeSizeInGB": 20}},
             StoppingCondition={"MaxRuntimeInSeconds": runtime},
@@ -466,7 +468,7 @@ def _schedule(expression: str, runtime: int = 3600) -> dict[str, dict[str, objec
                 "MonitoringJobDefinitionName": {
                     "Fn::GetAtt": ["Definition", "JobDefinitionName"]
                 },
-                "MonitoringType": "DataQuality",
+                "MonitoringType": kind,
                 "ScheduleConfig": {"ScheduleExpression": expression},
             },
         ),
@@ -489,6 +491,13 @@ def test_a_monitoring_schedule_costs_nothing_idle_and_its_runs_at_usage(
     assert _line(result, "Schedule") == (0.0, round(runs_per_day * 30.4 * minutes / 60 * 0.23, 4))
     assert "monitoring_minutes_per_run" in result.assumptions_used
     assert not result.unpriced  # the job definition itself is free
+
+
+def test_a_model_quality_schedule_is_priced_like_data_quality(tmp_path: Path) -> None:
+    # Idle: no captured data, no run; at usage: its daily runs on its instance type.
+    result = _estimate(tmp_path, _schedule("cron(0 0 ? * * *)", kind="ModelQuality"))
+    assert _line(result, "Schedule") == (0.0, round(30.4 * 15 / 60 * 0.23, 4))
+    assert not result.unpriced
 
 
 def test_a_monitoring_run_is_priced_at_most_at_its_time_limit(tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
     work/predictions/<first line>-<count>.jsonl
                                 the model's answer for each object of the batch that starts
                                 at that line: {"line", "record", "label", "confidence",
-                                "predicted_at"}; keyed by what the batch holds, so another
-                                batching never finds it
+                                "predicted_at"}, and "inference_id" when the request
+                                carried one (model-quality monitoring); keyed by what
+                                the batch holds, so another batching never finds it
     work/failures/<execution>/<n>.json
                                 why batch n failed to pre-label in that execution
     human/to-label.manifest     objects below the threshold, each with "smkit-line"
@@ -21,12 +22,15 @@ Run layout under `s3://<data bucket>/<prefix><workflow>/<run id>/`:
     human/ground-truth.manifest Ground Truth review: the labeling job's output
     output/output.manifest      the merged, augmented manifest (written last but one)
     output/summary.json         counts and savings; its presence marks a finished run
+    output/ground-truth.json    model-quality monitoring: where the run's ground-truth
+                                records were written (written before them)
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import json
 import os
 import re
@@ -40,6 +44,8 @@ from typing import IO, Any
 import boto3
 from botocore.config import Config
 
+INFERENCE_ID_PREFIX = "smkit-"
+"""Start of the InferenceId of each object a run pre-labels with model-quality monitoring."""
 LINE_KEY = "smkit-line"
 """Key the kit adds to each object it hands to people, to find its label again."""
 
@@ -129,6 +135,17 @@ class RunLocation:
     def of(cls, run: dict[str, Any]) -> RunLocation:
         """The location of the run described by the prepare step's output."""
         return cls(bucket=run["bucket"], prefix=run["prefix"])
+
+
+def inference_id(location: RunLocation, line: int) -> str:
+    """The InferenceId the pre-label step sends for manifest line `line` of a run, and the
+    eventId the ground-truth records of that object carry: the same for every retry and
+    re-run of the run (same bucket, prefix and line), another for another run. 38 of
+    InvokeEndpoint's 64 printable characters."""
+    # MONITOR-9 (model-monitor-model-quality-merge page): Model Monitor merges ground truth
+    # with captured requests by the caller's inferenceId.
+    digest = hashlib.sha256(f"{location.bucket}/{location.prefix}#{int(line)}".encode())
+    return INFERENCE_ID_PREFIX + digest.hexdigest()[:32]
 
 
 def iter_lines(s3: Any, bucket: str, key: str, **get: str) -> Iterator[tuple[int, bytes]]:

@@ -8,6 +8,11 @@ Speaks the classifier contract (docs/classifier-contract.md):
     multi-label workflows: {"predictions": [{"labels": ["<class>", ...],
                                 "confidence": 0.93, "probabilities": {...}}, ...]}
 
+With model-quality monitoring of the endpoint (`INFERENCE_IDS=true`), each object is
+sent alone with its own `InferenceId` (`common.inference_id`): Model Monitor captures one
+record per request and merges ground truth by that id, so a request of several objects
+could not be matched with their labels.
+
 A batch whose predictions already exist is not sent again: a retried iteration or a
 re-run of the same input costs no inference.
 
@@ -43,6 +48,7 @@ from .common import (
     cut,
     dump_line,
     exists,
+    inference_id,
     iso_time,
     iter_jsonl,
     read_json,
@@ -118,7 +124,9 @@ def _predict(
     labels = set(json.loads(os.environ["LABELS"]))
     multi_label = os.environ.get("MULTI_LABEL") == "true"
     data_key = "source" if os.environ["DATA_TYPE"] == "text" else "source-ref"
-    per_request = int(os.environ["INSTANCES_PER_REQUEST"])
+    with_ids = os.environ.get("INFERENCE_IDS") == "true"
+    # MONITOR-9: one object per request, so that one captured record is one object.
+    per_request = 1 if with_ids else int(os.environ["INSTANCES_PER_REQUEST"])
     runtime = client("sagemaker-runtime")
     endpoint = run["endpoint_name"]
     where = _batch_lines(batch)
@@ -128,8 +136,11 @@ def _predict(
     with spooled_upload(s3, location.bucket, target) as out:
         for group in _groups(rows, per_request):
             instances = [{data_key: row["record"][data_key]} for row in group]
-            predictions = _invoke(runtime, endpoint, instances, group, where)
-            for row, prediction in zip(group, predictions, strict=True):
+            ids = [inference_id(location, row["line"]) for row in group] if with_ids else []
+            predictions = _invoke(
+                runtime, endpoint, instances, group, where, ids[0] if ids else None
+            )
+            for position, (row, prediction) in enumerate(zip(group, predictions, strict=True)):
                 at = f"endpoint {endpoint}, {where}, line {row['line']}"
                 answer = (
                     _check_multi(prediction, labels, at)
@@ -143,6 +154,7 @@ def _predict(
                             "record": row["record"],
                             **answer,
                             "predicted_at": predicted_at,
+                            **({"inference_id": ids[position]} if ids else {}),
                         }
                     )
                 )
@@ -196,15 +208,12 @@ def _invoke(
     instances: list[dict[str, str]],
     group: list[dict[str, Any]],
     where: str,
+    request_id: str | None = None,
 ) -> list[Any]:
     lines = f"lines {group[0]['line']}-{group[-1]['line']}"
+    request = invoke_request(endpoint, instances, request_id)
     try:
-        response = runtime.invoke_endpoint(
-            EndpointName=endpoint,
-            ContentType="application/json",
-            Accept="application/json",
-            Body=json.dumps({"instances": instances}).encode(),
-        )
+        response = runtime.invoke_endpoint(**request)
     except botocore_errors.ClientError as err:
         raise _classify(err, f"endpoint {endpoint}, {where}, request for {lines}") from None
     except (botocore_errors.ConnectionError, botocore_errors.HTTPClientError) as err:
@@ -227,6 +236,21 @@ def _invoke(
             f"instances ({lines})"
         )
     return predictions
+
+
+def invoke_request(
+    endpoint: str, instances: list[dict[str, str]], request_id: str | None = None
+) -> dict[str, Any]:
+    """The InvokeEndpoint request of one group of objects (with its InferenceId, if any)."""
+    request: dict[str, Any] = {
+        "EndpointName": endpoint,
+        "ContentType": "application/json",
+        "Accept": "application/json",
+        "Body": json.dumps({"instances": instances}).encode(),
+    }
+    if request_id is not None:
+        request["InferenceId"] = request_id
+    return request
 
 
 def _classify(err: botocore_errors.ClientError, where: str) -> Exception:
