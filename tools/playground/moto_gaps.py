@@ -12,6 +12,18 @@ playground's server process, so that `smkit` finds a platform that works:
   Step Functions (moto's interpreter names it "None"); a tuning job trains its best
   training job (moto's names a "FakeTrainingJobName" that does not exist, so the tuning
   workflow could not register its model);
+- Lambda functions (lambdas.py): the kit's run in this process, from the kit's source;
+- Ground Truth labeling jobs (labeling_jobs.py): answered by stand-in workers at once;
+- the files of CDK's BucketDeployment custom resources (`deploy_bucket_files`): moto
+  creates no custom resource; the labeling workflows' worker files (label categories,
+  task template) are copied from their assets to the data bucket as the deployment's
+  handler copies them;
+- nested executions (`_start_nested_executions`): moto's `states:startExecution`
+  integration sends `Input`, `Name` and `StateMachineArn` as the state writes them,
+  which botocore refuses (its members are `input`, `name`, `stateMachineArn`), and
+  reads botocore's answers (`executionArn`, `output`) as Step Functions gives them
+  (`ExecutionArn`, `Output`); the auto-labeling workflow starts its Ground Truth
+  labeling workflow that way;
 - Studio (`_add_user_profile`, `_add_space`): moto 5.2.5 has no user profiles, spaces or
   apps; the playground lists the template's profiles and spaces as in service (and no
   running app), so `smkit status` shows the Studio section as a deployment would;
@@ -26,21 +38,32 @@ runs `smkit` against the result, so a moto upgrade that changes them fails there
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
 from moto.cloudformation.parsing import get_model_map
 from moto.core.config import default_user_config
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (  # noqa: E501
+    StateTaskServiceSfn,
+)
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tools.assembly import Stack
+from tools.rehearsal import MissingOutputError, resolve_stack_outputs
 from tools.sfn_moto import runnable, unrunnable
+
+from .labeling_jobs import answer_labeling_jobs
+from .lambdas import Functions
 
 
 @dataclass
@@ -55,6 +78,10 @@ class Gaps:
     """State machine name -> its states moto cannot execute, and why."""
     endpoints: list[str] = field(default_factory=list)
     """Endpoints that answer with canned replies (endpoints.py)."""
+    functions: Functions = field(default_factory=Functions)
+    """The Lambda functions, by whether they run in this process (lambdas.py)."""
+    bucket_files: list[str] = field(default_factory=list)
+    """`s3://` prefixes BucketDeployment files were copied to."""
 
 
 NAME_PROPERTIES = {
@@ -177,7 +204,8 @@ def fill_in_skipped(
 
 def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     """Turn on moto's interpreter and create every state machine again where it runs
-    them, with `.sync` SageMaker tasks made runnable."""
+    them, with `.sync` SageMaker tasks (labeling jobs too) made runnable. The Lambda
+    functions that run are `gaps.functions.in_process`."""
     client = session.client("stepfunctions")
     machines = [
         client.describe_state_machine(stateMachineArn=listed["stateMachineArn"])
@@ -187,14 +215,18 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     _name_unnamed_executions()
     _train_the_best_job_of_tuning_jobs()
+    _start_nested_executions()
+    answer_labeling_jobs()
     for machine in machines:
         definition = json.loads(machine["definition"])
         client.create_state_machine(
             name=machine["name"],
-            definition=json.dumps(runnable(definition)),
+            definition=json.dumps(runnable(definition, labeling_jobs=True)),
             roleArn=machine["roleArn"],
         )
-        blocked = unrunnable(definition)
+        blocked = unrunnable(
+            definition, labeling_jobs=True, functions=gaps.functions.in_process
+        )
         if blocked:
             gaps.partly_executable[machine["name"]] = blocked
         else:
@@ -220,6 +252,58 @@ def _name_unnamed_executions() -> None:
 
     start_execution.names_unnamed = True  # type: ignore[attr-defined]
     backend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def _start_nested_executions() -> None:
+    task = StateTaskServiceSfn
+    if getattr(task._normalise_parameters, "botocore_names", False):
+        return
+    normalise = task._normalise_parameters
+
+    def _normalise_parameters(
+        self: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        normalise(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is not None:
+            return
+        operation = botocore.session.get_session().get_service_model("stepfunctions")
+        action = self._get_boto_service_action()
+        members = operation.operation_model(
+            "".join(part.title() for part in action.split("_"))
+        ).input_shape.members
+        by_lower = {member.lower(): member for member in members}
+        for key in list(parameters):
+            member = by_lower.get(key.lower())
+            if member is not None and member != key:
+                parameters[member] = parameters.pop(key)
+
+    def _normalise_response(
+        self: StateTaskServiceSfn,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        if isinstance(response, dict):
+            for key in list(response):
+                value = response.pop(key)
+                # Step Functions gives times as epoch milliseconds.
+                if isinstance(value, datetime.datetime):
+                    value = int(value.timestamp() * 1000)
+                response[key[:1].upper() + key[1:]] = value
+
+    evaluate = task._eval_service_task
+
+    def _eval_service_task(self: StateTaskServiceSfn, env: Any, **kwargs: Any) -> None:
+        evaluate(self, env=env, **kwargs)
+        _normalise_response(self, env.stack[-1])
+
+    _normalise_parameters.botocore_names = True  # type: ignore[attr-defined]
+    task._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
+    task._normalise_response = _normalise_response  # type: ignore[method-assign]
+    task._eval_service_task = _eval_service_task  # type: ignore[method-assign]
 
 
 def _train_the_best_job_of_tuning_jobs() -> None:
@@ -269,3 +353,46 @@ def _train_the_best_job_of_tuning_jobs() -> None:
 
     create_hyper_parameter_tuning_job.trains_best_job = True  # type: ignore[attr-defined]
     backend.create_hyper_parameter_tuning_job = create_hyper_parameter_tuning_job  # type: ignore[method-assign,assignment]
+
+
+def deploy_bucket_files(created: list[tuple[Stack, str, boto3.Session]], gaps: Gaps) -> None:
+    """What each `Custom::CDKBucketDeployment` of the stacks copies: the files of its
+    source assets (zips in the bootstrap bucket) under its destination prefix. Sources
+    with deploy-time markers, or a destination moto cannot name, are left out."""
+    outputs: dict[tuple[str, str], dict[str, str]] = {}
+    for stack, stack_id, session in created:
+        described = session.client("cloudformation").describe_stacks(StackName=stack_id)
+        outputs[(stack.name, session.region_name)] = {
+            o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])
+        }
+    for stack, _, session in created:
+        s3 = session.client("s3")
+        for resource in stack.of_type("Custom::CDKBucketDeployment").values():
+            properties = resource.get("Properties", {})
+            try:
+                bucket, _ = resolve_stack_outputs(
+                    properties.get("DestinationBucketName"), outputs, session.region_name
+                )
+            except MissingOutputError:
+                continue
+            sources = list(
+                zip(
+                    properties.get("SourceBucketNames", []),
+                    properties.get("SourceObjectKeys", []),
+                    strict=False,
+                )
+            )
+            markers = properties.get("SourceMarkers", [])
+            prefix = str(properties.get("DestinationBucketKeyPrefix", ""))
+            if not isinstance(bucket, str) or any(markers) or not sources:
+                continue
+            if not all(isinstance(part, str) for source in sources for part in source):
+                continue
+            for source_bucket, source_key in sources:
+                body = s3.get_object(Bucket=source_bucket, Key=source_key)["Body"].read()
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    for member in archive.namelist():
+                        s3.put_object(
+                            Bucket=bucket, Key=prefix + member, Body=archive.read(member)
+                        )
+            gaps.bucket_files.append(f"s3://{bucket}/{prefix}")

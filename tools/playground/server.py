@@ -24,7 +24,8 @@ from . import samples
 from .endpoints import EndpointAnswers
 from .environment import HOST
 from .history import SyncHistory
-from .moto_gaps import fill_in_skipped, honour_names, make_executable
+from .lambdas import find_functions, run_in_process
+from .moto_gaps import deploy_bucket_files, fill_in_skipped, honour_names, make_executable
 from .replies import endpoint_replies
 from .report import Report
 
@@ -88,6 +89,9 @@ class Playground:
         session = boto3.Session(region_name=region)
         skipped = {s.stack: s.skipped for s in report.rehearsal.stacks}
         fill_in_skipped(created, skipped, report.gaps)
+        deploy_bucket_files(created, report.gaps)
+        report.gaps.functions = find_functions(created)
+        run_in_process(report.gaps.functions)
         make_executable(session, report.gaps)
         sagemaker = session.client("sagemaker")
         deployed = {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}
