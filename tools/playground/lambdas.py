@@ -133,7 +133,7 @@ class InProcess:
             try:
                 result = self._handler(function)(event, _Context(function))
                 return json.dumps(result), False
-            except Exception as err:  # noqa: BLE001 - the handler's error is the answer
+            except Exception as err:  # the handler's error is the answer
                 # What Lambda's Python runtime answers for an exception.
                 return json.dumps(
                     {

@@ -24,6 +24,9 @@ playground's server process, so that `smkit` finds a platform that works:
   reads botocore's answers (`executionArn`, `output`) as Step Functions gives them
   (`ExecutionArn`, `Output`); the auto-labeling workflow starts its Ground Truth
   labeling workflow that way;
+- notebook URLs (`answer_notebook_urls`): moto 5.2.5 has no
+  CreatePresignedNotebookInstanceUrl; the playground answers a placeholder URL (there is
+  no JupyterLab behind it), so `smkit notebook open` runs to its end;
 - Studio (`_add_user_profile`, `_add_space`): moto 5.2.5 has no user profiles, spaces or
   apps; the playground lists the template's profiles and spaces as in service (and no
   running app), so `smkit status` shows the Studio section as a deployment would;
@@ -179,6 +182,26 @@ def _answer_studio_listings() -> None:
             setattr(SageMakerResponse, action, answer)
 
 
+PLACEHOLDER_TOKEN = "playground-placeholder"  # noqa: S105 - not a secret: nothing serves it
+"""The authToken of the playground's notebook URLs: nothing serves them."""
+
+
+def answer_notebook_urls() -> None:
+    """Answer CreatePresignedNotebookInstanceUrl for the notebook instances moto holds."""
+    if hasattr(SageMakerResponse, "create_presigned_notebook_instance_url"):
+        return
+
+    def answer(self: SageMakerResponse) -> Any:
+        name = str(json.loads(self.body)["NotebookInstanceName"])
+        if name not in self.sagemaker_backend.notebook_instances:
+            message = f"RecordNotFound: notebook instance {name} does not exist"
+            return 400, {}, json.dumps({"__type": "ValidationException", "message": message})
+        url = f"https://{name}.notebook.{self.region}.sagemaker.aws?authToken={PLACEHOLDER_TOKEN}"
+        return json.dumps({"AuthorizedUrl": url})
+
+    SageMakerResponse.create_presigned_notebook_instance_url = answer  # type: ignore[attr-defined]
+
+
 FILL_INS: dict[str, Callable[[boto3.Session, dict[str, Any]], str]] = {
     "AWS::Budgets::Budget": _create_budget,
     "AWS::SageMaker::ModelPackageGroup": _create_model_package_group,
@@ -217,6 +240,7 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     _train_the_best_job_of_tuning_jobs()
     _start_nested_executions()
     answer_labeling_jobs()
+    answer_notebook_urls()
     for machine in machines:
         definition = json.loads(machine["definition"])
         client.create_state_machine(
@@ -224,9 +248,7 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
             definition=json.dumps(runnable(definition, labeling_jobs=True)),
             roleArn=machine["roleArn"],
         )
-        blocked = unrunnable(
-            definition, labeling_jobs=True, functions=gaps.functions.in_process
-        )
+        blocked = unrunnable(definition, labeling_jobs=True, functions=gaps.functions.in_process)
         if blocked:
             gaps.partly_executable[machine["name"]] = blocked
         else:
@@ -271,9 +293,10 @@ def _start_nested_executions() -> None:
             return
         operation = botocore.session.get_session().get_service_model("stepfunctions")
         action = self._get_boto_service_action()
-        members = operation.operation_model(
+        shape = operation.operation_model(
             "".join(part.title() for part in action.split("_"))
-        ).input_shape.members
+        ).input_shape
+        members = shape.members if shape is not None else {}
         by_lower = {member.lower(): member for member in members}
         for key in list(parameters):
             member = by_lower.get(key.lower())
@@ -302,8 +325,8 @@ def _start_nested_executions() -> None:
 
     _normalise_parameters.botocore_names = True  # type: ignore[attr-defined]
     task._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    task._normalise_response = _normalise_response  # type: ignore[method-assign]
-    task._eval_service_task = _eval_service_task  # type: ignore[method-assign]
+    task._normalise_response = _normalise_response  # type: ignore[method-assign,assignment]
+    task._eval_service_task = _eval_service_task  # type: ignore[method-assign,assignment]
 
 
 def _train_the_best_job_of_tuning_jobs() -> None:
@@ -392,7 +415,5 @@ def deploy_bucket_files(created: list[tuple[Stack, str, boto3.Session]], gaps: G
                 body = s3.get_object(Bucket=source_bucket, Key=source_key)["Body"].read()
                 with zipfile.ZipFile(io.BytesIO(body)) as archive:
                     for member in archive.namelist():
-                        s3.put_object(
-                            Bucket=bucket, Key=prefix + member, Body=archive.read(member)
-                        )
+                        s3.put_object(Bucket=bucket, Key=prefix + member, Body=archive.read(member))
             gaps.bucket_files.append(f"s3://{bucket}/{prefix}")

@@ -107,7 +107,11 @@ class Playground:
                 key, value = output["OutputKey"], output["OutputValue"]
                 if ":stateMachine:" in value:
                     label = key.removesuffix("Arn").removesuffix("StateMachine")
-                    report.workflows[value.rsplit(":", 1)[1]] = label
+                    machine = value.rsplit(":", 1)[1]
+                    # The stack's own output names it; CDK's cross-stack outputs
+                    # (PublishOutputRef...) only when nothing else does.
+                    if not key.startswith("PublishOutputRef") or machine not in report.workflows:
+                        report.workflows[machine] = label
                 if key == "DataBucketName" and described["StackName"].endswith("-Foundation"):
                     report.manifest_key = samples.upload_manifest(session, value)
         report.series = samples.write_series(workdir)
