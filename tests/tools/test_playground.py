@@ -34,9 +34,11 @@ from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
 from tests.oracles.synth import FULL_CONFIG, Synthesis
+from tests.test_docs import README, _smkit_lines
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
+from tools.playground.labeling_jobs import CONFIDENCE
 from tools.playground.main import main
 from tools.playground.replies import (
     CLASSIFIER,
@@ -433,6 +435,129 @@ def test_a_tuning_workflow_registers_its_best_model(playground: Running) -> None
     assert run["output"]["model_package"].startswith(
         "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-full-text-classifier/"
     )
+
+
+def _read_manifest(running: Running, uri: str) -> list[dict[str, Any]]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = running.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def _lines_of(line: str) -> list[str]:
+    """The arguments of README's smkit line that starts with `line`."""
+    found = next(x for x in _smkit_lines(README) if x.startswith(line))
+    return shlex.split(found, comments=True)[1:]
+
+
+def test_the_summary_says_which_lambda_functions_run(playground: Running) -> None:
+    summary = " ".join(playground.summary.split())
+    # Found from the assembly: the kit's folders, not a list kept by hand.
+    assert re.search(r"Lambda functions run in this process from the kit's source \(\d+\)", summary)
+    assert (
+        "from the kit's source (22): "
+        "sagemaker_constructs/cost/runtime (handler.handler); "
+        "sagemaker_constructs/inference/runtime (promotion.handler.handler); "
+        "sagemaker_constructs/inference/runtime/monitor_metrics (handler.handler); "
+        "sagemaker_constructs/labeling/runtime (autolabel.merge.handler, "
+    ) in summary
+    # CDK's own providers are listed as not run.
+    assert "Lambda functions that do not run (not the kit's code; " in summary
+    assert "CustomCDKBucketDeployment" in summary
+    assert "Ground Truth labeling jobs complete at once: playground stand-in workers" in summary
+
+
+def test_a_labeling_run_is_labelled_by_the_stand_in_workers(playground: Running) -> None:
+    args = playground.command("smkit label run")
+    job = args.index("--job-name") + 1
+    args[job] = "stand-in-1"
+    result = _smkit_here(playground, *args, "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "SUCCEEDED"
+    output = run["output"]
+    assert output["job_name"] == "smkit-full-sentiment-stand-in-1"
+    assert output["label_counters"]["HumanLabeled"] == 8
+    # Where Ground Truth writes it, in its augmented form.
+    assert output["output_manifest_uri"].endswith(
+        "/labeling/sentiment/output/smkit-full-sentiment-stand-in-1/manifests/output/"
+        "output.manifest"
+    )
+    lines = _read_manifest(playground, output["output_manifest_uri"])
+    assert [line["source"] for line in lines][:2] == [
+        "The battery lasts for days",
+        "Broke after a week",
+    ]
+    for line in lines:
+        metadata = line["sentiment-metadata"]
+        assert SENTIMENT[line["sentiment"]] == metadata["class-name"]
+        assert metadata["type"] == "groundtruth/text-classification"
+        assert metadata["job-name"] == "labeling-job/smkit-full-sentiment-stand-in-1"
+        assert metadata["human-annotated"] == "yes"
+        assert metadata["confidence"] == CONFIDENCE
+
+
+def test_auto_labeling_merges_the_models_and_the_stand_in_workers_labels(
+    playground: Running,
+) -> None:
+    result = _smkit_here(playground, *_lines_of("smkit label auto"), "--interval", "1", "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "SUCCEEDED", run
+    summary = run["summary"]
+    lines = _read_manifest(playground, summary["output_manifest_uri"])
+    assert len(lines) == summary["total"] == 8
+    by_model = [line for line in lines if line["sentiment-metadata"]["human-annotated"] == "no"]
+    by_people = [line for line in lines if line["sentiment-metadata"]["human-annotated"] == "yes"]
+    assert (len(by_model), len(by_people)) == (summary["auto_labeled"], summary["human_labeled"])
+    assert by_model and by_people
+    assert all(line["sentiment-metadata"]["confidence"] >= 0.9 for line in by_model)
+    assert all(
+        line["sentiment-metadata"]["job-name"].startswith("labeling-job/smkit-full-sentiment-")
+        for line in by_people
+    )
+    per_class = summary["per_class"]
+    assert sum(c["auto"] for c in per_class.values()) == summary["auto_labeled"]
+    assert sum(c["human"] for c in per_class.values()) == summary["human_labeled"]
+
+
+def test_a_failing_handler_fails_the_run_with_its_message(playground: Running) -> None:
+    # The labeling workflow's first step (the kit's handler, in process) refuses a
+    # manifest that does not exist: the run fails with its error, it does not hang.
+    args = ["label", "run", "sentiment", "--manifest", "datasets/missing.manifest"]
+    result = _smkit_here(playground, *args, "--wait", "--interval", "1", "--json")
+    run = json.loads(result.stdout)
+    assert (run["status"], run["error"]) == ("FAILED", "InvalidInputError")
+    assert "datasets/missing.manifest cannot be read (404)" in run["cause"]
+    assert result.exit_code != 0
+
+
+def test_every_readme_one_liner_runs_in_the_playground(
+    playground: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = playground.command("smkit forecast")
+    series = Path(args[args.index("--series") + 1])
+    (tmp_path / "series.jsonl").write_text(series.read_text())
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    for line in _smkit_lines(README):
+        words = shlex.split(line, comments=True)[1:]
+        # Polling every second instead of every 10: the runs end at once here.
+        polling = ["--interval", "1"] if "--wait" in words else []
+        result = _smkit_here(playground, *words, *polling)
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+        ran.append(" ".join(words[:2]))
+    assert (tmp_path / "forecast.csv").is_file()
+    assert sorted(set(ran)) == [
+        "classify --endpoint",
+        "forecast --endpoint",
+        "label auto",
+        "label run",
+        "notebook open",
+        "notebook stop",
+        "status",
+        "train start",
+        "tune start",
+    ]
 
 
 def test_an_endpoint_that_does_not_exist_is_a_validation_error(playground: Running) -> None:

@@ -8,7 +8,8 @@ Task's error). Every other function (CDK's own providers) still goes to moto, wh
 fails it.
 
 Which source folder a function runs is found, not listed: its template names the staged
-asset (`aws:asset:path` metadata) and the handler (`autolabel.prepare.handler`); the
+asset (`aws:asset:path` metadata, or its code's S3 key in the stack's asset manifest) and
+the handler (`autolabel.prepare.handler`); the
 kit's folder is the one under sagemaker_constructs whose handler module is that asset's,
 byte for byte (PythonFunction stages one folder of the kit as the whole package).
 """
@@ -97,7 +98,7 @@ def _kit_function(stack: Stack, name: str, resource: dict[str, Any]) -> KitFunct
     properties = resource.get("Properties", {})
     runtime = str(properties.get("Runtime", ""))
     handler = str(properties.get("Handler", ""))
-    asset = resource.get("Metadata", {}).get("aws:asset:path")
+    asset = resource.get("Metadata", {}).get("aws:asset:path") or _staged(stack, properties)
     if not runtime.startswith("python") or not asset or "." not in handler:
         return f"not the kit's code ({runtime or 'no runtime'}); moto runs it only in Docker"
     module = handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
@@ -112,6 +113,17 @@ def _kit_function(stack: Stack, name: str, resource: dict[str, Any]) -> KitFunct
                 source = candidate.parents[depth - 1]
                 return KitFunction(name, source, handler, int(properties.get("Timeout", 3)))
     return f"not the kit's code ({handler}); moto runs it only in Docker"
+
+
+def _staged(stack: Stack, properties: dict[str, Any]) -> str | None:
+    """The staged folder of the function's code, from its S3 key (`<asset hash>.zip`)
+    and the stack's asset manifest (an assembly without asset metadata has no
+    `aws:asset:path`)."""
+    key = properties.get("Code", {}).get("S3Key")
+    if not isinstance(key, str):
+        return None
+    asset = stack.assets().get("files", {}).get(key.removesuffix(".zip"))
+    return str(asset["source"]["path"]) if asset else None
 
 
 class InProcess:
