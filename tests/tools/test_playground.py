@@ -34,8 +34,8 @@ from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
 from tests.oracles.synth import FULL_CONFIG, Synthesis
-from tests.test_docs import README, _smkit_lines
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
+from tests.test_docs import README, _smkit_lines
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
 from tools.playground.labeling_jobs import CONFIDENCE
