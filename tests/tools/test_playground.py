@@ -7,6 +7,7 @@ server; the canned replies and the WSGI layer are tested in process."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -26,16 +27,21 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
+from moto import mock_aws
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from sagemaker_constructs.inference.client import classifier, deepar
+from sagemaker_constructs.labeling.runtime.autolabel.labels import LabelFormat, parse_label
+from sagemaker_constructs.labeling.templates import label_category_config
 from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
+from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner
 from tests.oracles.synth import FULL_CONFIG, Synthesis
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
 from tests.test_docs import README, _smkit_lines
+from tools.playground import labeling_jobs, moto_gaps, samples
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
 from tools.playground.labeling_jobs import CONFIDENCE
@@ -202,6 +208,79 @@ def test_every_other_request_goes_to_moto(answers: Client) -> None:
     assert answers.post("/endpoints/x/async-invocations").data == b"moto"
     assert answers.get("/endpoints/smkit-full-text-classifier/invocations").data == b"moto"
     assert answers.post("/").data == b"moto"
+
+
+# --- labeling jobs and moto's interpreter ----------------------------------------------
+
+
+def _labeling_request(task: str, bucket: str = "data") -> dict[str, Any]:
+    return {
+        "LabelingJobName": "smkit-full-sentiment-try",
+        "LabelAttributeName": "sentiment",
+        "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": f"s3://{bucket}/in"}}},
+        "OutputConfig": {"S3OutputPath": f"s3://{bucket}/labeling/sentiment/output/"},
+        "LabelCategoryConfigS3Uri": f"s3://{bucket}/labeling/sentiment/label-categories.json",
+        "HumanTaskConfig": {
+            "PreHumanTaskLambdaArn": f"arn:aws:lambda:us-east-1:432418664414:function:PRE-{task}"
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("task", "multi_label"), [("TextMultiClass", False), ("TextMultiClassMultiLabel", True)]
+)
+def test_the_stand_in_workers_write_what_the_kits_merge_reads(task: str, multi_label: bool) -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="data")
+        s3.put_object(
+            Bucket="data",
+            Key="labeling/sentiment/label-categories.json",
+            Body=label_category_config(list(SENTIMENT)).encode(),
+        )
+        lines = [{"source": text, "smkit-line": n} for n, text in enumerate(samples.REVIEWS)]
+        s3.put_object(Bucket="data", Key="in", Body="\n".join(map(json.dumps, lines)).encode())
+        outcome = labeling_jobs._label(_labeling_request(task), datetime.datetime.now(datetime.UTC))
+        assert outcome["LabelingJobStatus"] == "Completed"
+        uri = outcome["LabelingJobOutput"]["OutputDatasetS3Uri"]
+        assert uri == (
+            "s3://data/labeling/sentiment/output/smkit-full-sentiment-try/manifests/output/"
+            "output.manifest"
+        )
+        body = s3.get_object(Bucket="data", Key=uri.split("/", 3)[3])["Body"].read()
+    form = LabelFormat("sentiment", list(SENTIMENT), "default", "2026-01-01", multi_label)
+    # The kit's own reader of Ground Truth's output accepts every line.
+    parsed = [parse_label(raw, form) for raw in body.splitlines()]
+    assert [line for line, _ in parsed] == list(range(len(samples.REVIEWS)))
+    assert {label["job_name"] for _, label in parsed} == {"labeling-job/smkit-full-sentiment-try"}
+    assert outcome["LabelCounters"]["HumanLabeled"] == len(samples.REVIEWS)
+
+
+def test_the_stand_in_workers_answer_classification_tasks_only() -> None:
+    outcome = labeling_jobs._label(
+        _labeling_request("BoundingBox"), datetime.datetime.now(datetime.UTC)
+    )
+    assert outcome["LabelingJobStatus"] == "Failed"
+    assert outcome["FailureReason"] == (
+        "the playground stand-in workers answer classification tasks only, not BoundingBox"
+    )
+
+
+def test_a_fail_state_passes_a_states_error_on() -> None:
+    # The workflows' Failed state re-raises what their catcher caught (a nested run's
+    # States.TaskFailed); moto 5.2.5 refuses that name unless the playground lets it.
+    moto_gaps._fail_with_any_error_name()
+    definition = {
+        "StartAt": "Failed",
+        "States": {"Failed": {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.cause"}},
+    }
+    with mock_aws(config=STEPFUNCTIONS_CONFIG):
+        execution = Runner(definition).execute({"error": "States.TaskFailed", "cause": "nested"})
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED",
+        "States.TaskFailed",
+        "nested",
+    )
 
 
 # --- start-up -----------------------------------------------------------------------------

@@ -24,6 +24,10 @@ playground's server process, so that `smkit` finds a platform that works:
   reads botocore's answers (`executionArn`, `output`) as Step Functions gives them
   (`ExecutionArn`, `Output`); the auto-labeling workflow starts its Ground Truth
   labeling workflow that way;
+- failures passed on (`_fail_with_any_error_name`): a Fail state whose ErrorPath names a
+  `States.` error (the workflows' `Failed` state re-raises what their catcher caught,
+  e.g. `States.TaskFailed` of a nested run) is refused by moto 5.2.5's interpreter
+  with a ValueError; Step Functions fails the execution with that error;
 - notebook URLs (`answer_notebook_urls`): moto 5.2.5 has no
   CreatePresignedNotebookInstanceUrl; the playground answers a placeholder URL (there is
   no JupyterLab behind it), so `smkit notebook open` runs to its end;
@@ -56,9 +60,11 @@ from moto.cloudformation.parsing import get_model_map
 from moto.core.config import default_user_config
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (  # noqa: E501
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.component.state.fail import state_fail
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tools.assembly import Stack
@@ -239,6 +245,7 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     _name_unnamed_executions()
     _train_the_best_job_of_tuning_jobs()
     _start_nested_executions()
+    _fail_with_any_error_name()
     answer_labeling_jobs()
     answer_notebook_urls()
     for machine in machines:
@@ -274,6 +281,14 @@ def _name_unnamed_executions() -> None:
 
     start_execution.names_unnamed = True  # type: ignore[attr-defined]
     backend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+class _AnyErrorName(ErrorName):
+    """An error name a Fail state may give, `States.` ones included."""
+
+
+def _fail_with_any_error_name() -> None:
+    state_fail.CustomErrorName = _AnyErrorName  # type: ignore[attr-defined,assignment]
 
 
 def _start_nested_executions() -> None:
