@@ -41,7 +41,8 @@ from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner
 from tests.oracles.synth import FULL_CONFIG, Synthesis
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
 from tests.test_docs import README, _smkit_lines
-from tools.playground import labeling_jobs, moto_gaps, samples
+from tools.assembly import load_assembly
+from tools.playground import labeling_jobs, lambdas, moto_gaps, samples
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
 from tools.playground.labeling_jobs import CONFIDENCE
@@ -264,6 +265,25 @@ def test_the_stand_in_workers_answer_classification_tasks_only() -> None:
     assert outcome["FailureReason"] == (
         "the playground stand-in workers answer classification tasks only, not BoundingBox"
     )
+
+
+def test_each_function_runs_the_kits_folder_its_asset_copies(full_synth: Synthesis) -> None:
+    stack = load_assembly(full_synth.outdir).stack("smkit-full-Labeling")
+    found = {
+        logical_id: lambdas._kit_function(stack, logical_id, resource)
+        for logical_id, resource in stack.of_type("AWS::Lambda::Function").items()
+    }
+    kit = {k: f for k, f in found.items() if isinstance(f, lambdas.KitFunction)}
+    others = {k: f for k, f in found.items() if not isinstance(f, lambdas.KitFunction)}
+    assert {f.source for f in kit.values()} == {
+        ROOT / "sagemaker_constructs" / "labeling" / "runtime"
+    }
+    merge = next(f for k, f in kit.items() if k.startswith("AutoLabelingsentimentautoMerge"))
+    assert (merge.handler, merge.timeout_s) == ("autolabel.merge.handler", 900)
+    # CDK's BucketDeployment handler is Python too, but not the kit's code.
+    assert list(others.values()) == [
+        "not the kit's code (index.handler); moto runs it only in Docker"
+    ]
 
 
 def test_a_fail_state_passes_a_states_error_on() -> None:

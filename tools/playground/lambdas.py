@@ -16,6 +16,7 @@ byte for byte (PythonFunction stages one folder of the kit as the whole package)
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -25,7 +26,7 @@ import threading
 import traceback
 import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,20 +142,24 @@ class InProcess:
     def invoke(self, name: str, event: Any) -> tuple[str, bool]:
         """(payload, whether it is an error) of function `name` given `event`."""
         function = self.functions.in_process[name]
-        with self._lock, _environment(self._environment_of(name)):
-            try:
+        # Never a hang: a function that waits for another one's call to end (through
+        # the server) gets an error after its own timeout instead.
+        if not self._lock.acquire(timeout=function.timeout_s):
+            return _error(
+                "PlaygroundBusy",
+                f"another Lambda function held the playground's runner for "
+                f"{function.timeout_s} s (the function's timeout)",
+            ), True
+        try:
+            with _environment(self._environment_of(name)):
                 result = self._handler(function)(event, _Context(function))
                 return json.dumps(result), False
-            except Exception as err:  # the handler's error is the answer
-                # What Lambda's Python runtime answers for an exception.
-                return json.dumps(
-                    {
-                        "errorMessage": str(err),
-                        "errorType": type(err).__name__,
-                        "requestId": str(uuid.uuid4()),
-                        "stackTrace": traceback.format_tb(err.__traceback__),
-                    }
-                ), True
+        except Exception as err:  # the handler's error is the answer
+            return _error(
+                type(err).__name__, str(err), traceback.format_tb(err.__traceback__)
+            ), True
+        finally:
+            self._lock.release()
 
     def _environment_of(self, name: str) -> dict[str, str]:
         return {**self.environments.get(name, {}), "AWS_LAMBDA_FUNCTION_NAME": name}
@@ -176,6 +181,18 @@ class InProcess:
         return handler
 
 
+def _error(error_type: str, message: str, stack: list[str] | None = None) -> str:
+    """What Lambda's Python runtime answers for an exception."""
+    return json.dumps(
+        {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": str(uuid.uuid4()),
+            "stackTrace": stack or [],
+        }
+    )
+
+
 class _Context:
     """What handlers may read of Lambda's context object."""
 
@@ -189,19 +206,15 @@ class _Context:
         return self._timeout_ms
 
 
-class _environment:  # noqa: N801 - used as a context manager, like contextlib's
-    """`os.environ` with `variables` set for the duration, as they were after."""
-
-    def __init__(self, variables: dict[str, str]) -> None:
-        self._variables = variables
-        self._before: dict[str, str | None] = {}
-
-    def __enter__(self) -> None:
-        self._before = {name: os.environ.get(name) for name in self._variables}
-        os.environ.update(self._variables)
-
-    def __exit__(self, *_: object) -> None:
-        for name, value in self._before.items():
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """`os.environ` with `variables` set for the duration, as it was after."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
