@@ -42,7 +42,7 @@ from tests.oracles.synth import FULL_CONFIG, Synthesis
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
 from tests.test_docs import README, _smkit_lines
 from tools.assembly import load_assembly
-from tools.playground import labeling_jobs, lambdas, moto_gaps, samples
+from tools.playground import interpreter, labeling_jobs, lambdas, samples
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
 from tools.playground.labeling_jobs import CONFIDENCE
@@ -289,7 +289,7 @@ def test_each_function_runs_the_kits_folder_its_asset_copies(full_synth: Synthes
 def test_a_fail_state_passes_a_states_error_on() -> None:
     # The workflows' Failed state re-raises what their catcher caught (a nested run's
     # States.TaskFailed); moto 5.2.5 refuses that name unless the playground lets it.
-    moto_gaps._fail_with_any_error_name()
+    interpreter._fail_with_any_error_name()
     definition = {
         "StartAt": "Failed",
         "States": {"Failed": {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.cause"}},

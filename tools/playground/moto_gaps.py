@@ -8,8 +8,7 @@ playground's server process, so that `smkit` finds a platform that works:
   its `execute_state_machine` option is on, and then keeps state machines in another
   backend than the one its CloudFormation wrote to; each deployed state machine is
   created again there, under the same name and ARN, with its `.sync` SageMaker tasks made
-  runnable (tools/sfn_moto.py); an execution started without a name gets a UUID, as in
-  Step Functions (moto's interpreter names it "None"); a tuning job trains its best
+  runnable (tools/sfn_moto.py); a tuning job trains its best
   training job (moto's names a "FakeTrainingJobName" that does not exist, so the tuning
   workflow could not register its model);
 - Lambda functions (lambdas.py): the kit's run in this process, from the kit's source;
@@ -18,16 +17,8 @@ playground's server process, so that `smkit` finds a platform that works:
   creates no custom resource; the labeling workflows' worker files (label categories,
   task template) are copied from their assets to the data bucket as the deployment's
   handler copies them;
-- nested executions (`_start_nested_executions`): moto's `states:startExecution`
-  integration sends `Input`, `Name` and `StateMachineArn` as the state writes them,
-  which botocore refuses (its members are `input`, `name`, `stateMachineArn`), and
-  reads botocore's answers (`executionArn`, `output`) as Step Functions gives them
-  (`ExecutionArn`, `Output`); the auto-labeling workflow starts its Ground Truth
-  labeling workflow that way;
-- failures passed on (`_fail_with_any_error_name`): a Fail state whose ErrorPath names a
-  `States.` error (the workflows' `Failed` state re-raises what their catcher caught,
-  e.g. `States.TaskFailed` of a nested run) is refused by moto 5.2.5's interpreter
-  with a ValueError; Step Functions fails the execution with that error;
+- Step Functions' interpreter (interpreter.py): what moto 5.2.5's does otherwise than
+  Step Functions in the deployed workflows;
 - notebook URLs (`answer_notebook_urls`): moto 5.2.5 has no
   CreatePresignedNotebookInstanceUrl; the playground answers a placeholder URL (there is
   no JupyterLab behind it), so `smkit notebook open` runs to its end;
@@ -45,7 +36,6 @@ runs `smkit` against the result, so a moto upgrade that changes them fails there
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import uuid
@@ -55,22 +45,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import botocore.session
 from moto.cloudformation.parsing import get_model_map
 from moto.core.config import default_user_config
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
-from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (  # noqa: E501
-    StateTaskServiceSfn,
-)
-from moto.stepfunctions.parser.asl.component.state.fail import state_fail
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tools.assembly import Stack
 from tools.rehearsal import MissingOutputError, resolve_stack_outputs
 from tools.sfn_moto import runnable, unrunnable
 
+from . import interpreter
 from .labeling_jobs import answer_labeling_jobs
 from .lambdas import Functions
 
@@ -242,10 +226,8 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
         for listed in page["stateMachines"]
     ]
     default_user_config["stepfunctions"]["execute_state_machine"] = True
-    _name_unnamed_executions()
+    interpreter.patch()
     _train_the_best_job_of_tuning_jobs()
-    _start_nested_executions()
-    _fail_with_any_error_name()
     answer_labeling_jobs()
     answer_notebook_urls()
     for machine in machines:
@@ -260,88 +242,6 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
             gaps.partly_executable[machine["name"]] = blocked
         else:
             gaps.executable.append(machine["name"])
-
-
-def _name_unnamed_executions() -> None:
-    backend = StepFunctionsParserBackend
-    if getattr(backend.start_execution, "names_unnamed", False):
-        return
-    start = backend.start_execution
-
-    def start_execution(
-        self: StepFunctionsParserBackend,
-        state_machine_arn: str,
-        name: str | None = None,
-        execution_input: Any = None,
-        trace_header: Any = None,
-    ) -> Any:
-        return start(
-            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
-        )
-
-    start_execution.names_unnamed = True  # type: ignore[attr-defined]
-    backend.start_execution = start_execution  # type: ignore[method-assign]
-
-
-class _AnyErrorName(ErrorName):
-    """An error name a Fail state may give, `States.` ones included."""
-
-
-def _fail_with_any_error_name() -> None:
-    state_fail.CustomErrorName = _AnyErrorName  # type: ignore[attr-defined,assignment]
-
-
-def _start_nested_executions() -> None:
-    task = StateTaskServiceSfn
-    if getattr(task._normalise_parameters, "botocore_names", False):
-        return
-    normalise = task._normalise_parameters
-
-    def _normalise_parameters(
-        self: StateTaskServiceSfn,
-        parameters: dict[str, Any],
-        boto_service_name: str | None = None,
-        service_action_name: str | None = None,
-    ) -> None:
-        normalise(self, parameters, boto_service_name, service_action_name)
-        if service_action_name is not None:
-            return
-        operation = botocore.session.get_session().get_service_model("stepfunctions")
-        action = self._get_boto_service_action()
-        shape = operation.operation_model(
-            "".join(part.title() for part in action.split("_"))
-        ).input_shape
-        members = shape.members if shape is not None else {}
-        by_lower = {member.lower(): member for member in members}
-        for key in list(parameters):
-            member = by_lower.get(key.lower())
-            if member is not None and member != key:
-                parameters[member] = parameters.pop(key)
-
-    def _normalise_response(
-        self: StateTaskServiceSfn,
-        response: Any,
-        boto_service_name: str | None = None,
-        service_action_name: str | None = None,
-    ) -> None:
-        if isinstance(response, dict):
-            for key in list(response):
-                value = response.pop(key)
-                # Step Functions gives times as epoch milliseconds.
-                if isinstance(value, datetime.datetime):
-                    value = int(value.timestamp() * 1000)
-                response[key[:1].upper() + key[1:]] = value
-
-    evaluate = task._eval_service_task
-
-    def _eval_service_task(self: StateTaskServiceSfn, env: Any, **kwargs: Any) -> None:
-        evaluate(self, env=env, **kwargs)
-        _normalise_response(self, env.stack[-1])
-
-    _normalise_parameters.botocore_names = True  # type: ignore[attr-defined]
-    task._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    task._normalise_response = _normalise_response  # type: ignore[method-assign,assignment]
-    task._eval_service_task = _eval_service_task  # type: ignore[method-assign,assignment]
 
 
 def _train_the_best_job_of_tuning_jobs() -> None:
