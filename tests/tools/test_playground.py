@@ -7,6 +7,7 @@ server; the canned replies and the WSGI layer are tested in process."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -26,17 +27,25 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
+from moto import mock_aws
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from sagemaker_constructs.inference.client import classifier, deepar
+from sagemaker_constructs.labeling.runtime.autolabel.labels import LabelFormat, parse_label
+from sagemaker_constructs.labeling.templates import label_category_config
 from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
+from tests.oracles.sfn_runner import STEPFUNCTIONS_CONFIG, Runner
 from tests.oracles.synth import FULL_CONFIG, Synthesis
 from tests.smkit_cli.operator_install import installed_copy, refused_imports, smkit_command
+from tests.test_docs import README, _smkit_lines
+from tools.assembly import load_assembly
+from tools.playground import interpreter, labeling_jobs, lambdas, samples
 from tools.playground.endpoints import EndpointAnswers
 from tools.playground.environment import Environment, listen
+from tools.playground.labeling_jobs import CONFIDENCE
 from tools.playground.main import main
 from tools.playground.replies import (
     CLASSIFIER,
@@ -200,6 +209,98 @@ def test_every_other_request_goes_to_moto(answers: Client) -> None:
     assert answers.post("/endpoints/x/async-invocations").data == b"moto"
     assert answers.get("/endpoints/smkit-full-text-classifier/invocations").data == b"moto"
     assert answers.post("/").data == b"moto"
+
+
+# --- labeling jobs and moto's interpreter ----------------------------------------------
+
+
+def _labeling_request(task: str, bucket: str = "data") -> dict[str, Any]:
+    return {
+        "LabelingJobName": "smkit-full-sentiment-try",
+        "LabelAttributeName": "sentiment",
+        "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": f"s3://{bucket}/in"}}},
+        "OutputConfig": {"S3OutputPath": f"s3://{bucket}/labeling/sentiment/output/"},
+        "LabelCategoryConfigS3Uri": f"s3://{bucket}/labeling/sentiment/label-categories.json",
+        "HumanTaskConfig": {
+            "PreHumanTaskLambdaArn": f"arn:aws:lambda:us-east-1:432418664414:function:PRE-{task}"
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("task", "multi_label"), [("TextMultiClass", False), ("TextMultiClassMultiLabel", True)]
+)
+def test_the_stand_in_workers_write_what_the_kits_merge_reads(task: str, multi_label: bool) -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="data")
+        s3.put_object(
+            Bucket="data",
+            Key="labeling/sentiment/label-categories.json",
+            Body=label_category_config(list(SENTIMENT)).encode(),
+        )
+        lines = [{"source": text, "smkit-line": n} for n, text in enumerate(samples.REVIEWS)]
+        s3.put_object(Bucket="data", Key="in", Body="\n".join(map(json.dumps, lines)).encode())
+        outcome = labeling_jobs._label(_labeling_request(task), datetime.datetime.now(datetime.UTC))
+        assert outcome["LabelingJobStatus"] == "Completed"
+        uri = outcome["LabelingJobOutput"]["OutputDatasetS3Uri"]
+        assert uri == (
+            "s3://data/labeling/sentiment/output/smkit-full-sentiment-try/manifests/output/"
+            "output.manifest"
+        )
+        body = s3.get_object(Bucket="data", Key=uri.split("/", 3)[3])["Body"].read()
+    form = LabelFormat("sentiment", list(SENTIMENT), "default", "2026-01-01", multi_label)
+    # The kit's own reader of Ground Truth's output accepts every line.
+    parsed = [parse_label(raw, form) for raw in body.splitlines()]
+    assert [line for line, _ in parsed] == list(range(len(samples.REVIEWS)))
+    assert {label["job_name"] for _, label in parsed} == {"labeling-job/smkit-full-sentiment-try"}
+    assert outcome["LabelCounters"]["HumanLabeled"] == len(samples.REVIEWS)
+
+
+def test_the_stand_in_workers_answer_classification_tasks_only() -> None:
+    outcome = labeling_jobs._label(
+        _labeling_request("BoundingBox"), datetime.datetime.now(datetime.UTC)
+    )
+    assert outcome["LabelingJobStatus"] == "Failed"
+    assert outcome["FailureReason"] == (
+        "the playground stand-in workers answer classification tasks only, not BoundingBox"
+    )
+
+
+def test_each_function_runs_the_kits_folder_its_asset_copies(full_synth: Synthesis) -> None:
+    stack = load_assembly(full_synth.outdir).stack("smkit-full-Labeling")
+    found = {
+        logical_id: lambdas._kit_function(stack, logical_id, resource)
+        for logical_id, resource in stack.of_type("AWS::Lambda::Function").items()
+    }
+    kit = {k: f for k, f in found.items() if isinstance(f, lambdas.KitFunction)}
+    others = {k: f for k, f in found.items() if not isinstance(f, lambdas.KitFunction)}
+    assert {f.source for f in kit.values()} == {
+        ROOT / "sagemaker_constructs" / "labeling" / "runtime"
+    }
+    merge = next(f for k, f in kit.items() if k.startswith("AutoLabelingsentimentautoMerge"))
+    assert (merge.handler, merge.timeout_s) == ("autolabel.merge.handler", 900)
+    # CDK's BucketDeployment handler is Python too, but not the kit's code.
+    assert list(others.values()) == [
+        "not the kit's code (index.handler); moto runs it only in Docker"
+    ]
+
+
+def test_a_fail_state_passes_a_states_error_on() -> None:
+    # The workflows' Failed state re-raises what their catcher caught (a nested run's
+    # States.TaskFailed); moto 5.2.5 refuses that name unless the playground lets it.
+    interpreter._fail_with_any_error_name()
+    definition = {
+        "StartAt": "Failed",
+        "States": {"Failed": {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.cause"}},
+    }
+    with mock_aws(config=STEPFUNCTIONS_CONFIG):
+        execution = Runner(definition).execute({"error": "States.TaskFailed", "cause": "nested"})
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED",
+        "States.TaskFailed",
+        "nested",
+    )
 
 
 # --- start-up -----------------------------------------------------------------------------
@@ -433,6 +534,129 @@ def test_a_tuning_workflow_registers_its_best_model(playground: Running) -> None
     assert run["output"]["model_package"].startswith(
         "arn:aws:sagemaker:us-east-1:123456789012:model-package/smkit-full-text-classifier/"
     )
+
+
+def _read_manifest(running: Running, uri: str) -> list[dict[str, Any]]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = running.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def _lines_of(line: str) -> list[str]:
+    """The arguments of README's smkit line that starts with `line`."""
+    found = next(x for x in _smkit_lines(README) if x.startswith(line))
+    return shlex.split(found, comments=True)[1:]
+
+
+def test_the_summary_says_which_lambda_functions_run(playground: Running) -> None:
+    summary = " ".join(playground.summary.split())
+    # Found from the assembly: the kit's folders, not a list kept by hand.
+    assert re.search(r"Lambda functions run in this process from the kit's source \(\d+\)", summary)
+    assert (
+        "from the kit's source (22): "
+        "sagemaker_constructs/cost/runtime (handler.handler); "
+        "sagemaker_constructs/inference/runtime (promotion.handler.handler); "
+        "sagemaker_constructs/inference/runtime/monitor_metrics (handler.handler); "
+        "sagemaker_constructs/labeling/runtime (autolabel.merge.handler, "
+    ) in summary
+    # CDK's own providers are listed as not run.
+    assert "Lambda functions that do not run (not the kit's code; " in summary
+    assert "CustomCDKBucketDeployment" in summary
+    assert "Ground Truth labeling jobs complete at once: playground stand-in workers" in summary
+
+
+def test_a_labeling_run_is_labelled_by_the_stand_in_workers(playground: Running) -> None:
+    args = playground.command("smkit label run")
+    job = args.index("--job-name") + 1
+    args[job] = "stand-in-1"
+    result = _smkit_here(playground, *args, "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "SUCCEEDED"
+    output = run["output"]
+    assert output["job_name"] == "smkit-full-sentiment-stand-in-1"
+    assert output["label_counters"]["HumanLabeled"] == 8
+    # Where Ground Truth writes it, in its augmented form.
+    assert output["output_manifest_uri"].endswith(
+        "/labeling/sentiment/output/smkit-full-sentiment-stand-in-1/manifests/output/"
+        "output.manifest"
+    )
+    lines = _read_manifest(playground, output["output_manifest_uri"])
+    assert [line["source"] for line in lines][:2] == [
+        "The battery lasts for days",
+        "Broke after a week",
+    ]
+    for line in lines:
+        metadata = line["sentiment-metadata"]
+        assert SENTIMENT[line["sentiment"]] == metadata["class-name"]
+        assert metadata["type"] == "groundtruth/text-classification"
+        assert metadata["job-name"] == "labeling-job/smkit-full-sentiment-stand-in-1"
+        assert metadata["human-annotated"] == "yes"
+        assert metadata["confidence"] == CONFIDENCE
+
+
+def test_auto_labeling_merges_the_models_and_the_stand_in_workers_labels(
+    playground: Running,
+) -> None:
+    result = _smkit_here(playground, *_lines_of("smkit label auto"), "--interval", "1", "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["status"] == "SUCCEEDED", run
+    summary = run["summary"]
+    lines = _read_manifest(playground, summary["output_manifest_uri"])
+    assert len(lines) == summary["total"] == 8
+    by_model = [line for line in lines if line["sentiment-metadata"]["human-annotated"] == "no"]
+    by_people = [line for line in lines if line["sentiment-metadata"]["human-annotated"] == "yes"]
+    assert (len(by_model), len(by_people)) == (summary["auto_labeled"], summary["human_labeled"])
+    assert by_model and by_people
+    assert all(line["sentiment-metadata"]["confidence"] >= 0.9 for line in by_model)
+    assert all(
+        line["sentiment-metadata"]["job-name"].startswith("labeling-job/smkit-full-sentiment-")
+        for line in by_people
+    )
+    per_class = summary["per_class"]
+    assert sum(c["auto"] for c in per_class.values()) == summary["auto_labeled"]
+    assert sum(c["human"] for c in per_class.values()) == summary["human_labeled"]
+
+
+def test_a_failing_handler_fails_the_run_with_its_message(playground: Running) -> None:
+    # The labeling workflow's first step (the kit's handler, in process) refuses a
+    # manifest that does not exist: the run fails with its error, it does not hang.
+    args = ["label", "run", "sentiment", "--manifest", "datasets/missing.manifest"]
+    result = _smkit_here(playground, *args, "--wait", "--interval", "1", "--json")
+    run = json.loads(result.stdout)
+    assert (run["status"], run["error"]) == ("FAILED", "InvalidInputError")
+    assert "datasets/missing.manifest cannot be read (404)" in run["cause"]
+    assert result.exit_code != 0
+
+
+def test_every_readme_one_liner_runs_in_the_playground(
+    playground: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = playground.command("smkit forecast")
+    series = Path(args[args.index("--series") + 1])
+    (tmp_path / "series.jsonl").write_text(series.read_text())
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    for line in _smkit_lines(README):
+        words = shlex.split(line, comments=True)[1:]
+        # Polling every second instead of every 10: the runs end at once here.
+        polling = ["--interval", "1"] if "--wait" in words else []
+        result = _smkit_here(playground, *words, *polling)
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+        ran.append(" ".join(words[:2]))
+    assert (tmp_path / "forecast.csv").is_file()
+    assert sorted(set(ran)) == [
+        "classify --endpoint",
+        "forecast --endpoint",
+        "label auto",
+        "label run",
+        "notebook open",
+        "notebook stop",
+        "status",
+        "train start",
+        "tune start",
+    ]
 
 
 def test_an_endpoint_that_does_not_exist_is_a_validation_error(playground: Running) -> None:

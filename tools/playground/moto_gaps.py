@@ -8,10 +8,20 @@ playground's server process, so that `smkit` finds a platform that works:
   its `execute_state_machine` option is on, and then keeps state machines in another
   backend than the one its CloudFormation wrote to; each deployed state machine is
   created again there, under the same name and ARN, with its `.sync` SageMaker tasks made
-  runnable (tools/sfn_moto.py); an execution started without a name gets a UUID, as in
-  Step Functions (moto's interpreter names it "None"); a tuning job trains its best
+  runnable (tools/sfn_moto.py); a tuning job trains its best
   training job (moto's names a "FakeTrainingJobName" that does not exist, so the tuning
   workflow could not register its model);
+- Lambda functions (lambdas.py): the kit's run in this process, from the kit's source;
+- Ground Truth labeling jobs (labeling_jobs.py): answered by stand-in workers at once;
+- the files of CDK's BucketDeployment custom resources (`deploy_bucket_files`): moto
+  creates no custom resource; the labeling workflows' worker files (label categories,
+  task template) are copied from their assets to the data bucket as the deployment's
+  handler copies them;
+- Step Functions' interpreter (interpreter.py): what moto 5.2.5's does otherwise than
+  Step Functions in the deployed workflows;
+- notebook URLs (`answer_notebook_urls`): moto 5.2.5 has no
+  CreatePresignedNotebookInstanceUrl; the playground answers a placeholder URL (there is
+  no JupyterLab behind it), so `smkit notebook open` runs to its end;
 - Studio (`_add_user_profile`, `_add_space`): moto 5.2.5 has no user profiles, spaces or
   apps; the playground lists the template's profiles and spaces as in service (and no
   running app), so `smkit status` shows the Studio section as a deployment would;
@@ -26,8 +36,10 @@ runs `smkit` against the result, so a moto upgrade that changes them fails there
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +49,14 @@ from moto.cloudformation.parsing import get_model_map
 from moto.core.config import default_user_config
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tools.assembly import Stack
+from tools.rehearsal import MissingOutputError, resolve_stack_outputs
 from tools.sfn_moto import runnable, unrunnable
+
+from . import interpreter
+from .labeling_jobs import answer_labeling_jobs
+from .lambdas import Functions
 
 
 @dataclass
@@ -55,6 +71,10 @@ class Gaps:
     """State machine name -> its states moto cannot execute, and why."""
     endpoints: list[str] = field(default_factory=list)
     """Endpoints that answer with canned replies (endpoints.py)."""
+    functions: Functions = field(default_factory=Functions)
+    """The Lambda functions, by whether they run in this process (lambdas.py)."""
+    bucket_files: list[str] = field(default_factory=list)
+    """`s3://` prefixes BucketDeployment files were copied to."""
 
 
 NAME_PROPERTIES = {
@@ -152,6 +172,26 @@ def _answer_studio_listings() -> None:
             setattr(SageMakerResponse, action, answer)
 
 
+PLACEHOLDER_TOKEN = "playground-placeholder"  # noqa: S105 - not a secret: nothing serves it
+"""The authToken of the playground's notebook URLs: nothing serves them."""
+
+
+def answer_notebook_urls() -> None:
+    """Answer CreatePresignedNotebookInstanceUrl for the notebook instances moto holds."""
+    if hasattr(SageMakerResponse, "create_presigned_notebook_instance_url"):
+        return
+
+    def answer(self: SageMakerResponse) -> Any:
+        name = str(json.loads(self.body)["NotebookInstanceName"])
+        if name not in self.sagemaker_backend.notebook_instances:
+            message = f"RecordNotFound: notebook instance {name} does not exist"
+            return 400, {}, json.dumps({"__type": "ValidationException", "message": message})
+        url = f"https://{name}.notebook.{self.region}.sagemaker.aws?authToken={PLACEHOLDER_TOKEN}"
+        return json.dumps({"AuthorizedUrl": url})
+
+    SageMakerResponse.create_presigned_notebook_instance_url = answer  # type: ignore[attr-defined]
+
+
 FILL_INS: dict[str, Callable[[boto3.Session, dict[str, Any]], str]] = {
     "AWS::Budgets::Budget": _create_budget,
     "AWS::SageMaker::ModelPackageGroup": _create_model_package_group,
@@ -177,7 +217,8 @@ def fill_in_skipped(
 
 def make_executable(session: boto3.Session, gaps: Gaps) -> None:
     """Turn on moto's interpreter and create every state machine again where it runs
-    them, with `.sync` SageMaker tasks made runnable."""
+    them, with `.sync` SageMaker tasks (labeling jobs too) made runnable. The Lambda
+    functions that run are `gaps.functions.in_process`."""
     client = session.client("stepfunctions")
     machines = [
         client.describe_state_machine(stateMachineArn=listed["stateMachineArn"])
@@ -185,41 +226,22 @@ def make_executable(session: boto3.Session, gaps: Gaps) -> None:
         for listed in page["stateMachines"]
     ]
     default_user_config["stepfunctions"]["execute_state_machine"] = True
-    _name_unnamed_executions()
+    interpreter.patch()
     _train_the_best_job_of_tuning_jobs()
+    answer_labeling_jobs()
+    answer_notebook_urls()
     for machine in machines:
         definition = json.loads(machine["definition"])
         client.create_state_machine(
             name=machine["name"],
-            definition=json.dumps(runnable(definition)),
+            definition=json.dumps(runnable(definition, labeling_jobs=True)),
             roleArn=machine["roleArn"],
         )
-        blocked = unrunnable(definition)
+        blocked = unrunnable(definition, labeling_jobs=True, functions=gaps.functions.in_process)
         if blocked:
             gaps.partly_executable[machine["name"]] = blocked
         else:
             gaps.executable.append(machine["name"])
-
-
-def _name_unnamed_executions() -> None:
-    backend = StepFunctionsParserBackend
-    if getattr(backend.start_execution, "names_unnamed", False):
-        return
-    start = backend.start_execution
-
-    def start_execution(
-        self: StepFunctionsParserBackend,
-        state_machine_arn: str,
-        name: str | None = None,
-        execution_input: Any = None,
-        trace_header: Any = None,
-    ) -> Any:
-        return start(
-            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
-        )
-
-    start_execution.names_unnamed = True  # type: ignore[attr-defined]
-    backend.start_execution = start_execution  # type: ignore[method-assign]
 
 
 def _train_the_best_job_of_tuning_jobs() -> None:
@@ -269,3 +291,44 @@ def _train_the_best_job_of_tuning_jobs() -> None:
 
     create_hyper_parameter_tuning_job.trains_best_job = True  # type: ignore[attr-defined]
     backend.create_hyper_parameter_tuning_job = create_hyper_parameter_tuning_job  # type: ignore[method-assign,assignment]
+
+
+def deploy_bucket_files(created: list[tuple[Stack, str, boto3.Session]], gaps: Gaps) -> None:
+    """What each `Custom::CDKBucketDeployment` of the stacks copies: the files of its
+    source assets (zips in the bootstrap bucket) under its destination prefix. Sources
+    with deploy-time markers, or a destination moto cannot name, are left out."""
+    outputs: dict[tuple[str, str], dict[str, str]] = {}
+    for stack, stack_id, session in created:
+        described = session.client("cloudformation").describe_stacks(StackName=stack_id)
+        outputs[(stack.name, session.region_name)] = {
+            o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])
+        }
+    for stack, _, session in created:
+        s3 = session.client("s3")
+        for resource in stack.of_type("Custom::CDKBucketDeployment").values():
+            properties = resource.get("Properties", {})
+            try:
+                bucket, _ = resolve_stack_outputs(
+                    properties.get("DestinationBucketName"), outputs, session.region_name
+                )
+            except MissingOutputError:
+                continue
+            sources = list(
+                zip(
+                    properties.get("SourceBucketNames", []),
+                    properties.get("SourceObjectKeys", []),
+                    strict=False,
+                )
+            )
+            markers = properties.get("SourceMarkers", [])
+            prefix = str(properties.get("DestinationBucketKeyPrefix", ""))
+            if not isinstance(bucket, str) or any(markers) or not sources:
+                continue
+            if not all(isinstance(part, str) for source in sources for part in source):
+                continue
+            for source_bucket, source_key in sources:
+                body = s3.get_object(Bucket=source_bucket, Key=source_key)["Body"].read()
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    for member in archive.namelist():
+                        s3.put_object(Bucket=bucket, Key=prefix + member, Body=archive.read(member))
+            gaps.bucket_files.append(f"s3://{bucket}/{prefix}")

@@ -69,9 +69,19 @@ class Report:
             if tuning is not None:
                 commands.append(f"smkit tune start {tuning} --wait --interval 1")
         labeling = settings.labeling
-        if labeling is not None and labeling.auto_labeling and self.manifest_key:
+        if labeling is not None and labeling.workflows and self.manifest_key:
             commands.append(
-                f"smkit label auto {labeling.auto_labeling[0].name} --manifest {self.manifest_key}"
+                f"smkit label run {labeling.workflows[0].name} --manifest {self.manifest_key} "
+                "--job-name try-1 --wait --interval 1"
+            )
+        if labeling is not None and labeling.auto_labeling and self.manifest_key:
+            auto = next(
+                (a for a in labeling.auto_labeling if a.human_review.mode == "ground_truth"),
+                labeling.auto_labeling[0],
+            )
+            commands.append(
+                f"smkit label auto {auto.name} --manifest {self.manifest_key} "
+                "--threshold 0.9 --wait --interval 1"
             )
         kinds = endpoint_kinds(settings)
         forecaster = next((key for key, kind in kinds.items() if kind == DEEPAR), None)
@@ -97,6 +107,27 @@ class Report:
         for name, blocked in sorted(self.gaps.partly_executable.items()):
             state, reason = next(iter(blocked.items()))
             lines.append(f"{self._named([name])[0]}: starts, then fails at {state} ({reason})")
+        functions = self.gaps.functions
+        if functions.in_process:
+            sources = "; ".join(
+                f"{folder} ({', '.join(handlers)})"
+                for folder, handlers in functions.sources().items()
+            )
+            lines.append(
+                f"Lambda functions run in this process from the kit's source "
+                f"({len(functions.in_process)}): {sources}"
+            )
+        if functions.not_run:
+            lines.append(
+                "Lambda functions that do not run (not the kit's code; moto runs them only in "
+                "Docker): " + ", ".join(sorted(functions.not_run))
+            )
+        if any("Labeling" in label for label in self.workflows.values()):
+            lines.append(
+                "Ground Truth labeling jobs complete at once: playground stand-in workers "
+                "label each object with a class of the job's categories (the same object, the "
+                "same class); Label Studio and external human steps wait for people's labels"
+            )
         if self.gaps.endpoints:
             lines.append("endpoints with canned answers: " + ", ".join(self.gaps.endpoints))
         if self.gaps.filled_in:

@@ -24,7 +24,8 @@ from . import samples
 from .endpoints import EndpointAnswers
 from .environment import HOST
 from .history import SyncHistory
-from .moto_gaps import fill_in_skipped, honour_names, make_executable
+from .lambdas import find_functions, run_in_process
+from .moto_gaps import deploy_bucket_files, fill_in_skipped, honour_names, make_executable
 from .replies import endpoint_replies
 from .report import Report
 
@@ -88,6 +89,9 @@ class Playground:
         session = boto3.Session(region_name=region)
         skipped = {s.stack: s.skipped for s in report.rehearsal.stacks}
         fill_in_skipped(created, skipped, report.gaps)
+        deploy_bucket_files(created, report.gaps)
+        report.gaps.functions = find_functions(created)
+        run_in_process(report.gaps.functions)
         make_executable(session, report.gaps)
         sagemaker = session.client("sagemaker")
         deployed = {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}
@@ -103,7 +107,11 @@ class Playground:
                 key, value = output["OutputKey"], output["OutputValue"]
                 if ":stateMachine:" in value:
                     label = key.removesuffix("Arn").removesuffix("StateMachine")
-                    report.workflows[value.rsplit(":", 1)[1]] = label
+                    machine = value.rsplit(":", 1)[1]
+                    # The stack's own output names it; CDK's cross-stack outputs
+                    # (PublishOutputRef...) only when nothing else does.
+                    if not key.startswith("PublishOutputRef") or machine not in report.workflows:
+                        report.workflows[machine] = label
                 if key == "DataBucketName" and described["StackName"].endswith("-Foundation"):
                     report.manifest_key = samples.upload_manifest(session, value)
         report.series = samples.write_series(workdir)

@@ -8,6 +8,10 @@ settings for this run):
      "task_time_limit_seconds": 600, "task_availability_seconds": 86400,
      "label_attribute": "sentiment"}
 
+A run started by another workflow (auto-labeling's Ground Truth step) also carries
+`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`, which Step Functions puts in the input of
+a nested execution to link it to its parent: accepted and ignored.
+
 The job is named `<job prefix><job_name>`, or `<job prefix><execution name>` made to fit
 SageMaker's rules (labeling job names are unique in an account and region for good).
 """
@@ -37,6 +41,11 @@ def _s3() -> Any:
     return boto3.client("s3")
 
 
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+"""The key a parent execution adds to a nested execution's input (CDK's
+`associate_with_parent`): https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html"""
+
+
 def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     """The job's settings for this run, checked."""
     raw = event.get("input")
@@ -50,7 +59,7 @@ def handler(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
     bucket = os.environ["DATA_BUCKET"]
     allowed = ["manifest_uri", "job_name", *defaults]
     problems = []
-    unknown = sorted(set(raw) - set(allowed))
+    unknown = sorted(set(raw) - set(allowed) - {STARTED_BY})
     if unknown:
         problems.append(f"unknown keys {unknown}; allowed: {', '.join(allowed)}")
     job = {**defaults, **{k: v for k, v in raw.items() if k in defaults}}

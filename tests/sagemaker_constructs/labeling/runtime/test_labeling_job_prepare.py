@@ -101,3 +101,18 @@ def test_a_missing_manifest_is_named(environment: Aws) -> None:
         )
     with pytest.raises(prepare.InvalidInputError, match="must be a JSON object"):
         prepare.handler({"input": "s3://x/y"})
+
+
+def test_a_run_started_by_auto_labeling_is_accepted(environment: Aws) -> None:
+    # Step Functions adds the parent's execution ID to a nested execution's input
+    # (auto-labeling starts this workflow with associate_with_parent).
+    uri = f"s3://{BUCKET}/datasets/batch.manifest"
+    parent = "arn:aws:states:us-east-1:123456789012:execution:auto:run-1"
+    job = prepare.handler(
+        {
+            "input": {"manifest_uri": uri, prepare.STARTED_BY: parent},
+            "execution_name": "nested-run",
+        }
+    )
+    assert job["manifest_uri"] == uri
+    assert prepare.STARTED_BY not in job
