@@ -553,7 +553,7 @@ def test_the_summary_says_which_lambda_functions_run(playground: Running) -> Non
     # Found from the assembly: the kit's folders, not a list kept by hand.
     assert re.search(r"Lambda functions run in this process from the kit's source \(\d+\)", summary)
     assert (
-        "from the kit's source (22): "
+        "from the kit's source (23): "
         "sagemaker_constructs/cost/runtime (handler.handler); "
         "sagemaker_constructs/inference/runtime (promotion.handler.handler); "
         "sagemaker_constructs/inference/runtime/monitor_metrics (handler.handler); "
