@@ -26,6 +26,14 @@ os.environ.update(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 )
+# moto replaces boto3's default session at each mock's start, so each test's clients
+# would load their service models from disk again (about 5 s of parsing JSON per
+# hundred clients). The fake credentials above are all any session can find, so the
+# default session is kept across mocks.
+from moto.core.config import default_user_config  # noqa: E402
+
+default_user_config["core"]["reset_boto3_session"] = False
+
 # jsii runs on the Node the Makefile installs (Node 24) when pytest is started directly.
 _NODE_BIN = ROOT / ".venv" / "node-bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):
