@@ -34,6 +34,7 @@ from werkzeug.wrappers import Response
 from sagemaker_constructs.inference.client import classifier, deepar
 from sagemaker_constructs.labeling.runtime.autolabel.labels import LabelFormat, parse_label
 from sagemaker_constructs.labeling.templates import label_category_config
+from smkit_cli.context import Runtime
 from smkit_cli.main import cli
 from stacks.settings import load_settings, parse_settings
 from tests.conftest import ROOT
@@ -439,7 +440,13 @@ def _smkit_here(running: Running, *args: str) -> Result:
     """`smkit ARGS` in this process, with the printed environment."""
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AWS_")}
     env.update(running.environment)
-    return CliRunner().invoke(cli, list(args), env=env)
+    # Polls every 50 ms instead of `--interval` (at least a second): the runs end in moto
+    # within a second, and the wait would only add to the suite's time.
+    return CliRunner().invoke(cli, list(args), env=env, obj=Runtime(sleep=_short_sleep))
+
+
+def _short_sleep(seconds: float) -> None:
+    time.sleep(min(seconds, 0.05))
 
 
 def _smkit(running: Running, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
