@@ -20,6 +20,8 @@ from aws_cdk import aws_iam as iam
 from constructs import IConstruct, IValidation
 
 NAG_METADATA = "cdk_nag"
+_PENDING_RESOURCES = "_smkit_resource_acknowledgement"
+"""The attribute of a scope holding its `_ResourceAcknowledgement`."""
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
@@ -48,7 +50,14 @@ def acknowledge_wildcards(
     policies under `scope`."""
     acknowledge_all(scope, {f"AwsSolutions-IAM5[Action::{action}]": reason for action in actions})
     if resources:
-        scope.node.add_validation(_ResourceAcknowledgement(scope, list(resources), reason))
+        # One validation per scope for all its grants: each one costs calls into the
+        # CDK's Node process when it is added and when it runs.
+        pending: _ResourceAcknowledgement | None = getattr(scope, _PENDING_RESOURCES, None)
+        if pending is None:
+            pending = _ResourceAcknowledgement(scope)
+            scope.node.add_validation(pending)
+            object.__setattr__(scope, _PENDING_RESOURCES, pending)
+        pending.add(resources, reason)
 
 
 def acknowledge_policy_wildcards(scope: IConstruct, *, reason: str) -> None:
@@ -88,6 +97,8 @@ def flatten_reference(node: Any) -> str:
 def _copy_to_metadata(scope: IConstruct, rules: dict[str, str]) -> None:
     """The aspect that copies acknowledgements into template metadata ran before
     validation; copy the ones made at validation time ourselves so reviewers see them."""
+    if not rules:
+        return
     for child in scope.node.find_all():
         if isinstance(child, CfnResource):
             existing = child.get_metadata(NAG_METADATA) or {}
@@ -133,18 +144,23 @@ class _PolicyAcknowledgement:
 class _ResourceAcknowledgement:
     """Runs after references are resolved: turns resource tokens into finding IDs."""
 
-    def __init__(self, scope: IConstruct, resources: list[str], reason: str) -> None:
+    def __init__(self, scope: IConstruct) -> None:
         self._scope = scope
-        self._resources = resources
-        self._reason = reason
+        self._resources: list[tuple[str, str]] = []
+
+    def add(self, resources: Sequence[str], reason: str) -> None:
+        """Acknowledge these resources' wildcards too, for `reason`."""
+        self._resources += [(resource, reason) for resource in resources]
 
     def validate(self) -> list[str]:
-        stack = Stack.of(self._scope)
-        rules = {}
-        for resource in self._resources:
-            flat = flatten_reference(stack.resolve(resource))
+        # One resolve for every token of the scope.
+        resolved = Stack.of(self._scope).resolve([resource for resource, _ in self._resources])
+        rules: dict[str, str] = {}
+        for value, (_, reason) in zip(resolved, self._resources, strict=True):
+            flat = flatten_reference(value)
             if "*" in flat:
-                rules[f"AwsSolutions-IAM5[Resource::{flat}]"] = self._reason
+                # The first grant's reason stands, as when each grant had a validation.
+                rules.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)
         acknowledge_all(self._scope, rules)
         _copy_to_metadata(self._scope, rules)
         return []
