@@ -12,10 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .aws import error_code
 from .context import Operator
 from .executions import Execution, latest_job
 from .waiting import duration, since
@@ -43,6 +45,25 @@ def _against(elapsed: float, limit: float | None) -> str:
 
 def _clock(moment: datetime) -> str:
     return f"{moment:%H:%M:%S}"
+
+
+def describe_if_created(describe: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """The job's description, or None while it does not exist: a run's history names its
+    job when Step Functions schedules the task, a moment before the task creates the job
+    (and a job SageMaker refused to create never exists). SageMaker answers a job it
+    does not know with ResourceNotFound, or with ValidationException for training jobs."""
+    try:
+        return describe()
+    except ClientError as err:
+        if error_code(err) in ("ResourceNotFound", "ValidationException"):
+            return None
+        raise
+
+
+def not_created(kind: str, name: str, execution: Execution) -> tuple[str, str]:
+    if execution.status == "RUNNING":
+        return (kind, f"{name}: being created")
+    return (kind, f"{name}: never created (the run's error says why)")
 
 
 class TrainingView:
@@ -73,7 +94,9 @@ class TrainingView:
         if name != self.job_name:
             self.job_name, self._transitions_seen, self._status = name, 0, None
             self.emit(f"Training job {name}")
-        job = sagemaker.describe_training_job(TrainingJobName=name)
+        job = describe_if_created(lambda: sagemaker.describe_training_job(TrainingJobName=name))
+        if job is None:
+            return _grid([*rows, not_created("job", name, execution)])
         self.described = job
         self._report_changes(job)
         self.metrics = self._latest_metrics(job, now)
@@ -193,9 +216,12 @@ class TuningView:
         if name != self.job_name:
             self.job_name, self._progress = name, None
             self.emit(f"Tuning job {name}")
-        job = self.operator.aws.client("sagemaker").describe_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=name
+        sagemaker = self.operator.aws.client("sagemaker")
+        job = describe_if_created(
+            lambda: sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         )
+        if job is None:
+            return _grid([*rows, not_created("tuning job", name, execution)])
         self.described = job
         config = job.get("HyperParameterTuningJobConfig", {})
         limits = config.get("ResourceLimits", {})

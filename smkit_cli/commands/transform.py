@@ -15,7 +15,7 @@ from .. import batch, executions
 from ..context import Operator, json_option, pass_operator
 from ..errors import CliError, ExitCode
 from ..executions import Execution, latest_job
-from ..jobs import outcome_table
+from ..jobs import describe_if_created, not_created, outcome_table
 from ..options import examples, interval_option
 from ..waiting import duration, since
 
@@ -61,7 +61,10 @@ class TransformView:
         if name != self.job_name:
             self.job_name, self._status = name, None
             self.emit(f"Transform job {name}")
-        job = self.operator.aws.client("sagemaker").describe_transform_job(TransformJobName=name)
+        sagemaker = self.operator.aws.client("sagemaker")
+        job = describe_if_created(lambda: sagemaker.describe_transform_job(TransformJobName=name))
+        if job is None:
+            return _grid([*rows, not_created("job", name, execution)])
         self.described = job
         status = str(job["TransformJobStatus"])
         if status != self._status:

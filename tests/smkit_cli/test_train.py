@@ -126,6 +126,72 @@ def test_train_watch_follows_the_job_to_its_end(platform: Platform) -> None:
     assert platform.clock.slept == [600, 600]
 
 
+def test_watch_waits_for_a_scheduled_job_that_does_not_exist_yet(platform: Platform) -> None:
+    # Step Functions writes TaskScheduled, with the job's name, before the task creates the
+    # job: for that moment SageMaker does not know the job (found by the playground).
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-text-classifier-training",
+        [scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-tc-new-1"}, 5)],
+    )
+
+    def created() -> None:
+        platform.training_job("ops-tc-new-1", "Completed").secondary_status = "Completed"
+        finish(executions("ops-text-classifier-training")[0], "SUCCEEDED", output={})
+
+    platform.clock.on_sleep += [created]
+    result = platform.run("train", "watch", run, "--interval", "60")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "Training job ops-tc-new-1"
+    assert "ops-tc-new-1: Completed / Completed" in result.stdout
+    assert platform.clock.slept == [60]
+
+
+def test_watch_of_a_run_that_failed_before_creating_its_job_shows_the_runs_error(
+    platform: Platform,
+) -> None:
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-text-classifier-training",
+        [scheduled("createTrainingJob.sync", {"TrainingJobName": "ops-tc-refused-1"}, 5)],
+    )
+    finish(
+        executions("ops-text-classifier-training")[0],
+        "FAILED",
+        error="SageMaker.ResourceLimitExceededException",
+        cause="The account-level service limit 'ml.g5.xlarge for spot training job usage' is 0",
+    )
+    result = platform.run("train", "watch", run)
+
+    assert result.exit_code == 1, result.output
+    assert "ops-tc-refused-1: never created (the run's error says why)" in result.stdout
+    assert "ResourceLimitExceededException" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_tune_watch_waits_for_a_tuning_job_that_does_not_exist_yet(platform: Platform) -> None:
+    platform.deploy_ops()
+    run = start_run(
+        platform,
+        "ops-text-classifier-hpo-tuning",
+        [
+            scheduled(
+                "createHyperParameterTuningJob.sync",
+                {"HyperParameterTuningJobName": "ops-tc-hpo-new"},
+                7,
+            )
+        ],
+    )
+    finish(executions("ops-text-classifier-hpo-tuning")[0], "FAILED", error="States.TaskFailed")
+    result = platform.run("tune", "watch", run)
+
+    assert "ops-tc-hpo-new: never created (the run's error says why)" in result.stdout
+    assert "Traceback" not in result.output
+
+
 def test_train_watch_json_and_a_failed_run(platform: Platform) -> None:
     platform.deploy_ops()
     run = start_run(

@@ -219,7 +219,9 @@ def test_start_sends_the_checked_input(platform: Platform) -> None:
     assert json.loads(result.stdout)["execution_arn"].endswith(":march")
 
 
-def test_watch_follows_the_job_against_the_definitions_time_limit(platform: Platform) -> None:
+def _transform_run(platform: Platform, job_name: str) -> tuple[str, Any]:
+    """A run of a deployed transform workflow whose history has scheduled `job_name`:
+    (its ARN, moto's execution)."""
     platform.deploy_ops()
     machine = platform.state_machine("ops-demand-batch-watched")
     outputs = {"DemandBatchTransformStateMachineArn": machine}
@@ -240,11 +242,16 @@ def test_watch_follows_the_job_against_the_definitions_time_limit(platform: Plat
     (execution,) = executions("ops-demand-batch-watched")
     execution.start_date = platform.clock.now
     started = {"timestamp": "2026-03-02T09:00:00Z", "type": "ExecutionStarted", "id": 1}
-    job_name = "ops-demand-batch-abc"
     execution.get_execution_history = lambda role_arn: [
         started,
         scheduled("createTransformJob.sync", {"TransformJobName": job_name}, 4),
     ]
+    return arn, execution
+
+
+def test_watch_follows_the_job_against_the_definitions_time_limit(platform: Platform) -> None:
+    job_name = "ops-demand-batch-abc"
+    arn, execution = _transform_run(platform, job_name)
     platform.client("sagemaker").create_transform_job(
         TransformJobName=job_name,
         ModelName="ops-model",
@@ -282,3 +289,16 @@ def test_watch_follows_the_job_against_the_definitions_time_limit(platform: Plat
     # Started at 9:00, ended 30 minutes later, of the definition's 2 hours.
     assert "0:30:00 of 2:00:00 (1:30:00 left)" in out
     assert "s3://ops-data/transform/x/abc/" in out
+
+
+def test_watch_of_a_run_that_failed_before_creating_its_job_shows_the_runs_error(
+    platform: Platform,
+) -> None:
+    # The history names the job as soon as the task is scheduled; a job SageMaker refused
+    # to create never exists.
+    arn, execution = _transform_run(platform, "ops-demand-batch-refused")
+    finish(execution, "FAILED", error="SageMaker.ValidationException", cause="bad model")
+    result = platform.run("transform", "watch", arn)
+    assert result.exit_code == 1, result.output
+    assert "ops-demand-batch-refused: never created (the run's error says why)" in result.stdout
+    assert "Traceback" not in result.output
