@@ -48,8 +48,13 @@ def synthesize(config: Path, out: Path, command: Sequence[str]) -> list[str]:
     staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.synth-tmp-", dir=out.parent))
     try:
         result = subprocess.run(  # noqa: S603 - the Makefile's own synth command
-            [*command, "-c", f"config={config}", "-o", str(staging)], cwd=KIT, check=False
+            [*command, "-c", f"config={config}", "-o", str(staging)],
+            cwd=KIT,
+            check=False,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        _echo(result.stderr)
         if result.returncode != 0:
             raise SynthError(
                 f"synthesis failed (exit {result.returncode}); {out} is "
@@ -61,6 +66,20 @@ def synthesize(config: Path, out: Path, command: Sequence[str]) -> list[str]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(p.name for p in out.glob("*.template.json"))
+
+
+# What the CDK CLI prints (on stderr) after synthesizing several stacks with --quiet: the
+# staging folder (gone by the time anyone reads it) and a hint for `cdk synth <stack>`.
+# The line `main` prints says where the assembly is instead.
+_CLI_CHATTER = ("Successfully synthesized to ", "Supply a stack id (")
+
+
+def _echo(output: str) -> None:
+    """Pass the synth command's messages on to stderr, less the CLI's lines about its own
+    folder (its stdout, with --quiet nothing, goes through as it is)."""
+    for line in output.splitlines():
+        if not line.startswith(_CLI_CHATTER):
+            print(line, file=sys.stderr)
 
 
 def _check_replaceable(out: Path) -> None:

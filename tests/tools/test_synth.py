@@ -30,6 +30,9 @@ for name in names:
 (out / "manifest.json").write_text("{}")
 (out / "cdk.out").write_text("{}")
 (out / "half-written.template.json").unlink()
+print("Warning: something the app said", file=sys.stderr)
+print(f"Successfully synthesized to {out}", file=sys.stderr)
+print("Supply a stack id (A, B) to display its template.", file=sys.stderr)
 """
 
 
@@ -59,6 +62,14 @@ def test_out_holds_only_the_new_synthesis(tmp_path: Path, config: Path) -> None:
         "new-A.template.json",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fake_synth.py", "my.yaml", "out"]
+
+
+def test_only_the_apps_own_output_is_passed_on(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The CLI's lines name the staging folder, which is gone once OUT replaces it.
+    synthesize(config, tmp_path / "out", fake_synth(tmp_path, "A", "B"))
+    assert capsys.readouterr().err == "Warning: something the app said\n"
 
 
 def test_a_failed_synthesis_leaves_out_as_it_was(tmp_path: Path, config: Path) -> None:
