@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -150,3 +151,19 @@ def _process_main(
     except Exception as error:
         errors.put(("error", f"unexpected error in rank {plan.rank(local_rank)}: {error!r}"))
         raise
+    _leave_successfully()
+
+
+def _leave_successfully() -> None:
+    """End a rank whose work is done and written, skipping the interpreter's teardown.
+
+    At that teardown torch's Gloo threads can still be joinable when C++ destroys its
+    static objects, and C++ then aborts the process ("terminate called without an active
+    exception", exit code -6) although training succeeded: one run in four on two CPU
+    processes with torch 2.13, after every rank had returned. SageMaker would report such
+    a job as failed. Only what this process holds in memory is skipped: the model and the
+    checkpoints are closed files by now, and the logs are flushed first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
