@@ -10,7 +10,7 @@ image table (`ContainerImage.from_service("model-monitor")`).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Fn
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -27,6 +27,7 @@ from .monitoring import (
     OUTPUT,
     acknowledge_monitoring_role,
     grant_monitoring_jobs,
+    monitoring_schedule,
     schedule_alarm,
     schedule_metric,
 )
@@ -235,27 +236,16 @@ class ModelQualityMonitor(Construct):
             ),
         )
         """`AWS::SageMaker::ModelQualityJobDefinition` (generated name)."""
-        self.schedule = sagemaker.CfnMonitoringSchedule(
+        self.schedule = monitoring_schedule(
             self,
-            "Schedule",
-            monitoring_schedule_name=schedule_name,
+            job_definition=self.job_definition,
+            role=self.role,
+            schedule_name=schedule_name,
             endpoint_name=endpoint_name,
-            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
-                # The definition's generated name: `...:model-quality-job-definition/<name>`.
-                monitoring_job_definition_name=Fn.select(
-                    1, Fn.split("/", self.job_definition.attr_job_definition_arn)
-                ),
-                monitoring_type="ModelQuality",
-                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=schedule_expression
-                ),
-            ),
+            monitoring_type="ModelQuality",
+            schedule_expression=schedule_expression,
         )
         """`AWS::SageMaker::MonitoringSchedule` (MonitoringType ModelQuality)."""
-        policy = self.role.node.try_find_child("DefaultPolicy")
-        if policy is not None:
-            self.job_definition.node.add_dependency(policy)
-            self.schedule.node.add_dependency(policy)
 
         self.violations_alarm = schedule_alarm(
             self,

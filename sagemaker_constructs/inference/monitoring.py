@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import ArnFormat, CfnResource, Duration, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -302,29 +302,17 @@ class DataQualityMonitor(Construct):
             ),
         )
         """`AWS::SageMaker::DataQualityJobDefinition` (generated name)."""
-        self.schedule = sagemaker.CfnMonitoringSchedule(
+        self.schedule = monitoring_schedule(
             self,
-            "Schedule",
-            monitoring_schedule_name=schedule_name,
+            job_definition=self.job_definition,
+            role=self.role,
+            schedule_name=schedule_name,
             endpoint_name=endpoint_name,
-            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
-                # CloudFormation names the definition (a change replaces it under a new
-                # name) and returns only its ARN: `...:data-quality-job-definition/<name>`.
-                monitoring_job_definition_name=Fn.select(
-                    1, Fn.split("/", self.job_definition.attr_job_definition_arn)
-                ),
-                monitoring_type="DataQuality",
-                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=schedule_expression
-                ),
-            ),
+            monitoring_type="DataQuality",
+            schedule_expression=schedule_expression,
         )
         """`AWS::SageMaker::MonitoringSchedule`: created after the endpoint and the role's
         policy (SageMaker checks both), deleted before the endpoint."""
-        policy = self.role.node.try_find_child("DefaultPolicy")
-        if policy is not None:
-            self.job_definition.node.add_dependency(policy)
-            self.schedule.node.add_dependency(policy)
 
         self.baseline_workflow = self._baseline_workflow(
             baseline=baseline,
@@ -560,6 +548,43 @@ class DataQualityMonitor(Construct):
             "(objects named per run); monitoring jobs, named by SageMaker, log to streams of "
             "the processing jobs' log group.",
         )
+
+
+def monitoring_schedule(
+    scope: Construct,
+    *,
+    job_definition: CfnResource,
+    role: iam.Role,
+    schedule_name: str,
+    endpoint_name: str,
+    monitoring_type: str,
+    schedule_expression: str,
+) -> sagemaker.CfnMonitoringSchedule:
+    """The `AWS::SageMaker::MonitoringSchedule` of a job definition (data or model
+    quality), both created after the role's policy: SageMaker checks the role's access
+    when it creates them."""
+    schedule = sagemaker.CfnMonitoringSchedule(
+        scope,
+        "Schedule",
+        monitoring_schedule_name=schedule_name,
+        endpoint_name=endpoint_name,
+        monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+            # CloudFormation names the definition (a change replaces it under a new name)
+            # and returns only its ARN: `...:<type>-job-definition/<name>`.
+            monitoring_job_definition_name=Fn.select(
+                1, Fn.split("/", job_definition.get_att("JobDefinitionArn").to_string())
+            ),
+            monitoring_type=monitoring_type,
+            schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                schedule_expression=schedule_expression
+            ),
+        ),
+    )
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is not None:
+        job_definition.node.add_dependency(policy)
+        schedule.node.add_dependency(policy)
+    return schedule
 
 
 def grant_monitoring_jobs(

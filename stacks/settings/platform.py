@@ -139,23 +139,13 @@ class PlatformSettings(StrictModel):
         accepts for it. Workflows check run-time overrides against the same list."""
         return allowed_instance_types(self.cost.limits if self.cost else None, kind)
 
-    @field_validator("notebooks")
+    @field_validator("notebooks", "studio")
     @classmethod
-    def _notebooks_fit_the_network(
-        cls, value: NotebookSettings | None, info: ValidationInfo
-    ) -> NotebookSettings | None:
-        network = info.data.get("network")
-        if value is not None and network is not None:
-            problems = value.check_network(network)
-            if problems:
-                raise InvalidFieldsError(problems)
-        return value
-
-    @field_validator("studio")
-    @classmethod
-    def _studio_fits_the_network(
-        cls, value: StudioSettings | None, info: ValidationInfo
-    ) -> StudioSettings | None:
+    def _fits_the_network(
+        cls, value: NotebookSettings | StudioSettings | None, info: ValidationInfo
+    ) -> NotebookSettings | StudioSettings | None:
+        """Notebooks and Studio each check their subnets, security groups and mirrors
+        against the network section (checked before them)."""
         network = info.data.get("network")
         if value is not None and network is not None:
             problems = value.check_network(network)
